@@ -1,0 +1,27 @@
+#!/usr/bin/env bun
+/**
+ * @module The mcr command line: one program, a command group per file.
+ * Exit codes: 0 ok, 1 failure, 2 usage.
+ */
+import { Command, CommanderError } from "commander";
+import { registerServe } from "./commands/serve.ts";
+import { registerVersion } from "./commands/version.ts";
+import { version } from "./version.ts";
+
+const program = new Command("mcr")
+  .description("a self-hosted OCI container registry")
+  .version(version.version, "-V, --version")
+  .exitOverride()
+  .showHelpAfterError();
+registerServe(program);
+registerVersion(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exit(error.exitCode === 0 ? 0 : 2);
+  }
+  console.error(`mcr: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}

@@ -1,0 +1,96 @@
+/**
+ * @module A Kysely dialect over bun:sqlite: Kysely's own SQLite adapter,
+ * compiler and introspector, with a driver that runs statements on one
+ * bun:sqlite handle. Write transactions start with BEGIN IMMEDIATE so that
+ * busy_timeout applies when another process (`mcr gc`) holds the write lock.
+ */
+import type { Database, SQLQueryBindings } from "bun:sqlite";
+import {
+  CompiledQuery,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type DatabaseConnection,
+  type DatabaseIntrospector,
+  type Dialect,
+  type DialectAdapter,
+  type Driver,
+  type Kysely,
+  type QueryCompiler,
+  type QueryResult,
+} from "kysely";
+
+/** Kysely dialect that runs every query on the given bun:sqlite handle. */
+export class BunSqliteDialect implements Dialect {
+  constructor(private readonly sqlite: Database) {}
+  createAdapter(): DialectAdapter {
+    return new SqliteAdapter();
+  }
+  createDriver(): Driver {
+    return new BunSqliteDriver(this.sqlite);
+  }
+  createQueryCompiler(): QueryCompiler {
+    return new SqliteQueryCompiler();
+  }
+  createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new SqliteIntrospector(db);
+  }
+}
+
+class BunSqliteDriver implements Driver {
+  private readonly connection: BunSqliteConnection;
+  // One handle, so one user at a time: a transaction owns it until it ends.
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(sqlite: Database) {
+    this.connection = new BunSqliteConnection(sqlite);
+  }
+  async init(): Promise<void> {}
+  async acquireConnection(): Promise<DatabaseConnection> {
+    let release!: () => void;
+    const previous = this.queue;
+    this.queue = new Promise((resolve) => (release = resolve));
+    await previous;
+    this.connection.release = release;
+    return this.connection;
+  }
+  async beginTransaction(conn: DatabaseConnection): Promise<void> {
+    await conn.executeQuery(CompiledQuery.raw("begin immediate"));
+  }
+  async commitTransaction(conn: DatabaseConnection): Promise<void> {
+    await conn.executeQuery(CompiledQuery.raw("commit"));
+  }
+  async rollbackTransaction(conn: DatabaseConnection): Promise<void> {
+    await conn.executeQuery(CompiledQuery.raw("rollback"));
+  }
+  async releaseConnection(): Promise<void> {
+    this.connection.release();
+  }
+  async destroy(): Promise<void> {}
+}
+
+class BunSqliteConnection implements DatabaseConnection {
+  release: () => void = () => {};
+  constructor(private readonly sqlite: Database) {}
+
+  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    const stmt = this.sqlite.query(compiled.sql);
+    const params = compiled.parameters as SQLQueryBindings[];
+    if (stmt.columnNames.length > 0) {
+      return { rows: stmt.all(...params) as R[] };
+    }
+    const result = stmt.run(...params);
+    return {
+      rows: [],
+      numAffectedRows: BigInt(result.changes),
+      insertId: BigInt(result.lastInsertRowid),
+    };
+  }
+
+  async *streamQuery<R>(compiled: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    const stmt = this.sqlite.query(compiled.sql);
+    for (const row of stmt.iterate(...(compiled.parameters as SQLQueryBindings[]))) {
+      yield { rows: [row as R] };
+    }
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * @module The one place that opens SQLite: the file, its mode and pragmas.
+ * Everything else sees a Kysely<DB> and does not know it is SQLite.
+ */
+import { Database } from "bun:sqlite";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
+import { dirname } from "node:path";
+import { Kysely } from "kysely";
+import { BunSqliteDialect } from "./bun-sqlite-dialect.ts";
+import { migrate } from "./migrate.ts";
+import type { DB } from "./schema.ts";
+
+/** An open database: the Kysely handle and a way to close it. */
+export interface DatabaseHandle {
+  db: Kysely<DB>;
+  close(): Promise<void>;
+}
+
+/** Opens (creating with mode 0600 if needed) and migrates the database at `path`. */
+export async function openDatabase(path: string): Promise<DatabaseHandle> {
+  mkdirSync(dirname(path), { recursive: true });
+  if (!existsSync(path)) closeSync(openSync(path, "a", 0o600));
+  chmodSync(path, 0o600);
+  const sqlite = new Database(path, { create: true, strict: true });
+  sqlite.exec("pragma journal_mode = wal");
+  sqlite.exec("pragma busy_timeout = 10000");
+  sqlite.exec("pragma foreign_keys = on");
+  sqlite.exec("pragma synchronous = normal");
+  const db = new Kysely<DB>({ dialect: new BunSqliteDialect(sqlite) });
+  await migrate(db);
+  return {
+    db,
+    async close() {
+      await db.destroy();
+      sqlite.close();
+    },
+  };
+}

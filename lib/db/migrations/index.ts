@@ -1,0 +1,15 @@
+/**
+ * @module The static list of migrations, in order. A compiled binary has no
+ * migrations folder to read, so each one is imported here by name.
+ */
+import type { Kysely } from "kysely";
+import * as m001 from "./001-initial.ts";
+
+/** One schema step; its version is its position in `migrations` plus one. */
+export interface Migration {
+  name: string;
+  up(db: Kysely<any>): Promise<void>;
+}
+
+/** All migrations, oldest first. Append only. */
+export const migrations: readonly Migration[] = [{ name: "001-initial", ...m001 }];

@@ -1,0 +1,59 @@
+/**
+ * @module Queries on blobs and on which repository may serve which blob.
+ */
+import type { Kysely } from "kysely";
+import type { DB } from "../schema.ts";
+import { batches } from "./batch.ts";
+
+/** A blob as one repository sees it. */
+export interface LinkedBlob {
+  digest: string;
+  size: number;
+  last_seen_at: number;
+}
+
+/** The blob `digest` if repository `repositoryName` may serve it, else undefined. */
+export async function findLinkedBlob(db: Kysely<DB>, repositoryName: string, digest: string): Promise<LinkedBlob | undefined> {
+  return db
+    .selectFrom("repository_blobs as rb")
+    .innerJoin("repositories as r", "r.id", "rb.repository_id")
+    .innerJoin("blobs as b", "b.digest", "rb.digest")
+    .select(["b.digest", "b.size", "b.last_seen_at"])
+    .where("r.name", "=", repositoryName)
+    .where("rb.digest", "=", digest)
+    .executeTakeFirst();
+}
+
+/** Records that the blob was just used, so GC's grace period starts again. */
+export async function touchBlob(db: Kysely<DB>, digest: string, now: number): Promise<void> {
+  await db.updateTable("blobs").set({ last_seen_at: now }).where("digest", "=", digest).execute();
+}
+
+/** Records a verified blob and makes it readable through one repository. */
+export async function linkBlob(db: Kysely<DB>, repositoryId: number, digest: string, size: number, now: number): Promise<void> {
+  await db
+    .insertInto("blobs")
+    .values({ digest, size, created_at: now, last_seen_at: now })
+    .onConflict((oc) => oc.column("digest").doUpdateSet({ last_seen_at: now }))
+    .execute();
+  await db
+    .insertInto("repository_blobs")
+    .values({ repository_id: repositoryId, digest, created_at: now })
+    .onConflict((oc) => oc.columns(["repository_id", "digest"]).doNothing())
+    .execute();
+}
+
+/** Which of `digests` repository `repositoryId` may serve. */
+export async function linkedDigests(db: Kysely<DB>, repositoryId: number, digests: readonly string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const batch of batches(digests)) {
+    const rows = await db
+      .selectFrom("repository_blobs")
+      .select("digest")
+      .where("repository_id", "=", repositoryId)
+      .where("digest", "in", batch)
+      .execute();
+    for (const r of rows) found.add(r.digest);
+  }
+  return found;
+}

@@ -1,0 +1,68 @@
+/**
+ * @module Queries on manifests and what they reference.
+ */
+import type { Kysely } from "kysely";
+import type { DB, Manifest } from "../schema.ts";
+import { batches } from "./batch.ts";
+
+/** The manifest a repository holds under `digest`. */
+export async function findManifestByDigest(db: Kysely<DB>, repositoryName: string, digest: string): Promise<Manifest | undefined> {
+  return db
+    .selectFrom("manifests as m")
+    .innerJoin("repositories as r", "r.id", "m.repository_id")
+    .selectAll("m")
+    .where("r.name", "=", repositoryName)
+    .where("m.digest", "=", digest)
+    .executeTakeFirst();
+}
+
+/** The manifest tag `tag` of a repository points at. */
+export async function findManifestByTag(db: Kysely<DB>, repositoryName: string, tag: string): Promise<Manifest | undefined> {
+  return db
+    .selectFrom("tags as t")
+    .innerJoin("repositories as r", "r.id", "t.repository_id")
+    .innerJoin("manifests as m", "m.id", "t.manifest_id")
+    .selectAll("m")
+    .where("r.name", "=", repositoryName)
+    .where("t.name", "=", tag)
+    .executeTakeFirst();
+}
+
+/** Ids of the manifests of repository `repositoryId` among `digests`, by digest. */
+export async function manifestIdsByDigest(db: Kysely<DB>, repositoryId: number, digests: readonly string[]): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  for (const batch of batches(digests)) {
+    const rows = await db
+      .selectFrom("manifests")
+      .select(["id", "digest"])
+      .where("repository_id", "=", repositoryId)
+      .where("digest", "in", batch)
+      .execute();
+    for (const r of rows) found.set(r.digest, r.id);
+  }
+  return found;
+}
+
+/** Stores a manifest (or finds the identical one already stored) and returns its id. */
+export async function upsertManifest(
+  db: Kysely<DB>,
+  row: Omit<Manifest, "id">,
+  blobDigests: readonly string[],
+  childIds: readonly number[],
+): Promise<number> {
+  const existing = await db
+    .selectFrom("manifests")
+    .select("id")
+    .where("repository_id", "=", row.repository_id)
+    .where("digest", "=", row.digest)
+    .executeTakeFirst();
+  if (existing) return existing.id;
+  const { id } = await db.insertInto("manifests").values(row).returning("id").executeTakeFirstOrThrow();
+  for (const batch of batches(blobDigests)) {
+    await db.insertInto("manifest_blobs").values(batch.map((digest) => ({ manifest_id: id, digest }))).execute();
+  }
+  for (const batch of batches(childIds)) {
+    await db.insertInto("manifest_children").values(batch.map((child_id) => ({ manifest_id: id, child_id }))).execute();
+  }
+  return id;
+}

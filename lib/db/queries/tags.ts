@@ -1,0 +1,21 @@
+/**
+ * @module Queries on tags.
+ */
+import type { Kysely } from "kysely";
+import type { DB } from "../schema.ts";
+
+/** Points tag `name` at a manifest, creating or moving it in one statement. */
+export async function setTag(db: Kysely<DB>, repositoryId: number, name: string, manifestId: number, now: number): Promise<void> {
+  await db
+    .insertInto("tags")
+    .values({ repository_id: repositoryId, name, manifest_id: manifestId, updated_at: now })
+    .onConflict((oc) => oc.columns(["repository_id", "name"]).doUpdateSet({ manifest_id: manifestId, updated_at: now }))
+    .execute();
+}
+
+/** Tag names of a repository in lexical order, `limit` of them after `last`. */
+export async function listTagNames(db: Kysely<DB>, repositoryId: number, limit: number, last?: string): Promise<string[]> {
+  let query = db.selectFrom("tags").select("name").where("repository_id", "=", repositoryId).orderBy("name").limit(limit);
+  if (last !== undefined) query = query.where("name", ">", last);
+  return (await query.execute()).map((r) => r.name);
+}

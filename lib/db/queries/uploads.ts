@@ -1,0 +1,31 @@
+/**
+ * @module Queries on upload sessions.
+ */
+import type { Kysely } from "kysely";
+import type { DB } from "../schema.ts";
+
+/** Records a new upload session for a repository. */
+export async function insertUpload(db: Kysely<DB>, id: string, repositoryId: number, now: number): Promise<void> {
+  await db.insertInto("uploads").values({ id, repository_id: repositoryId, created_at: now, updated_at: now }).execute();
+}
+
+/** The session `id` if it belongs to repository `repositoryName`. */
+export async function findUpload(db: Kysely<DB>, repositoryName: string, id: string) {
+  return db
+    .selectFrom("uploads as u")
+    .innerJoin("repositories as r", "r.id", "u.repository_id")
+    .select(["u.id", "u.repository_id", "u.created_at", "u.updated_at"])
+    .where("u.id", "=", id)
+    .where("r.name", "=", repositoryName)
+    .executeTakeFirst();
+}
+
+/** Marks the session as active now. */
+export async function touchUpload(db: Kysely<DB>, id: string, now: number): Promise<void> {
+  await db.updateTable("uploads").set({ updated_at: now }).where("id", "=", id).execute();
+}
+
+/** Ends a session (completed or cancelled). */
+export async function deleteUpload(db: Kysely<DB>, id: string): Promise<void> {
+  await db.deleteFrom("uploads").where("id", "=", id).execute();
+}

@@ -1,0 +1,27 @@
+/**
+ * @module The manifest media types mcr stores and serves.
+ */
+
+export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+export const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+export const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
+export const DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
+export const OCI_EMPTY = "application/vnd.oci.empty.v1+json";
+
+/** Manifest media types accepted on push. */
+export const manifestMediaTypes = [OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST] as const;
+export type ManifestMediaType = (typeof manifestMediaTypes)[number];
+
+/** Media types that list other manifests rather than blobs. */
+export const indexMediaTypes: readonly string[] = [OCI_INDEX, DOCKER_MANIFEST_LIST];
+
+/** Layers that live elsewhere (Windows base layers) and are never pushed. */
+export const foreignLayerMediaTypes: readonly string[] = [
+  "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+  "application/vnd.oci.image.layer.nondistributable.v1.tar",
+  "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+  "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+];
+
+/** Largest manifest accepted, in bytes (the spec's recommended minimum limit). */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;

@@ -1,0 +1,106 @@
+/**
+ * @module Upload sessions: start, append, complete, cancel. Bytes are
+ * written and verified by the blob store first; only then does a short
+ * transaction record the blob and link it to the repository.
+ */
+import { fail, RegistryError } from "../errors.ts";
+import { linkBlob } from "../db/queries/blobs.ts";
+import { upsertRepository } from "../db/queries/repositories.ts";
+import { deleteUpload, findUpload, insertUpload, touchUpload } from "../db/queries/uploads.ts";
+import { checkDigest } from "../oci/names.ts";
+import type { Registry } from "./registry.ts";
+
+/** An upload session's id and how many bytes it holds. */
+export interface UploadStatus {
+  id: string;
+  size: number;
+}
+
+/** Opens a new upload session in repository `name` (created if new). */
+export async function startUpload(reg: Registry, name: string): Promise<UploadStatus> {
+  const id = crypto.randomUUID();
+  await reg.store.beginUpload(id);
+  const now = reg.now();
+  await reg.db.transaction().execute(async (trx) => {
+    const repositoryId = await upsertRepository(trx, name, now);
+    await insertUpload(trx, id, repositoryId, now);
+  });
+  return { id, size: 0 };
+}
+
+/** The session `id` of repository `name`; throws BLOB_UPLOAD_UNKNOWN. */
+export async function uploadStatus(reg: Registry, name: string, id: string): Promise<UploadStatus> {
+  const row = await findUpload(reg.db, name, id);
+  const size = row ? await reg.store.uploadSize(id) : null;
+  if (size === null) fail("BLOB_UPLOAD_UNKNOWN", "upload unknown to registry", { id });
+  return { id, size };
+}
+
+/** Appends a chunk; `at` (from Content-Range) must equal the current size. */
+export async function appendUpload(
+  reg: Registry,
+  name: string,
+  id: string,
+  body: AsyncIterable<Uint8Array>,
+  at?: number,
+): Promise<UploadStatus> {
+  await uploadStatus(reg, name, id);
+  const size = await reg.store.appendUpload(id, body, at);
+  await touchUpload(reg.db, id, reg.now());
+  return { id, size };
+}
+
+/**
+ * Ends a session with its last chunk (if any) and makes it blob `digest`
+ * of repository `name`. A digest mismatch discards the session.
+ */
+export async function completeUpload(
+  reg: Registry,
+  name: string,
+  id: string,
+  digest: string,
+  body?: AsyncIterable<Uint8Array>,
+): Promise<{ digest: string; size: number }> {
+  checkDigest(digest);
+  const session = await findUpload(reg.db, name, id);
+  if (!session) fail("BLOB_UPLOAD_UNKNOWN", "upload unknown to registry", { id });
+  if (body) await reg.store.appendUpload(id, body);
+  let size: number;
+  try {
+    ({ size } = await reg.store.commitUpload(id, digest));
+  } catch (error) {
+    if (error instanceof RegistryError && error.code === "DIGEST_INVALID") await deleteUpload(reg.db, id);
+    throw error;
+  }
+  const now = reg.now();
+  await reg.db.transaction().execute(async (trx) => {
+    await linkBlob(trx, session.repository_id, digest, size, now);
+    await deleteUpload(trx, id);
+  });
+  return { digest, size };
+}
+
+/** Pushes a whole blob in one call (POST with `?digest=`). */
+export async function uploadBlob(
+  reg: Registry,
+  name: string,
+  digest: string,
+  body: AsyncIterable<Uint8Array>,
+): Promise<{ digest: string; size: number }> {
+  checkDigest(digest);
+  const { id } = await startUpload(reg, name);
+  try {
+    return await completeUpload(reg, name, id, digest, body);
+  } catch (error) {
+    await cancelUpload(reg, name, id).catch(() => {});
+    throw error;
+  }
+}
+
+/** Cancels a session and removes its bytes; throws BLOB_UPLOAD_UNKNOWN. */
+export async function cancelUpload(reg: Registry, name: string, id: string): Promise<void> {
+  const session = await findUpload(reg.db, name, id);
+  if (!session) fail("BLOB_UPLOAD_UNKNOWN", "upload unknown to registry", { id });
+  await deleteUpload(reg.db, id);
+  await reg.store.abortUpload(id);
+}

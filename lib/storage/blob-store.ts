@@ -1,0 +1,48 @@
+/**
+ * @module The blob store interface: content-addressed bytes and the
+ * uploads that become them. It knows nothing of HTTP, repositories, tags or
+ * SQL; the file-system implementation is the only one that knows paths.
+ */
+
+/** An inclusive byte range, as HTTP's Range header counts. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/** A stored blob as listed for reconciliation. */
+export interface StoredBlob {
+  digest: string;
+  size: number;
+  modifiedAt: number;
+}
+
+/** Where bytes live: committed blobs by digest, uploads by id. */
+export interface BlobStore {
+  /** Size of a committed blob, or null when it is not stored. */
+  stat(digest: string): Promise<{ size: number } | null>;
+  /** The blob's bytes (or a range of them) as a Blob the server can send without copying; null when absent. */
+  open(digest: string, range?: ByteRange): Promise<Blob | null>;
+  /** Creates an empty upload. */
+  beginUpload(id: string): Promise<void>;
+  /** Bytes received so far by an upload, or null when there is no such upload. */
+  uploadSize(id: string): Promise<number | null>;
+  /**
+   * Appends a stream to an upload, hashing as it writes. `at` is where the
+   * caller believes the upload ends; a mismatch throws CHUNK_OUT_OF_ORDER.
+   * Returns the new size.
+   */
+  appendUpload(id: string, body: AsyncIterable<Uint8Array>, at?: number): Promise<number>;
+  /**
+   * Makes an upload the blob `digest`: flushes it to disk, verifies the hash
+   * and moves it into place. On mismatch the upload is discarded and
+   * DIGEST_INVALID is thrown. Returns the blob's size.
+   */
+  commitUpload(id: string, digest: string): Promise<{ size: number }>;
+  /** Discards an upload and its bytes; absent uploads are ignored. */
+  abortUpload(id: string): Promise<void>;
+  /** Removes a committed blob; absent blobs are ignored. */
+  delete(digest: string): Promise<void>;
+  /** Every committed blob. */
+  list(): AsyncIterable<StoredBlob>;
+}

@@ -1,0 +1,208 @@
+/**
+ * @module The blob store on a local file system. Uploads are files that
+ * are hashed as they are written; a commit fsyncs, verifies the digest and
+ * renames the file into the content-addressed tree, so a blob path only
+ * ever holds complete, verified bytes.
+ */
+import { mkdirSync } from "node:fs";
+import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fail } from "../errors.ts";
+import type { BlobStore, ByteRange, StoredBlob } from "./blob-store.ts";
+import { FsLayout } from "./fs-layout.ts";
+
+interface UploadState {
+  hasher: Bun.CryptoHasher;
+  size: number;
+  busy: boolean;
+}
+
+/** A BlobStore keeping its files under one data directory. */
+export class FsBlobStore implements BlobStore {
+  readonly layout: FsLayout;
+  /** Hash state of uploads this process has touched; rebuilt from the file after a restart. */
+  private readonly states = new Map<string, UploadState>();
+
+  constructor(root: string) {
+    this.layout = new FsLayout(root);
+    mkdirSync(this.layout.blobsDir, { recursive: true, mode: 0o700 });
+    mkdirSync(this.layout.uploadsDir, { recursive: true, mode: 0o700 });
+  }
+
+  async stat(digest: string): Promise<{ size: number } | null> {
+    try {
+      return { size: (await stat(this.layout.blob(digest))).size };
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async open(digest: string, range?: ByteRange): Promise<Blob | null> {
+    const file = Bun.file(this.layout.blob(digest));
+    if (!(await file.exists())) return null;
+    return range ? file.slice(range.start, range.end + 1) : file;
+  }
+
+  async beginUpload(id: string): Promise<void> {
+    const handle = await open(this.layout.upload(id), "wx", 0o600);
+    await handle.close();
+    this.states.set(id, { hasher: new Bun.CryptoHasher("sha256"), size: 0, busy: false });
+  }
+
+  async uploadSize(id: string): Promise<number | null> {
+    const state = this.states.get(id);
+    if (state) return state.size;
+    try {
+      return (await stat(this.layout.upload(id))).size;
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async appendUpload(id: string, body: AsyncIterable<Uint8Array>, at?: number): Promise<number> {
+    const state = await this.claim(id);
+    try {
+      if (at !== undefined && at !== state.size) {
+        fail("CHUNK_OUT_OF_ORDER", `chunk starts at ${at} but the upload holds ${state.size} bytes`, { size: state.size });
+      }
+      const handle = await open(this.layout.upload(id), "r+");
+      try {
+        state.size = await writeHashed(handle, body, state);
+      } finally {
+        await handle.close();
+      }
+      state.busy = false;
+      return state.size;
+    } catch (error) {
+      // The hash may now disagree with the file; recompute it next time.
+      this.states.delete(id);
+      throw error;
+    }
+  }
+
+  async commitUpload(id: string, digest: string): Promise<{ size: number }> {
+    const target = this.layout.blob(digest);
+    const state = await this.claim(id);
+    this.states.delete(id);
+    const source = this.layout.upload(id);
+    const actual = `sha256:${state.hasher.digest("hex")}`;
+    if (actual !== digest) {
+      await unlinkIfPresent(source);
+      fail("DIGEST_INVALID", "uploaded content does not match the digest", { expected: digest, actual });
+    }
+    const handle = await open(source, "r");
+    try {
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+    if (await Bun.file(target).exists()) {
+      await unlinkIfPresent(source);
+    } else {
+      await rename(source, target);
+      await fsyncDirectory(dirname(target));
+    }
+    return { size: state.size };
+  }
+
+  async abortUpload(id: string): Promise<void> {
+    this.states.delete(id);
+    await unlinkIfPresent(this.layout.upload(id));
+  }
+
+  async delete(digest: string): Promise<void> {
+    await unlinkIfPresent(this.layout.blob(digest));
+  }
+
+  async *list(): AsyncIterable<StoredBlob> {
+    for (const fan of await readdirIfPresent(this.layout.blobsDir)) {
+      const dir = join(this.layout.blobsDir, fan);
+      for (const hex of await readdirIfPresent(dir)) {
+        if (!/^[a-f0-9]{64}$/.test(hex)) continue;
+        const info = await stat(join(dir, hex)).catch(() => null);
+        if (info?.isFile()) yield { digest: `sha256:${hex}`, size: info.size, modifiedAt: info.mtimeMs };
+      }
+    }
+  }
+
+  /** Takes an upload for one writer, recomputing its hash from disk when this process has none. */
+  private async claim(id: string): Promise<UploadState> {
+    let state = this.states.get(id);
+    if (!state) {
+      const path = this.layout.upload(id);
+      const file = Bun.file(path);
+      if (!(await file.exists())) fail("BLOB_UPLOAD_UNKNOWN", "upload not found", { id });
+      const hasher = new Bun.CryptoHasher("sha256");
+      let size = 0;
+      for await (const chunk of file.stream()) {
+        hasher.update(chunk);
+        size += chunk.byteLength;
+      }
+      state = this.states.get(id) ?? { hasher, size, busy: false };
+      this.states.set(id, state);
+    }
+    if (state.busy) fail("CHUNK_OUT_OF_ORDER", "another request is writing this upload", { size: state.size });
+    state.busy = true;
+    return state;
+  }
+}
+
+/**
+ * Writes the stream at the end of the file while hashing it: each chunk is
+ * hashed while the previous one is being written, so hashing and disk I/O
+ * overlap, and at most one chunk waits, so memory stays constant.
+ */
+async function writeHashed(handle: FileHandle, body: AsyncIterable<Uint8Array>, state: UploadState): Promise<number> {
+  let position = state.size;
+  let pending: Promise<void> = Promise.resolve();
+  for await (const chunk of body) {
+    if (chunk.byteLength === 0) continue;
+    state.hasher.update(chunk);
+    await pending;
+    pending = writeAll(handle, chunk, position);
+    position += chunk.byteLength;
+  }
+  await pending;
+  return position;
+}
+
+async function writeAll(handle: FileHandle, chunk: Uint8Array, position: number): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.byteLength) {
+    const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset, position + offset);
+    offset += bytesWritten;
+  }
+}
+
+async function fsyncDirectory(path: string): Promise<void> {
+  const handle = await open(path, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function unlinkIfPresent(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}
+
+async function readdirIfPresent(path: string): Promise<string[]> {
+  try {
+    return await readdir(path);
+  } catch (error) {
+    if (isNotFound(error)) return [];
+    throw error;
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === "ENOENT";
+}

@@ -1,0 +1,56 @@
+/**
+ * @module Every lib/ error code mapped once to its HTTP status and OCI wire
+ * code, and the one renderer of the OCI error body.
+ */
+import { RegistryError, type ErrorCode } from "../../lib/errors.ts";
+
+interface WireError {
+  status: number;
+  /** The code clients see; several internal codes may share one. */
+  code: string;
+}
+
+/** Status and wire code of each lib/ error code. */
+export const errorTable = {
+  BLOB_UNKNOWN: { status: 404, code: "BLOB_UNKNOWN" },
+  BLOB_UPLOAD_INVALID: { status: 400, code: "BLOB_UPLOAD_INVALID" },
+  BLOB_UPLOAD_UNKNOWN: { status: 404, code: "BLOB_UPLOAD_UNKNOWN" },
+  CHUNK_OUT_OF_ORDER: { status: 416, code: "BLOB_UPLOAD_INVALID" },
+  DIGEST_INVALID: { status: 400, code: "DIGEST_INVALID" },
+  MANIFEST_BLOB_UNKNOWN: { status: 400, code: "MANIFEST_BLOB_UNKNOWN" },
+  MANIFEST_INVALID: { status: 400, code: "MANIFEST_INVALID" },
+  MANIFEST_TOO_LARGE: { status: 413, code: "MANIFEST_INVALID" },
+  MANIFEST_UNKNOWN: { status: 404, code: "MANIFEST_UNKNOWN" },
+  NAME_INVALID: { status: 400, code: "NAME_INVALID" },
+  NAME_UNKNOWN: { status: 404, code: "NAME_UNKNOWN" },
+  NOT_FOUND: { status: 404, code: "NOT_FOUND" },
+  PAGINATION_NUMBER_INVALID: { status: 400, code: "PAGINATION_NUMBER_INVALID" },
+  RANGE_INVALID: { status: 416, code: "RANGE_INVALID" },
+  SIZE_INVALID: { status: 400, code: "SIZE_INVALID" },
+  TAG_INVALID: { status: 400, code: "TAG_INVALID" },
+  UNSUPPORTED: { status: 405, code: "UNSUPPORTED" },
+} as const satisfies Record<ErrorCode, WireError>;
+
+/** Renders any thrown value as an OCI error response; unexpected errors become a logged 500. */
+export function errorResponse(error: unknown, headers: Record<string, string> = {}): Response {
+  if (error instanceof RegistryError) {
+    const wire = errorTable[error.code];
+    const body = { errors: [{ code: wire.code, message: error.message, detail: error.detail ?? null }] };
+    return Response.json(body, { status: wire.status, headers: { ...headers, ...extraHeaders(error) } });
+  }
+  console.error("internal error:", error);
+  const body = { errors: [{ code: "UNKNOWN", message: "internal server error", detail: null }] };
+  return Response.json(body, { status: 500 });
+}
+
+/**
+ * A 416 on an upload tells the client how much the server holds, so it can
+ * resume; a 416 on a blob read tells it the blob's size.
+ */
+function extraHeaders(error: RegistryError): Record<string, string> {
+  const size = (error.detail as { size?: unknown } | undefined)?.size;
+  if (typeof size !== "number") return {};
+  if (error.code === "CHUNK_OUT_OF_ORDER") return { Range: `0-${Math.max(0, size - 1)}` };
+  if (error.code === "RANGE_INVALID") return { "Content-Range": `bytes */${size}` };
+  return {};
+}

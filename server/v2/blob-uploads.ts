@@ -1,0 +1,97 @@
+/**
+ * @module Blob uploads: `POST /v2/<name>/blobs/uploads/` opens a session (or,
+ * with `?digest=`, uploads in one request); `PATCH` appends a chunk, `PUT`
+ * completes, `GET` reports progress and `DELETE` cancels.
+ */
+import { fail } from "../../lib/errors.ts";
+import {
+  appendUpload,
+  cancelUpload,
+  completeUpload,
+  startUpload,
+  uploadBlob,
+  uploadStatus,
+  type UploadStatus,
+} from "../../lib/registry/uploads.ts";
+import type { Registry } from "../../lib/registry/registry.ts";
+import { bodyStream } from "../http/body.ts";
+import { parseContentRange } from "../http/range.ts";
+import type { RouteParams } from "./router.ts";
+
+function sessionResponse(status: number, name: string, upload: UploadStatus): Response {
+  return new Response(null, {
+    status,
+    headers: {
+      Location: `/v2/${name}/blobs/uploads/${upload.id}`,
+      Range: `0-${Math.max(0, upload.size - 1)}`,
+      "Docker-Upload-UUID": upload.id,
+      "Content-Length": "0",
+    },
+  });
+}
+
+function blobCreated(name: string, digest: string): Response {
+  return new Response(null, {
+    status: 201,
+    headers: { Location: `/v2/${name}/blobs/${digest}`, "Docker-Content-Digest": digest, "Content-Length": "0" },
+  });
+}
+
+/**
+ * The chunk a request carries: where its Content-Range says it starts, and
+ * a body cut off at the length it declares.
+ */
+function chunkOf(req: Request): { at?: number; body: AsyncIterable<Uint8Array> } {
+  const range = parseContentRange(req.headers.get("content-range"));
+  const lengthHeader = req.headers.get("content-length");
+  const length = lengthHeader === null ? undefined : Number(lengthHeader);
+  if (range === null) return { body: bodyStream(req, length) };
+  const rangeLength = range.end - range.start + 1;
+  if (length !== undefined && length !== rangeLength) {
+    fail("RANGE_INVALID", "Content-Length does not match Content-Range", { contentLength: length, range: `${range.start}-${range.end}` });
+  }
+  return { at: range.start, body: bodyStream(req, rangeLength) };
+}
+
+/** Handlers for the upload collection of a repository. */
+export function uploadCollectionHandlers(reg: Registry) {
+  return {
+    async POST(req: Request, { name }: RouteParams, url: URL): Promise<Response> {
+      const digest = url.searchParams.get("digest");
+      if (digest !== null) {
+        const blob = await uploadBlob(reg, name, digest, chunkOf(req).body);
+        return blobCreated(name, blob.digest);
+      }
+      // Cross-repository mount is not offered yet: the spec's fallback is a new session.
+      return sessionResponse(202, name, await startUpload(reg, name));
+    },
+  };
+}
+
+/** Handlers for one upload session. */
+export function uploadSessionHandlers(reg: Registry) {
+  return {
+    async GET(_req: Request, { name, id }: RouteParams): Promise<Response> {
+      return sessionResponse(204, name, await uploadStatus(reg, name, id));
+    },
+
+    async PATCH(req: Request, { name, id }: RouteParams): Promise<Response> {
+      const { at, body } = chunkOf(req);
+      return sessionResponse(202, name, await appendUpload(reg, name, id, body, at));
+    },
+
+    async PUT(req: Request, { name, id }: RouteParams, url: URL): Promise<Response> {
+      const digest = url.searchParams.get("digest");
+      if (digest === null) fail("DIGEST_INVALID", "the digest query parameter is required to complete an upload");
+      const { at, body } = chunkOf(req);
+      if (at !== undefined) await appendUpload(reg, name, id, body, at);
+      const blob = await completeUpload(reg, name, id, digest, at === undefined ? body : undefined);
+      return blobCreated(name, blob.digest);
+    },
+
+    async DELETE(_req: Request, { name, id }: RouteParams): Promise<Response> {
+      await cancelUpload(reg, name, id);
+      return new Response(null, { status: 204 });
+    },
+  };
+}

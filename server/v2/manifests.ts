@@ -1,0 +1,46 @@
+/**
+ * @module Manifests: `PUT`, `GET` and `HEAD /v2/<name>/manifests/<reference>`,
+ * by tag or digest. Content is served byte-exact with its pushed media type.
+ */
+import { getManifest, putManifest } from "../../lib/registry/manifests.ts";
+import { MAX_MANIFEST_BYTES } from "../../lib/oci/media-types.ts";
+import type { Registry } from "../../lib/registry/registry.ts";
+import type { Manifest } from "../../lib/db/schema.ts";
+import { readBody } from "../http/body.ts";
+import type { RouteParams } from "./router.ts";
+
+function manifestHeaders(m: Manifest): Record<string, string> {
+  return {
+    "Content-Type": m.media_type,
+    "Content-Length": String(m.size),
+    "Docker-Content-Digest": m.digest,
+    ETag: `"${m.digest}"`,
+  };
+}
+
+/** Handlers for one manifest reference. */
+export function manifestHandlers(reg: Registry) {
+  return {
+    async GET(_req: Request, { name, reference }: RouteParams): Promise<Response> {
+      const manifest = await getManifest(reg, name, reference);
+      return new Response(manifest.content, { headers: manifestHeaders(manifest) });
+    },
+
+    async HEAD(_req: Request, { name, reference }: RouteParams): Promise<Response> {
+      const manifest = await getManifest(reg, name, reference);
+      return new Response(null, { headers: manifestHeaders(manifest) });
+    },
+
+    async PUT(req: Request, { name, reference }: RouteParams): Promise<Response> {
+      const bytes = await readBody(req, MAX_MANIFEST_BYTES, "MANIFEST_TOO_LARGE");
+      const pushed = await putManifest(reg, name, reference, req.headers.get("content-type"), bytes);
+      const headers: Record<string, string> = {
+        Location: `/v2/${name}/manifests/${pushed.digest}`,
+        "Docker-Content-Digest": pushed.digest,
+        "Content-Length": "0",
+      };
+      if (pushed.subject) headers["OCI-Subject"] = pushed.subject;
+      return new Response(null, { status: 201, headers });
+    },
+  };
+}

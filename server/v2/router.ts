@@ -1,0 +1,66 @@
+/**
+ * @module The /v2 route table. Repository names span path segments, so
+ * routes are anchored patterns tried in order, not `:param` routes; the
+ * name is validated after it is matched.
+ */
+import { fail } from "../../lib/errors.ts";
+import { checkRepositoryName } from "../../lib/oci/names.ts";
+
+/** What a handler receives besides the request. */
+export interface RouteParams {
+  name: string;
+  digest: string;
+  reference: string;
+  id: string;
+}
+
+/** A handler for one method of one resource. */
+export type Handler = (req: Request, params: RouteParams, url: URL) => Promise<Response> | Response;
+
+/** One resource: its path pattern and a handler per method. */
+export interface Route {
+  resource: string;
+  pattern: RegExp;
+  methods: Partial<Record<string, Handler>>;
+}
+
+/** The resources of the OCI distribution API, in matching order. */
+export const routePatterns = {
+  base: /^\/v2\/?$/,
+  catalog: /^\/v2\/_catalog$/,
+  uploads: /^\/v2\/(?<name>.+)\/blobs\/uploads\/?$/,
+  upload: /^\/v2\/(?<name>.+)\/blobs\/uploads\/(?<id>[^/]+)$/,
+  blob: /^\/v2\/(?<name>.+)\/blobs\/(?<digest>[^/]+)$/,
+  manifest: /^\/v2\/(?<name>.+)\/manifests\/(?<reference>[^/]+)$/,
+  tags: /^\/v2\/(?<name>.+)\/tags\/list$/,
+} as const;
+
+/** A matched route: the handler to call and its parameters. */
+export interface Match {
+  handler: Handler;
+  params: RouteParams;
+}
+
+/**
+ * Finds the handler for `method` and `path`: null when no route matches;
+ * throws UNSUPPORTED for a method the resource lacks and NAME_INVALID for
+ * a malformed repository name.
+ */
+export function matchRoute(routes: readonly Route[], method: string, path: string): Match | null {
+  for (const route of routes) {
+    const match = route.pattern.exec(path);
+    if (!match) continue;
+    const groups = match.groups ?? {};
+    const lookup = method === "HEAD" && !route.methods.HEAD ? undefined : route.methods[method];
+    if (!lookup) fail("UNSUPPORTED", `${method} is not supported on this resource`, { method, resource: route.resource });
+    const params: RouteParams = {
+      name: groups.name ?? "",
+      digest: groups.digest ?? "",
+      reference: groups.reference ?? "",
+      id: groups.id ?? "",
+    };
+    if (groups.name !== undefined) checkRepositoryName(params.name);
+    return { handler: lookup, params };
+  }
+  return null;
+}

@@ -1,0 +1,24 @@
+/**
+ * @module The /v2 API assembled: each resource's pattern with its handlers.
+ */
+import type { Registry } from "../../lib/registry/registry.ts";
+import { getBase } from "./base.ts";
+import { blobHandlers } from "./blobs.ts";
+import { uploadCollectionHandlers, uploadSessionHandlers } from "./blob-uploads.ts";
+import { catalogHandlers } from "./catalog.ts";
+import { manifestHandlers } from "./manifests.ts";
+import { routePatterns, type Route } from "./router.ts";
+import { tagHandlers } from "./tags.ts";
+
+/** The route table for a registry, in matching order. */
+export function v2Routes(reg: Registry): Route[] {
+  return [
+    { resource: "base", pattern: routePatterns.base, methods: { GET: getBase, HEAD: getBase } },
+    { resource: "catalog", pattern: routePatterns.catalog, methods: catalogHandlers(reg) },
+    { resource: "uploads", pattern: routePatterns.uploads, methods: uploadCollectionHandlers(reg) },
+    { resource: "upload", pattern: routePatterns.upload, methods: uploadSessionHandlers(reg) },
+    { resource: "blob", pattern: routePatterns.blob, methods: blobHandlers(reg) },
+    { resource: "manifest", pattern: routePatterns.manifest, methods: manifestHandlers(reg) },
+    { resource: "tags", pattern: routePatterns.tags, methods: tagHandlers(reg) },
+  ];
+}
