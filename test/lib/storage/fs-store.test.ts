@@ -1,0 +1,154 @@
+/**
+ * @module The file-system blob store: uploads hash as they write, commits
+ * verify and move atomically, mismatches leave nothing behind.
+ */
+import { describe, expect, test } from "bun:test";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { RegistryError } from "../../../lib/errors.ts";
+import { sha256Digest } from "../../../lib/oci/digest.ts";
+import { FsBlobStore } from "../../../lib/storage/fs-store.ts";
+import { tempDir } from "../../support/temp.ts";
+
+const enc = new TextEncoder();
+
+async function* chunks(...parts: string[]): AsyncIterable<Uint8Array> {
+  for (const part of parts) yield enc.encode(part);
+}
+
+async function upload(store: FsBlobStore, id: string, ...parts: string[]): Promise<void> {
+  await store.beginUpload(id);
+  await store.appendUpload(id, chunks(...parts));
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof RegistryError) return error.code;
+    throw error;
+  }
+  return "no error";
+}
+
+describe("FsBlobStore", () => {
+  test("commit verifies the digest and stores the bytes under it", async () => {
+    const store = new FsBlobStore(tempDir());
+    await upload(store, "u1", "hello ", "world");
+    const digest = sha256Digest("hello world");
+    expect(await store.commitUpload("u1", digest)).toEqual({ size: 11 });
+    expect(readFileSync(store.layout.blob(digest), "utf8")).toBe("hello world");
+    expect(store.layout.blob(digest)).toContain(`/blobs/sha256/${digest.slice(7, 9)}/${digest.slice(7)}`);
+    expect(await store.stat(digest)).toEqual({ size: 11 });
+    expect(await store.uploadSize("u1")).toBeNull();
+    expect(await (await store.open(digest))!.text()).toBe("hello world");
+    expect(await (await store.open(digest, { start: 6, end: 10 }))!.text()).toBe("world");
+  });
+
+  test("a digest mismatch discards the upload and stores nothing", async () => {
+    const root = tempDir();
+    const store = new FsBlobStore(root);
+    await upload(store, "u1", "actual bytes");
+    const claimed = sha256Digest("other bytes");
+    expect(await codeOf(store.commitUpload("u1", claimed))).toBe("DIGEST_INVALID");
+    expect(await store.stat(claimed)).toBeNull();
+    expect(await store.stat(sha256Digest("actual bytes"))).toBeNull();
+    expect(readdirSync(store.layout.uploadsDir)).toEqual([]);
+    expect(readdirSync(store.layout.blobsDir)).toEqual([]);
+    expect(await codeOf(store.appendUpload("u1", chunks("x")))).toBe("BLOB_UPLOAD_UNKNOWN");
+  });
+
+  test("committing a blob that already exists is idempotent", async () => {
+    const store = new FsBlobStore(tempDir());
+    const digest = sha256Digest("same");
+    await upload(store, "a", "same");
+    await store.commitUpload("a", digest);
+    await upload(store, "b", "sa", "me");
+    expect(await store.commitUpload("b", digest)).toEqual({ size: 4 });
+    expect(readFileSync(store.layout.blob(digest), "utf8")).toBe("same");
+    expect(readdirSync(store.layout.uploadsDir)).toEqual([]);
+  });
+
+  test("concurrent commits of the same digest both succeed and leave one file", async () => {
+    const store = new FsBlobStore(tempDir());
+    const content = "x".repeat(100_000);
+    const digest = sha256Digest(content);
+    const ids = Array.from({ length: 8 }, (_, i) => `c${i}`);
+    await Promise.all(ids.map((id) => upload(store, id, content.slice(0, 50_000), content.slice(50_000))));
+    const results = await Promise.all(ids.map((id) => store.commitUpload(id, digest)));
+    expect(results).toEqual(ids.map(() => ({ size: 100_000 })));
+    const fan = digest.slice(7, 9);
+    expect(readdirSync(`${store.layout.blobsDir}/${fan}`)).toEqual([digest.slice(7)]);
+    expect(readFileSync(store.layout.blob(digest), "utf8")).toBe(content);
+    expect(readdirSync(store.layout.uploadsDir)).toEqual([]);
+  });
+
+  test("appends must start where the upload ends", async () => {
+    const store = new FsBlobStore(tempDir());
+    await upload(store, "u", "abc");
+    expect(await store.appendUpload("u", chunks("def"), 3)).toBe(6);
+    expect(await codeOf(store.appendUpload("u", chunks("def"), 3))).toBe("CHUNK_OUT_OF_ORDER");
+    expect(await codeOf(store.appendUpload("u", chunks("zzz"), 10))).toBe("CHUNK_OUT_OF_ORDER");
+    expect(await store.uploadSize("u")).toBe(6);
+  });
+
+  test("an upload resumes in a new process: the hash is recomputed from the file", async () => {
+    const root = tempDir();
+    const first = new FsBlobStore(root);
+    await upload(first, "r", "part one, ");
+    const second = new FsBlobStore(root);
+    expect(await second.uploadSize("r")).toBe(10);
+    await second.appendUpload("r", chunks("part two"), 10);
+    const digest = sha256Digest("part one, part two");
+    expect(await second.commitUpload("r", digest)).toEqual({ size: 18 });
+  });
+
+  test("a failed stream keeps the bytes written and a consistent hash", async () => {
+    const store = new FsBlobStore(tempDir());
+    await store.beginUpload("f");
+    async function* broken(): AsyncIterable<Uint8Array> {
+      yield enc.encode("kept");
+      throw new Error("client went away");
+    }
+    await expect(store.appendUpload("f", broken())).rejects.toThrow("client went away");
+    const size = (await store.uploadSize("f"))!;
+    expect(size).toBeLessThanOrEqual(4);
+    await store.appendUpload("f", chunks("kept".slice(size), "+more"), size);
+    expect(await store.commitUpload("f", sha256Digest("kept+more"))).toEqual({ size: 9 });
+  });
+
+  test("abort removes the upload; delete removes a blob; both ignore absent ones", async () => {
+    const store = new FsBlobStore(tempDir());
+    await upload(store, "x", "data");
+    await store.abortUpload("x");
+    await store.abortUpload("x");
+    expect(await store.uploadSize("x")).toBeNull();
+    const digest = sha256Digest("data");
+    await upload(store, "y", "data");
+    await store.commitUpload("y", digest);
+    await store.delete(digest);
+    await store.delete(digest);
+    expect(await store.stat(digest)).toBeNull();
+    expect(await store.open(digest)).toBeNull();
+  });
+
+  test("list yields every committed blob", async () => {
+    const store = new FsBlobStore(tempDir());
+    const digests = [];
+    for (const text of ["one", "two", "three"]) {
+      await upload(store, `l-${text}`, text);
+      digests.push((await store.commitUpload(`l-${text}`, sha256Digest(text)), sha256Digest(text)));
+    }
+    const listed = [];
+    for await (const blob of store.list()) listed.push(blob.digest);
+    expect(listed.sort()).toEqual(digests.sort());
+  });
+
+  test("upload ids cannot name a path outside the uploads directory", async () => {
+    const root = tempDir();
+    const store = new FsBlobStore(root);
+    for (const id of ["../mcr.db", "a/b", "..", "", "x".repeat(65)]) {
+      expect(await codeOf(store.beginUpload(id))).toBe("BLOB_UPLOAD_UNKNOWN");
+    }
+    expect(existsSync(`${root}/mcr.db`)).toBe(false);
+  });
+});
