@@ -6,6 +6,7 @@
 
 /** Every failure lib/ reports to callers, named for what went wrong. */
 export const errorCodes = [
+  "BLOB_REFERENCED",
   "BLOB_UNKNOWN",
   "BLOB_UPLOAD_INVALID",
   "BLOB_UPLOAD_UNKNOWN",
@@ -13,6 +14,7 @@ export const errorCodes = [
   "DIGEST_INVALID",
   "MANIFEST_BLOB_UNKNOWN",
   "MANIFEST_INVALID",
+  "MANIFEST_REFERENCED",
   "MANIFEST_TOO_LARGE",
   "MANIFEST_UNKNOWN",
   "NAME_INVALID",

@@ -2,7 +2,8 @@
  * @module Starts the HTTP server on an open registry: Bun.serve with limits
  * that let any blob through, and an orderly stop.
  */
-import { openRegistry } from "../lib/registry/registry.ts";
+import { openRegistry, type Registry } from "../lib/registry/registry.ts";
+import { STALE_UPLOAD_MS, sweepStaleUploads } from "../lib/registry/uploads.ts";
 import { createApp } from "./app.ts";
 import { errorResponse } from "./http/errors.ts";
 
@@ -12,7 +13,11 @@ export interface ServeOptions {
   port: number;
   dataDir: string;
   log?: (line: string) => void;
+  /** Upload sessions idle this long are removed by an hourly sweep (default 24 h). */
+  staleUploadMs?: number;
 }
+
+const SWEEP_EVERY_MS = 60 * 60 * 1000;
 
 /** A running server. */
 export interface RunningServer {
@@ -37,12 +42,27 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     idleTimeout: 255,
   });
   const port = server.port ?? options.port;
+  const sweep = startUploadSweep(reg, options.staleUploadMs ?? STALE_UPLOAD_MS, options.log);
   return {
     url: `http://${options.hostname}:${port}`,
     port,
     async stop() {
+      clearInterval(sweep);
       await server.stop();
       await reg.close();
     },
   };
+}
+
+/** Removes abandoned upload sessions now and then every hour, without keeping the process alive. */
+function startUploadSweep(reg: Registry, maxAgeMs: number, log?: (line: string) => void): Timer {
+  const run = () =>
+    sweepStaleUploads(reg, maxAgeMs).then(
+      (removed) => removed > 0 && log?.(`removed ${removed} stale upload session(s)`),
+      (error: unknown) => log?.(`stale upload sweep failed: ${String(error)}`),
+    );
+  void run();
+  const timer = setInterval(run, SWEEP_EVERY_MS);
+  timer.unref();
+  return timer;
 }

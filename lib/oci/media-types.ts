@@ -25,3 +25,12 @@ export const foreignLayerMediaTypes: readonly string[] = [
 
 /** Largest manifest accepted, in bytes (the spec's recommended minimum limit). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Whether a client whose Accept header lists `accepted` takes `mediaType`.
+ * No Accept header, or a wildcard, takes anything.
+ */
+export function accepts(accepted: readonly string[], mediaType: string): boolean {
+  if (accepted.length === 0) return true;
+  return accepted.some((type) => type === mediaType || type === "*/*" || type === "application/*");
+}

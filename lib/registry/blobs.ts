@@ -3,7 +3,8 @@
  * repository it was pushed or mounted to, whatever else the store holds.
  */
 import { fail } from "../errors.ts";
-import { findLinkedBlob, touchBlob } from "../db/queries/blobs.ts";
+import { findLinkedBlob, manifestsUsingBlob, touchBlob, unlinkBlob } from "../db/queries/blobs.ts";
+import { findRepositoryId } from "../db/queries/repositories.ts";
 import type { ByteRange } from "../storage/blob-store.ts";
 import type { Registry } from "./registry.ts";
 
@@ -41,4 +42,23 @@ export async function openBlob(
   const body = await reg.store.open(digest, range ?? undefined);
   if (!body) fail("BLOB_UNKNOWN", "blob is recorded but its file is missing (run mcr gc to reconcile)", { digest });
   return { size, range, body };
+}
+
+/**
+ * Stops repository `name` serving blob `digest` (the bytes stay for other
+ * repositories; GC reclaims them when nothing uses them). Refused with
+ * BLOB_REFERENCED while a manifest of the repository references the blob.
+ */
+export async function deleteBlob(reg: Registry, name: string, digest: string): Promise<void> {
+  await reg.db.transaction().execute(async (trx) => {
+    const repositoryId = await findRepositoryId(trx, name);
+    if (repositoryId === null || !(await findLinkedBlob(trx, name, digest))) {
+      fail("BLOB_UNKNOWN", "blob unknown to registry", { digest });
+    }
+    const users = await manifestsUsingBlob(trx, repositoryId, digest, 5);
+    if (users.length > 0) {
+      fail("BLOB_REFERENCED", "blob is referenced by manifests of this repository; delete them first", { digest, manifests: users });
+    }
+    await unlinkBlob(trx, repositoryId, digest);
+  });
 }

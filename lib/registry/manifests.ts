@@ -4,15 +4,23 @@
  * no manifest row ever points at something that is not there.
  */
 import { fail } from "../errors.ts";
-import { linkedDigests } from "../db/queries/blobs.ts";
-import { findManifestByDigest, findManifestByTag, manifestIdsByDigest, upsertManifest } from "../db/queries/manifests.ts";
-import { upsertRepository } from "../db/queries/repositories.ts";
-import { setTag } from "../db/queries/tags.ts";
+import { linkBlob, linkedDigests } from "../db/queries/blobs.ts";
+import {
+  deleteManifestRow,
+  findManifestByDigest,
+  findManifestByTag,
+  manifestIdsByDigest,
+  parentDigests,
+  upsertManifest,
+} from "../db/queries/manifests.ts";
+import { findRepositoryId, upsertRepository } from "../db/queries/repositories.ts";
+import { deleteTag, setTag } from "../db/queries/tags.ts";
 import type { Manifest } from "../db/schema.ts";
 import { sha256Digest } from "../oci/digest.ts";
 import { parseManifest } from "../oci/manifest.ts";
-import { MAX_MANIFEST_BYTES } from "../oci/media-types.ts";
+import { accepts, MAX_MANIFEST_BYTES } from "../oci/media-types.ts";
 import { checkDigest, checkTag, looksLikeDigest } from "../oci/names.ts";
+import { EMPTY_JSON_DIGEST, ensureEmptyJsonBlob } from "./empty-blob.ts";
 import type { Registry } from "./registry.ts";
 
 /** What a manifest push stored. */
@@ -41,9 +49,13 @@ export async function putManifest(
     fail("DIGEST_INVALID", "manifest content does not match the digest in the URL", { expected: reference, actual: digest });
   }
   const parsed = parseManifest(bytes, contentType);
+  const usesEmptyJson = parsed.blobs.includes(EMPTY_JSON_DIGEST);
+  // Artifacts may name the empty JSON config without pushing it; its bytes are known.
+  if (usesEmptyJson) await ensureEmptyJsonBlob(reg);
   const now = reg.now();
   await reg.db.transaction().execute(async (trx) => {
     const repositoryId = await upsertRepository(trx, name, now);
+    if (usesEmptyJson) await linkBlob(trx, repositoryId, EMPTY_JSON_DIGEST, 2, now);
     const present = await linkedDigests(trx, repositoryId, parsed.blobs);
     const missingBlob = parsed.blobs.find((d) => !present.has(d));
     if (missingBlob) fail("MANIFEST_BLOB_UNKNOWN", "manifest references a blob unknown to this repository", { digest: missingBlob });
@@ -70,13 +82,47 @@ export async function putManifest(
   return { digest, subject: parsed.subject };
 }
 
-/** The manifest repository `name` holds under `reference` (tag or digest); throws MANIFEST_UNKNOWN. */
-export async function getManifest(reg: Registry, name: string, reference: string): Promise<Manifest> {
+/**
+ * The manifest repository `name` holds under `reference` (tag or digest).
+ * `accepted` is the client's Accept list: a manifest of a type it did not
+ * ask for is not silently served. Throws MANIFEST_UNKNOWN.
+ */
+export async function getManifest(reg: Registry, name: string, reference: string, accepted: readonly string[] = []): Promise<Manifest> {
   const tag = parseReference(reference);
   const manifest =
     tag === null ? await findManifestByDigest(reg.db, name, reference) : await findManifestByTag(reg.db, name, tag);
   if (!manifest) fail("MANIFEST_UNKNOWN", "manifest unknown to registry", { reference });
+  if (!accepts(accepted, manifest.media_type)) {
+    fail("MANIFEST_UNKNOWN", `manifest is a ${manifest.media_type}, which the Accept header does not allow`, {
+      reference,
+      mediaType: manifest.media_type,
+    });
+  }
   return manifest;
+}
+
+/**
+ * Deletes by digest (the manifest, its tags and its references; refused
+ * with MANIFEST_REFERENCED while an index lists it) or by tag (only the
+ * tag). Throws MANIFEST_UNKNOWN when there is nothing to delete.
+ */
+export async function deleteManifest(reg: Registry, name: string, reference: string): Promise<void> {
+  const tag = parseReference(reference);
+  await reg.db.transaction().execute(async (trx) => {
+    const repositoryId = await findRepositoryId(trx, name);
+    if (repositoryId === null) fail("MANIFEST_UNKNOWN", "manifest unknown to registry", { reference });
+    if (tag !== null) {
+      if (!(await deleteTag(trx, repositoryId, tag))) fail("MANIFEST_UNKNOWN", "tag unknown to registry", { reference });
+      return;
+    }
+    const manifest = await findManifestByDigest(trx, name, reference);
+    if (!manifest) fail("MANIFEST_UNKNOWN", "manifest unknown to registry", { reference });
+    const parents = await parentDigests(trx, manifest.id, 5);
+    if (parents.length > 0) {
+      fail("MANIFEST_REFERENCED", "manifest is listed by an index of this repository; delete the index first", { reference, indexes: parents });
+    }
+    await deleteManifestRow(trx, manifest.id);
+  });
 }
 
 /** A reference is a tag (returned) or a digest (null); anything else is invalid. */

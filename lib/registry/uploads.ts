@@ -6,8 +6,9 @@
 import { fail, RegistryError } from "../errors.ts";
 import { linkBlob } from "../db/queries/blobs.ts";
 import { upsertRepository } from "../db/queries/repositories.ts";
-import { deleteUpload, findUpload, insertUpload, touchUpload } from "../db/queries/uploads.ts";
+import { deleteUpload, findUpload, insertUpload, staleUploadIds, touchUpload } from "../db/queries/uploads.ts";
 import { checkDigest } from "../oci/names.ts";
+import type { ByteSource } from "../storage/blob-store.ts";
 import type { Registry } from "./registry.ts";
 
 /** An upload session's id and how many bytes it holds. */
@@ -41,7 +42,7 @@ export async function appendUpload(
   reg: Registry,
   name: string,
   id: string,
-  body: AsyncIterable<Uint8Array>,
+  body: ByteSource,
   at?: number,
 ): Promise<UploadStatus> {
   await uploadStatus(reg, name, id);
@@ -59,7 +60,7 @@ export async function completeUpload(
   name: string,
   id: string,
   digest: string,
-  body?: AsyncIterable<Uint8Array>,
+  body?: ByteSource,
 ): Promise<{ digest: string; size: number }> {
   checkDigest(digest);
   const session = await findUpload(reg.db, name, id);
@@ -85,7 +86,7 @@ export async function uploadBlob(
   reg: Registry,
   name: string,
   digest: string,
-  body: AsyncIterable<Uint8Array>,
+  body: ByteSource,
 ): Promise<{ digest: string; size: number }> {
   checkDigest(digest);
   const { id } = await startUpload(reg, name);
@@ -103,4 +104,21 @@ export async function cancelUpload(reg: Registry, name: string, id: string): Pro
   if (!session) fail("BLOB_UPLOAD_UNKNOWN", "upload unknown to registry", { id });
   await deleteUpload(reg.db, id);
   await reg.store.abortUpload(id);
+}
+
+/** Sessions idle this long are abandoned: the default for `sweepStaleUploads`. */
+export const STALE_UPLOAD_MS = 24 * 60 * 60 * 1000;
+
+/** Removes sessions (rows and bytes) idle for `maxAgeMs`; returns how many went. */
+export async function sweepStaleUploads(reg: Registry, maxAgeMs = STALE_UPLOAD_MS): Promise<number> {
+  let removed = 0;
+  for (;;) {
+    const ids = await staleUploadIds(reg.db, reg.now() - maxAgeMs, 500);
+    for (const id of ids) {
+      await deleteUpload(reg.db, id);
+      await reg.store.abortUpload(id);
+    }
+    removed += ids.length;
+    if (ids.length < 500) return removed;
+  }
 }

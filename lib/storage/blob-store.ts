@@ -10,6 +10,9 @@ export interface ByteRange {
   end: number;
 }
 
+/** Bytes arriving in chunks: a request body, or chunks already in memory. */
+export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
 /** A stored blob as listed for reconciliation. */
 export interface StoredBlob {
   digest: string;
@@ -32,7 +35,7 @@ export interface BlobStore {
    * caller believes the upload ends; a mismatch throws CHUNK_OUT_OF_ORDER.
    * Returns the new size.
    */
-  appendUpload(id: string, body: AsyncIterable<Uint8Array>, at?: number): Promise<number>;
+  appendUpload(id: string, body: ByteSource, at?: number): Promise<number>;
   /**
    * Makes an upload the blob `digest`: flushes it to disk, verifies the hash
    * and moves it into place. On mismatch the upload is discarded and

@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fail } from "../errors.ts";
-import type { BlobStore, ByteRange, StoredBlob } from "./blob-store.ts";
+import type { BlobStore, ByteRange, ByteSource, StoredBlob } from "./blob-store.ts";
 import { FsLayout } from "./fs-layout.ts";
 
 interface UploadState {
@@ -61,7 +61,7 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  async appendUpload(id: string, body: AsyncIterable<Uint8Array>, at?: number): Promise<number> {
+  async appendUpload(id: string, body: ByteSource, at?: number): Promise<number> {
     const state = await this.claim(id);
     try {
       if (at !== undefined && at !== state.size) {
@@ -155,7 +155,7 @@ export class FsBlobStore implements BlobStore {
  * hashed while the previous one is being written, so hashing and disk I/O
  * overlap, and at most one chunk waits, so memory stays constant.
  */
-async function writeHashed(handle: FileHandle, body: AsyncIterable<Uint8Array>, state: UploadState): Promise<number> {
+async function writeHashed(handle: FileHandle, body: ByteSource, state: UploadState): Promise<number> {
   let position = state.size;
   let pending: Promise<void> = Promise.resolve();
   for await (const chunk of body) {

@@ -6,12 +6,28 @@ import { fail, type ErrorCode } from "../../lib/errors.ts";
 
 const EMPTY: AsyncIterable<Uint8Array> = { async *[Symbol.asyncIterator]() {} };
 
-/** The request body as a stream of chunks; `limit` bytes at most when given. */
+/**
+ * The request body as a stream of chunks; `limit` bytes at most when
+ * given. A client that hangs up mid-body surfaces as BLOB_UPLOAD_INVALID,
+ * not as an internal error.
+ */
 export function bodyStream(req: Request, limit?: number): AsyncIterable<Uint8Array> {
   const body = req.body;
   if (!body) return EMPTY;
-  if (limit === undefined) return body;
-  return capped(body, limit, "SIZE_INVALID", "request body is longer than its Content-Range or Content-Length");
+  const stream = untilDisconnect(body);
+  if (limit === undefined) return stream;
+  return capped(stream, limit, "SIZE_INVALID", "request body is longer than its Content-Range or Content-Length");
+}
+
+async function* untilDisconnect(body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  try {
+    yield* body;
+  } catch (error) {
+    if (error instanceof Error && error.name === "AbortError") {
+      fail("BLOB_UPLOAD_INVALID", "the client closed the connection before the body was complete");
+    }
+    throw error;
+  }
 }
 
 /** Reads the whole body, throwing `code` as soon as it passes `limit` bytes. */
@@ -20,7 +36,7 @@ export async function readBody(req: Request, limit: number, code: ErrorCode): Pr
   if (declared > limit) fail(code, `request body larger than ${limit} bytes`, { size: declared, limit });
   const parts: Uint8Array[] = [];
   let total = 0;
-  for await (const chunk of capped(req.body ?? EMPTY, limit, code, `request body larger than ${limit} bytes`)) {
+  for await (const chunk of capped(bodyStream(req), limit, code, `request body larger than ${limit} bytes`)) {
     parts.push(chunk);
     total += chunk.byteLength;
   }

@@ -12,6 +12,7 @@ interface WireError {
 
 /** Status and wire code of each lib/ error code. */
 export const errorTable = {
+  BLOB_REFERENCED: { status: 409, code: "BLOB_REFERENCED" },
   BLOB_UNKNOWN: { status: 404, code: "BLOB_UNKNOWN" },
   BLOB_UPLOAD_INVALID: { status: 400, code: "BLOB_UPLOAD_INVALID" },
   BLOB_UPLOAD_UNKNOWN: { status: 404, code: "BLOB_UPLOAD_UNKNOWN" },
@@ -19,6 +20,7 @@ export const errorTable = {
   DIGEST_INVALID: { status: 400, code: "DIGEST_INVALID" },
   MANIFEST_BLOB_UNKNOWN: { status: 400, code: "MANIFEST_BLOB_UNKNOWN" },
   MANIFEST_INVALID: { status: 400, code: "MANIFEST_INVALID" },
+  MANIFEST_REFERENCED: { status: 409, code: "MANIFEST_REFERENCED" },
   MANIFEST_TOO_LARGE: { status: 413, code: "MANIFEST_INVALID" },
   MANIFEST_UNKNOWN: { status: 404, code: "MANIFEST_UNKNOWN" },
   NAME_INVALID: { status: 400, code: "NAME_INVALID" },

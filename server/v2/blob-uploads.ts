@@ -13,7 +13,9 @@ import {
   uploadStatus,
   type UploadStatus,
 } from "../../lib/registry/uploads.ts";
+import { mountBlob } from "../../lib/registry/mount.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
+import { checkRepositoryName } from "../../lib/oci/names.ts";
 import { bodyStream } from "../http/body.ts";
 import { parseContentRange } from "../http/range.ts";
 import type { RouteParams } from "./router.ts";
@@ -62,7 +64,13 @@ export function uploadCollectionHandlers(reg: Registry) {
         const blob = await uploadBlob(reg, name, digest, chunkOf(req).body);
         return blobCreated(name, blob.digest);
       }
-      // Cross-repository mount is not offered yet: the spec's fallback is a new session.
+      const mount = url.searchParams.get("mount");
+      if (mount !== null) {
+        const from = url.searchParams.get("from");
+        if (from !== null) checkRepositoryName(from);
+        // No access policy yet: every repository is readable. When a mount is not possible the spec's fallback is a new session.
+        if (await mountBlob(reg, name, mount, from, () => true)) return blobCreated(name, mount);
+      }
       return sessionResponse(202, name, await startUpload(reg, name));
     },
   };

@@ -2,7 +2,7 @@
  * @module Blob reads: `GET`/`HEAD /v2/<name>/blobs/<digest>`, with single
  * byte ranges. The body is the store's file, which Bun sends with sendfile.
  */
-import { openBlob, statBlob } from "../../lib/registry/blobs.ts";
+import { deleteBlob, openBlob, statBlob } from "../../lib/registry/blobs.ts";
 import { checkDigest } from "../../lib/oci/names.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
 import type { ByteRange } from "../../lib/storage/blob-store.ts";
@@ -35,6 +35,12 @@ export function blobHandlers(reg: Registry) {
       checkDigest(digest);
       const blob = await openBlob(reg, name, digest, (size) => parseRange(req.headers.get("range"), size));
       return blobResponse(blob.body, digest, blob.size, blob.range);
+    },
+
+    async DELETE(_req: Request, { name, digest }: RouteParams): Promise<Response> {
+      checkDigest(digest);
+      await deleteBlob(reg, name, digest);
+      return new Response(null, { status: 202, headers: { "Content-Length": "0" } });
     },
   };
 }

@@ -2,7 +2,7 @@
  * @module Manifests: `PUT`, `GET` and `HEAD /v2/<name>/manifests/<reference>`,
  * by tag or digest. Content is served byte-exact with its pushed media type.
  */
-import { getManifest, putManifest } from "../../lib/registry/manifests.ts";
+import { deleteManifest, getManifest, putManifest } from "../../lib/registry/manifests.ts";
 import { MAX_MANIFEST_BYTES } from "../../lib/oci/media-types.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
 import type { Manifest } from "../../lib/db/schema.ts";
@@ -18,17 +18,32 @@ function manifestHeaders(m: Manifest): Record<string, string> {
   };
 }
 
+/** The media types of all Accept headers, without parameters (clients send several headers). */
+function acceptedTypes(req: Request): string[] {
+  const header = req.headers.get("accept");
+  if (!header) return [];
+  return header
+    .split(",")
+    .map((part) => part.split(";")[0]!.trim())
+    .filter((type) => type !== "");
+}
+
 /** Handlers for one manifest reference. */
 export function manifestHandlers(reg: Registry) {
   return {
-    async GET(_req: Request, { name, reference }: RouteParams): Promise<Response> {
-      const manifest = await getManifest(reg, name, reference);
+    async GET(req: Request, { name, reference }: RouteParams): Promise<Response> {
+      const manifest = await getManifest(reg, name, reference, acceptedTypes(req));
       return new Response(manifest.content, { headers: manifestHeaders(manifest) });
     },
 
-    async HEAD(_req: Request, { name, reference }: RouteParams): Promise<Response> {
-      const manifest = await getManifest(reg, name, reference);
+    async HEAD(req: Request, { name, reference }: RouteParams): Promise<Response> {
+      const manifest = await getManifest(reg, name, reference, acceptedTypes(req));
       return new Response(null, { headers: manifestHeaders(manifest) });
+    },
+
+    async DELETE(_req: Request, { name, reference }: RouteParams): Promise<Response> {
+      await deleteManifest(reg, name, reference);
+      return new Response(null, { status: 202, headers: { "Content-Length": "0" } });
     },
 
     async PUT(req: Request, { name, reference }: RouteParams): Promise<Response> {

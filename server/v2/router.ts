@@ -33,6 +33,7 @@ export const routePatterns = {
   blob: /^\/v2\/(?<name>.+)\/blobs\/(?<digest>[^/]+)$/,
   manifest: /^\/v2\/(?<name>.+)\/manifests\/(?<reference>[^/]+)$/,
   tags: /^\/v2\/(?<name>.+)\/tags\/list$/,
+  referrers: /^\/v2\/(?<name>.+)\/referrers\/(?<digest>[^/]+)$/,
 } as const;
 
 /** A matched route: the handler to call and its parameters. */

@@ -8,6 +8,7 @@ import { uploadCollectionHandlers, uploadSessionHandlers } from "./blob-uploads.
 import { catalogHandlers } from "./catalog.ts";
 import { manifestHandlers } from "./manifests.ts";
 import { routePatterns, type Route } from "./router.ts";
+import { referrerHandlers } from "./referrers.ts";
 import { tagHandlers } from "./tags.ts";
 
 /** The route table for a registry, in matching order. */
@@ -20,5 +21,6 @@ export function v2Routes(reg: Registry): Route[] {
     { resource: "blob", pattern: routePatterns.blob, methods: blobHandlers(reg) },
     { resource: "manifest", pattern: routePatterns.manifest, methods: manifestHandlers(reg) },
     { resource: "tags", pattern: routePatterns.tags, methods: tagHandlers(reg) },
+    { resource: "referrers", pattern: routePatterns.referrers, methods: referrerHandlers(reg) },
   ];
 }

@@ -57,3 +57,39 @@ export async function linkedDigests(db: Kysely<DB>, repositoryId: number, digest
   }
   return found;
 }
+
+/** Names of repositories that may serve blob `digest`, at most `limit` of them. */
+export async function repositoriesWithBlob(db: Kysely<DB>, digest: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom("repository_blobs as rb")
+    .innerJoin("repositories as r", "r.id", "rb.repository_id")
+    .select("r.name")
+    .where("rb.digest", "=", digest)
+    .orderBy("r.name")
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.name);
+}
+
+/** Stops repository `repositoryId` serving blob `digest`; returns whether it did before. */
+export async function unlinkBlob(db: Kysely<DB>, repositoryId: number, digest: string): Promise<boolean> {
+  const result = await db
+    .deleteFrom("repository_blobs")
+    .where("repository_id", "=", repositoryId)
+    .where("digest", "=", digest)
+    .executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+/** Digests of this repository's manifests that reference blob `digest`, at most `limit`. */
+export async function manifestsUsingBlob(db: Kysely<DB>, repositoryId: number, digest: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom("manifest_blobs as mb")
+    .innerJoin("manifests as m", "m.id", "mb.manifest_id")
+    .select("m.digest")
+    .where("m.repository_id", "=", repositoryId)
+    .where("mb.digest", "=", digest)
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.digest);
+}

@@ -66,3 +66,32 @@ export async function upsertManifest(
   }
   return id;
 }
+
+/** Digests of the indexes that list manifest `manifestId` as a child, at most `limit`. */
+export async function parentDigests(db: Kysely<DB>, manifestId: number, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom("manifest_children as c")
+    .innerJoin("manifests as m", "m.id", "c.manifest_id")
+    .select("m.digest")
+    .where("c.child_id", "=", manifestId)
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.digest);
+}
+
+/** Removes a manifest; its tags and references go with it (ON DELETE CASCADE). */
+export async function deleteManifestRow(db: Kysely<DB>, manifestId: number): Promise<void> {
+  await db.deleteFrom("manifests").where("id", "=", manifestId).execute();
+}
+
+/** The manifests of a repository whose `subject` is `digest`, oldest first. */
+export async function findReferrers(db: Kysely<DB>, repositoryName: string, digest: string): Promise<Manifest[]> {
+  return db
+    .selectFrom("manifests as m")
+    .innerJoin("repositories as r", "r.id", "m.repository_id")
+    .selectAll("m")
+    .where("r.name", "=", repositoryName)
+    .where("m.subject", "=", digest)
+    .orderBy("m.id")
+    .execute();
+}

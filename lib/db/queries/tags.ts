@@ -19,3 +19,9 @@ export async function listTagNames(db: Kysely<DB>, repositoryId: number, limit: 
   if (last !== undefined) query = query.where("name", ">", last);
   return (await query.execute()).map((r) => r.name);
 }
+
+/** Removes tag `name`; returns whether it existed. */
+export async function deleteTag(db: Kysely<DB>, repositoryId: number, name: string): Promise<boolean> {
+  const result = await db.deleteFrom("tags").where("repository_id", "=", repositoryId).where("name", "=", name).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}

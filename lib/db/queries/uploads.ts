@@ -29,3 +29,9 @@ export async function touchUpload(db: Kysely<DB>, id: string, now: number): Prom
 export async function deleteUpload(db: Kysely<DB>, id: string): Promise<void> {
   await db.deleteFrom("uploads").where("id", "=", id).execute();
 }
+
+/** Ids of sessions idle since before `cutoff`, at most `limit`. */
+export async function staleUploadIds(db: Kysely<DB>, cutoff: number, limit: number): Promise<string[]> {
+  const rows = await db.selectFrom("uploads").select("id").where("updated_at", "<", cutoff).limit(limit).execute();
+  return rows.map((r) => r.id);
+}
