@@ -61,7 +61,8 @@ export async function putManifest(
     if (missingBlob) fail("MANIFEST_BLOB_UNKNOWN", "manifest references a blob unknown to this repository", { digest: missingBlob });
     const children = await manifestIdsByDigest(trx, repositoryId, parsed.children);
     const missingChild = parsed.children.find((d) => !children.has(d));
-    if (missingChild) fail("MANIFEST_UNKNOWN", "index references a manifest unknown to this repository", { digest: missingChild });
+    // The spec names one code for any missing reference, blob or manifest.
+    if (missingChild) fail("MANIFEST_BLOB_UNKNOWN", "index references a manifest unknown to this repository", { digest: missingChild });
     const manifestId = await upsertManifest(
       trx,
       {

@@ -82,6 +82,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint("tags_pk", ["repository_id", "name"])
     .execute();
   await db.schema.createIndex("tags_manifest").on("tags").column("manifest_id").execute();
+  // Tag lists are ordered case-insensitively, as the spec's "lexical order" asks.
+  await sql`create index tags_name_nocase on tags (repository_id, name collate nocase, name)`.execute(db);
 
   await db.schema
     .createTable("uploads")

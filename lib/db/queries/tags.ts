@@ -1,7 +1,7 @@
 /**
  * @module Queries on tags.
  */
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { DB } from "../schema.ts";
 
 /** Points tag `name` at a manifest, creating or moving it in one statement. */
@@ -13,10 +13,26 @@ export async function setTag(db: Kysely<DB>, repositoryId: number, name: string,
     .execute();
 }
 
-/** Tag names of a repository in lexical order, `limit` of them after `last`. */
+/**
+ * Tag names of a repository in the spec's lexical order (case-insensitive,
+ * ties broken by byte order), `limit` of them after `last`.
+ */
 export async function listTagNames(db: Kysely<DB>, repositoryId: number, limit: number, last?: string): Promise<string[]> {
-  let query = db.selectFrom("tags").select("name").where("repository_id", "=", repositoryId).orderBy("name").limit(limit);
-  if (last !== undefined) query = query.where("name", ">", last);
+  let query = db
+    .selectFrom("tags")
+    .select("name")
+    .where("repository_id", "=", repositoryId)
+    .orderBy(sql`name collate nocase`)
+    .orderBy("name")
+    .limit(limit);
+  if (last !== undefined) {
+    query = query.where((eb) =>
+      eb.or([
+        eb(sql`name collate nocase`, ">", last),
+        eb.and([eb(sql`name collate nocase`, "=", last), eb("name", ">", last)]),
+      ]),
+    );
+  }
   return (await query.execute()).map((r) => r.name);
 }
 
