@@ -39,6 +39,8 @@ export function checkTag(tag: string): string {
 /** Throws DIGEST_INVALID unless `digest` is a sha256 digest mcr can verify. */
 export function checkDigest(digest: string): string {
   if (SHA256.test(digest)) return digest;
-  if (DIGEST.test(digest)) fail("DIGEST_INVALID", "unsupported digest algorithm: only sha256 is accepted", { digest: digest.slice(0, 200) });
+  if (DIGEST.test(digest) && !digest.startsWith("sha256:")) {
+    fail("DIGEST_INVALID", "unsupported digest algorithm: only sha256 is accepted", { digest: digest.slice(0, 200) });
+  }
   fail("DIGEST_INVALID", "invalid digest", { digest: digest.slice(0, 200) });
 }

@@ -67,7 +67,7 @@ export class FsBlobStore implements BlobStore {
       if (at !== undefined && at !== state.size) {
         fail("CHUNK_OUT_OF_ORDER", `chunk starts at ${at} but the upload holds ${state.size} bytes`, { size: state.size });
       }
-      const handle = await open(this.layout.upload(id), "r+");
+      const handle = await openUpload(this.layout.upload(id), "r+", id);
       try {
         state.size = await writeHashed(handle, body, state);
       } finally {
@@ -84,28 +84,33 @@ export class FsBlobStore implements BlobStore {
 
   async commitUpload(id: string, digest: string): Promise<{ size: number }> {
     const target = this.layout.blob(digest);
+    // Claimed until the file has moved: a racing append is refused, never written into the blob.
     const state = await this.claim(id);
-    this.states.delete(id);
-    const source = this.layout.upload(id);
-    const actual = `sha256:${state.hasher.digest("hex")}`;
-    if (actual !== digest) {
-      await unlinkIfPresent(source);
-      fail("DIGEST_INVALID", "uploaded content does not match the digest", { expected: digest, actual });
-    }
-    const handle = await open(source, "r");
     try {
-      await handle.datasync();
+      const source = this.layout.upload(id);
+      const actual = `sha256:${state.hasher.digest("hex")}`;
+      if (actual !== digest) {
+        await unlinkIfPresent(source);
+        fail("DIGEST_INVALID", "uploaded content does not match the digest", { expected: digest, actual });
+      }
+      const handle = await openUpload(source, "r", id);
+      try {
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+      if (await Bun.file(target).exists()) {
+        await unlinkIfPresent(source);
+      } else {
+        await rename(source, target);
+        await fsyncDirectory(dirname(target));
+      }
+      return { size: state.size };
     } finally {
-      await handle.close();
+      // The hash is finished either way; a retry after a failure recomputes it from the file.
+      this.states.delete(id);
     }
-    await mkdir(dirname(target), { recursive: true, mode: 0o700 });
-    if (await Bun.file(target).exists()) {
-      await unlinkIfPresent(source);
-    } else {
-      await rename(source, target);
-      await fsyncDirectory(dirname(target));
-    }
-    return { size: state.size };
   }
 
   async abortUpload(id: string): Promise<void> {
@@ -174,6 +179,16 @@ async function writeAll(handle: FileHandle, chunk: Uint8Array, position: number)
   while (offset < chunk.byteLength) {
     const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset, position + offset);
     offset += bytesWritten;
+  }
+}
+
+/** Opens an upload's file; one that vanished (completed or cancelled meanwhile) is an unknown upload. */
+async function openUpload(path: string, flags: string, id: string): Promise<FileHandle> {
+  try {
+    return await open(path, flags);
+  } catch (error) {
+    if (isNotFound(error)) fail("BLOB_UPLOAD_UNKNOWN", "upload not found", { id });
+    throw error;
   }
 }
 

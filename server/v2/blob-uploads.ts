@@ -15,7 +15,7 @@ import {
 } from "../../lib/registry/uploads.ts";
 import { mountBlob } from "../../lib/registry/mount.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
-import { checkRepositoryName } from "../../lib/oci/names.ts";
+import { checkDigest, checkRepositoryName } from "../../lib/oci/names.ts";
 import { bodyStream } from "../http/body.ts";
 import { parseContentRange } from "../http/range.ts";
 import type { RouteParams } from "./router.ts";
@@ -41,16 +41,23 @@ function blobCreated(name: string, digest: string): Response {
 
 /**
  * The chunk a request carries: where its Content-Range says it starts, and
- * a body cut off at the length it declares.
+ * a body cut off at the length it declares. A range that cannot be used
+ * answers 416 with the Range the session holds (`size` bytes), so the
+ * client can resume.
  */
-function chunkOf(req: Request): { at?: number; body: AsyncIterable<Uint8Array> } {
-  const range = parseContentRange(req.headers.get("content-range"));
+function chunkOf(req: Request, size: number): { at?: number; body: AsyncIterable<Uint8Array> } {
   const lengthHeader = req.headers.get("content-length");
   const length = lengthHeader === null ? undefined : Number(lengthHeader);
+  let range;
+  try {
+    range = parseContentRange(req.headers.get("content-range"));
+  } catch (error) {
+    fail("CHUNK_OUT_OF_ORDER", (error as Error).message, { size });
+  }
   if (range === null) return { body: bodyStream(req, length) };
   const rangeLength = range.end - range.start + 1;
   if (length !== undefined && length !== rangeLength) {
-    fail("RANGE_INVALID", "Content-Length does not match Content-Range", { contentLength: length, range: `${range.start}-${range.end}` });
+    fail("CHUNK_OUT_OF_ORDER", "Content-Length does not match Content-Range", { size, contentLength: length, range: `${range.start}-${range.end}` });
   }
   return { at: range.start, body: bodyStream(req, rangeLength) };
 }
@@ -61,7 +68,7 @@ export function uploadCollectionHandlers(reg: Registry) {
     async POST(req: Request, { name }: RouteParams, url: URL): Promise<Response> {
       const digest = url.searchParams.get("digest");
       if (digest !== null) {
-        const blob = await uploadBlob(reg, name, digest, chunkOf(req).body);
+        const blob = await uploadBlob(reg, name, digest, chunkOf(req, 0).body);
         return blobCreated(name, blob.digest);
       }
       const mount = url.searchParams.get("mount");
@@ -84,14 +91,15 @@ export function uploadSessionHandlers(reg: Registry) {
     },
 
     async PATCH(req: Request, { name, id }: RouteParams): Promise<Response> {
-      const { at, body } = chunkOf(req);
+      const { at, body } = chunkOf(req, (await uploadStatus(reg, name, id)).size);
       return sessionResponse(202, name, await appendUpload(reg, name, id, body, at));
     },
 
     async PUT(req: Request, { name, id }: RouteParams, url: URL): Promise<Response> {
       const digest = url.searchParams.get("digest");
       if (digest === null) fail("DIGEST_INVALID", "the digest query parameter is required to complete an upload");
-      const { at, body } = chunkOf(req);
+      checkDigest(digest);
+      const { at, body } = chunkOf(req, (await uploadStatus(reg, name, id)).size);
       if (at !== undefined) await appendUpload(reg, name, id, body, at);
       const blob = await completeUpload(reg, name, id, digest, at === undefined ? body : undefined);
       return blobCreated(name, blob.digest);

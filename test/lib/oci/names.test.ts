@@ -141,5 +141,7 @@ describe("digests", () => {
     };
     expect(messageOf(`sha512:${hex}${hex}`)).toContain("unsupported");
     expect(messageOf("nonsense")).not.toContain("unsupported");
+    expect(messageOf("sha256:abc")).not.toContain("unsupported");
+    expect(messageOf(`sha256:${hex.toUpperCase()}`)).not.toContain("unsupported");
   });
 });
