@@ -4,8 +4,12 @@
  * Exit codes: 0 ok, 1 failure, 2 usage.
  */
 import { Command, CommanderError } from "commander";
+import { RegistryError } from "../lib/errors.ts";
 import { registerServe } from "./commands/serve.ts";
+import { registerToken } from "./commands/token.ts";
+import { registerUser } from "./commands/user.ts";
 import { registerVersion } from "./commands/version.ts";
+import { UsageError } from "./output.ts";
 import { version } from "./version.ts";
 
 const program = new Command("mcr")
@@ -14,6 +18,8 @@ const program = new Command("mcr")
   .exitOverride()
   .showHelpAfterError();
 registerServe(program);
+registerUser(program);
+registerToken(program);
 registerVersion(program);
 
 try {
@@ -23,5 +29,7 @@ try {
     process.exit(error.exitCode === 0 ? 0 : 2);
   }
   console.error(`mcr: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
+  // Bad arguments are usage errors (2); everything else, including refused operations, is a failure (1).
+  const usage = error instanceof UsageError || (error instanceof RegistryError && error.code === "INVALID_ARGUMENT");
+  process.exit(usage ? 2 : 1);
 }

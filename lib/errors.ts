@@ -6,12 +6,16 @@
 
 /** Every failure lib/ reports to callers, named for what went wrong. */
 export const errorCodes = [
+  "ALREADY_EXISTS",
   "BLOB_REFERENCED",
   "BLOB_UNKNOWN",
   "BLOB_UPLOAD_INVALID",
   "BLOB_UPLOAD_UNKNOWN",
   "CHUNK_OUT_OF_ORDER",
+  "CONFLICT",
+  "DENIED",
   "DIGEST_INVALID",
+  "INVALID_ARGUMENT",
   "MANIFEST_BLOB_UNKNOWN",
   "MANIFEST_INVALID",
   "MANIFEST_REFERENCED",
@@ -24,6 +28,8 @@ export const errorCodes = [
   "RANGE_INVALID",
   "SIZE_INVALID",
   "TAG_INVALID",
+  "TOO_MANY_REQUESTS",
+  "UNAUTHORIZED",
   "UNSUPPORTED",
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];

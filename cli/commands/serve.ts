@@ -17,7 +17,18 @@ export function registerServe(program: Command): void {
       // Registry data is private to the account that runs it.
       process.umask(0o077);
       const { startServer } = await import("../../server/serve.ts");
-      const server = await startServer({ hostname, port, dataDir, log: (line) => console.log(line) });
+      const server = await startServer({
+        hostname,
+        port,
+        dataDir,
+        adminPassword: process.env.MCR_ADMIN_PASSWORD || undefined,
+        log: (line) => console.log(line),
+      });
+      if (server.generatedAdminPassword) {
+        // Shown once, here only: it is stored nowhere but as a hash.
+        console.log(`created user "admin" with password: ${server.generatedAdminPassword}`);
+        console.log("  (shown only now; change it with: mcr user passwd admin)");
+      }
       console.log(`mcr listening on ${server.url} (data: ${dataDir})`);
       let stopping = false;
       const stop = async (signal: string) => {

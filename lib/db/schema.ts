@@ -66,6 +66,59 @@ export interface UploadsTable {
   updated_at: number;
 }
 
+/** Roles, from most to least trusted. */
+export const roles = ["admin", "user", "guest"] as const;
+export type Role = (typeof roles)[number];
+
+/** Humans log in with passwords; robots (CI, scripts) use access tokens. */
+export const userKinds = ["human", "robot"] as const;
+export type UserKind = (typeof userKinds)[number];
+
+export interface UsersTable {
+  id: Generated<number>;
+  name: string;
+  role: Role;
+  kind: UserKind;
+  /** argon2id; null for a robot, which has only tokens. */
+  password_hash: string | null;
+  disabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Personal/robot tokens, admin API sessions and OAuth2 refresh tokens. */
+export const tokenKinds = ["token", "session", "refresh"] as const;
+export type TokenKind = (typeof tokenKinds)[number];
+
+export interface AccessTokensTable {
+  /** Public id, also the first part of the token string. */
+  id: string;
+  user_id: number;
+  kind: TokenKind;
+  label: string;
+  /** SHA-256 of the secret part; the secret itself is never stored. */
+  secret_hash: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  time: number;
+  event: string;
+  /** `user:NAME`, `robot:NAME` or `anonymous`. */
+  actor: string;
+  source: string | null;
+  repository: string | null;
+  digest: string | null;
+  tag: string | null;
+  outcome: string;
+  /** Small JSON object. */
+  detail: string | null;
+}
+
 /** Every table of mcr.db. */
 export interface DB {
   meta: MetaTable;
@@ -77,8 +130,15 @@ export interface DB {
   manifest_children: ManifestChildrenTable;
   tags: TagsTable;
   uploads: UploadsTable;
+  users: UsersTable;
+  access_tokens: AccessTokensTable;
+  audit_events: AuditEventsTable;
 }
 
 export type Manifest = Selectable<ManifestsTable>;
 export type NewManifest = Insertable<ManifestsTable>;
 export type Upload = Selectable<UploadsTable>;
+export type User = Selectable<UsersTable>;
+export type AccessToken = Selectable<AccessTokensTable>;
+export type AuditEvent = Selectable<AuditEventsTable>;
+export type NewAuditEvent = Insertable<AuditEventsTable>;

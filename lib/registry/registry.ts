@@ -4,6 +4,7 @@
  */
 import { mkdirSync } from "node:fs";
 import type { Kysely } from "kysely";
+import { AuditLog } from "../audit/audit-log.ts";
 import { openDatabase } from "../db/connection.ts";
 import type { DB } from "../db/schema.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
@@ -13,6 +14,9 @@ import { FsBlobStore } from "../storage/fs-store.ts";
 export interface Registry {
   db: Kysely<DB>;
   store: BlobStore;
+  audit: AuditLog;
+  /** Where per-installation secrets (the token signing key) live. */
+  dataDir: string;
   /** The clock, replaceable in tests. */
   now(): number;
   close(): Promise<void>;
@@ -23,5 +27,16 @@ export async function openRegistry(dataDir: string): Promise<Registry> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const store = new FsBlobStore(dataDir);
   const { db, close } = await openDatabase(store.layout.database);
-  return { db, store, now: Date.now, close };
+  const reg: Registry = {
+    db,
+    store,
+    dataDir,
+    audit: new AuditLog(db, () => reg.now()),
+    now: Date.now,
+    async close() {
+      await reg.audit.flush();
+      await close();
+    },
+  };
+  return reg;
 }

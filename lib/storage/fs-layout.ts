@@ -5,6 +5,7 @@
  *   <data>/blobs/sha256/ab/abcdef…   committed blobs, named by the hex digest,
  *                                    fanned out by its first two characters
  *   <data>/uploads/<id>              bytes of an upload in progress
+ *   <data>/signing-key.pem           Ed25519 key that signs registry tokens (0600)
  */
 import { join } from "node:path";
 import { fail } from "../errors.ts";
@@ -24,6 +25,9 @@ export class FsLayout {
   }
   get uploadsDir(): string {
     return join(this.root, "uploads");
+  }
+  get signingKey(): string {
+    return join(this.root, "signing-key.pem");
   }
 
   /** The file of a committed blob. Only sha256 digests have one. */

@@ -4,6 +4,7 @@
  */
 import type { Kysely } from "kysely";
 import * as m001 from "./001-initial.ts";
+import * as m002 from "./002-auth.ts";
 
 /** One schema step; its version is its position in `migrations` plus one. */
 export interface Migration {
@@ -12,4 +13,7 @@ export interface Migration {
 }
 
 /** All migrations, oldest first. Append only. */
-export const migrations: readonly Migration[] = [{ name: "001-initial", ...m001 }];
+export const migrations: readonly Migration[] = [
+  { name: "001-initial", ...m001 },
+  { name: "002-auth", ...m002 },
+];

@@ -1,0 +1,33 @@
+/**
+ * @module Running a command against the local data directory: opens the
+ * registry (safe while `mcr serve` runs on it), runs, flushes and closes.
+ */
+import { userInfo } from "node:os";
+import { resolve } from "node:path";
+import { DEFAULT_DATA_DIR } from "../lib/config/listen.ts";
+import { openRegistry, type Registry } from "../lib/registry/registry.ts";
+
+/** The `--data` option every local command takes. */
+export const dataOption = ["--data <dir>", `data directory (env MCR_DATA_DIR, default ${DEFAULT_DATA_DIR})`] as const;
+
+/** Who the audit log records for commands run on this machine. */
+export function localActor(): string {
+  return `local:${userInfo().username}`;
+}
+
+/** Opens the registry in `data` (or the default), runs `fn`, then closes it. */
+export async function withRegistry<T>(data: string | undefined, fn: (reg: Registry) => Promise<T>): Promise<T> {
+  process.umask(0o077);
+  const reg = await openRegistry(resolve(data ?? process.env.MCR_DATA_DIR ?? DEFAULT_DATA_DIR));
+  try {
+    return await fn(reg);
+  } finally {
+    await reg.close();
+  }
+}
+
+/** Reads a secret from standard input (first line, without its newline). */
+export async function readStdinSecret(): Promise<string> {
+  const text = await new Response(Bun.stdin.stream()).text();
+  return text.split(/\r?\n/)[0] ?? "";
+}

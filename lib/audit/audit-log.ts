@@ -1,0 +1,70 @@
+/**
+ * @module The audit log writer. Recording never waits on the database:
+ * events are queued and written in one transaction a few milliseconds
+ * later (or as soon as a batch fills), so the request path stays fast.
+ */
+import type { Kysely } from "kysely";
+import { insertAuditEvents } from "../db/queries/audit.ts";
+import type { DB, NewAuditEvent } from "../db/schema.ts";
+
+/** What a caller knows about an event; the time is added here. */
+export interface AuditInput {
+  event: string;
+  actor: string;
+  outcome: "success" | "failure" | "denied";
+  source?: string | null;
+  repository?: string | null;
+  digest?: string | null;
+  tag?: string | null;
+  detail?: Record<string, unknown>;
+}
+
+const FLUSH_DELAY_MS = 5;
+const BATCH = 200;
+
+/** Queues audit events and writes them in batches. */
+export class AuditLog {
+  private queue: NewAuditEvent[] = [];
+  private timer: Timer | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly now: () => number,
+  ) {}
+
+  /** Queues one event. */
+  record(input: AuditInput): void {
+    this.queue.push({
+      time: this.now(),
+      event: input.event,
+      actor: input.actor,
+      outcome: input.outcome,
+      source: input.source ?? null,
+      repository: input.repository ?? null,
+      digest: input.digest ?? null,
+      tag: input.tag ?? null,
+      detail: input.detail ? JSON.stringify(input.detail) : null,
+    });
+    if (this.queue.length >= BATCH) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
+  }
+
+  /** Writes everything queued so far; resolves when it is in the database. */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.queue;
+    this.queue = [];
+    this.flushing = this.flushing.then(async () => {
+      if (batch.length === 0) return;
+      try {
+        await insertAuditEvents(this.db, batch);
+      } catch (error) {
+        // Losing audit events silently would hide them; say so where operators look.
+        console.error(`audit: could not write ${batch.length} event(s):`, error);
+      }
+    });
+    return this.flushing;
+  }
+}

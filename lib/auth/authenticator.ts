@@ -1,0 +1,132 @@
+/**
+ * @module Turns credentials into identities: passwords and access tokens
+ * (throttled and audited), registry JWTs (verified, then re-checked
+ * against the account and the token they came from), and issues JWTs.
+ */
+import { fail } from "../errors.ts";
+import { findUserByName } from "../db/queries/users.ts";
+import type { TokenKind, User } from "../db/schema.ts";
+import type { Registry } from "../registry/registry.ts";
+import { ANONYMOUS, actorOf, type Identity, type UserIdentity } from "./identity.ts";
+import { signJwt, verifyJwt, type AccessClaim } from "./jwt.ts";
+import { grantScopes, type Scope } from "./scope.ts";
+import { hashSecret, verifyPassword } from "./secrets.ts";
+import type { SigningKey } from "./signing-key.ts";
+import { LoginThrottle } from "./throttle.ts";
+import { isTokenString, resolveToken, tokenIsLive } from "./tokens.ts";
+
+/** Authentication settings. */
+export interface AuthOptions {
+  /** Lifetime of registry JWTs, in seconds. */
+  tokenTtlSeconds: number;
+}
+
+/** A password check is remembered this long, so Basic auth on every request stays cheap. */
+const PASSWORD_CACHE_MS = 5 * 60 * 1000;
+const MAX_CACHE = 1000;
+/** Longest user name or secret looked at. */
+const MAX_CREDENTIAL_LENGTH = 1024;
+
+/** A registry token as the token endpoint returns it. */
+export interface IssuedToken {
+  token: string;
+  expiresIn: number;
+  issuedAt: string;
+  access: AccessClaim[];
+}
+
+/** Authenticates requests against one registry's accounts. */
+export class Authenticator {
+  readonly throttle: LoginThrottle;
+  private readonly verified = new Map<string, { passwordHash: string; at: number }>();
+
+  constructor(
+    private readonly reg: Registry,
+    private readonly key: SigningKey,
+    private readonly options: AuthOptions,
+  ) {
+    this.throttle = new LoginThrottle(() => reg.now());
+  }
+
+  /**
+   * Checks a user name with a password or access token. Throws
+   * TOO_MANY_REQUESTS while throttled and UNAUTHORIZED on failure. Failures
+   * are always audited; successes when `auditSuccess` (a login, not Basic
+   * credentials repeated on every registry request).
+   */
+  async login(username: string, secret: string, source: string | null, auditSuccess = true): Promise<UserIdentity> {
+    const keys = [`addr:${source ?? "unknown"}`, `user:${username.slice(0, 64)}`];
+    const wait = this.throttle.retryAfter(keys);
+    if (wait > 0) {
+      this.reg.audit.record({ event: "login", actor: `user:${username.slice(0, 64)}`, outcome: "denied", source, detail: { reason: "throttled" } });
+      fail("TOO_MANY_REQUESTS", "too many failed logins; try again later", { retryAfter: wait });
+    }
+    const identity = await this.check(username, secret);
+    if (!identity) {
+      this.throttle.failure(keys);
+      this.reg.audit.record({ event: "login", actor: `user:${username.slice(0, 64)}`, outcome: "failure", source });
+      fail("UNAUTHORIZED", "invalid username or password");
+    }
+    this.throttle.success([`user:${username}`]);
+    if (auditSuccess) this.reg.audit.record({ event: "login", actor: actorOf(identity), outcome: "success", source, detail: { via: identity.via } });
+    return identity;
+  }
+
+  private async check(username: string, secret: string): Promise<UserIdentity | null> {
+    if (username.length > MAX_CREDENTIAL_LENGTH || secret.length > MAX_CREDENTIAL_LENGTH) return null;
+    if (isTokenString(secret)) {
+      const found = await resolveToken(this.reg, secret, "token");
+      return found && found.user.name === username ? toIdentity(found.user, "token", found.tokenId) : null;
+    }
+    const user = await findUserByName(this.reg.db, username);
+    if (!user || user.disabled !== 0 || user.password_hash === null) return null;
+    const cacheKey = `${username}\0${hashSecret(secret)}`;
+    const cached = this.verified.get(cacheKey);
+    const now = this.reg.now();
+    if (!(cached && cached.passwordHash === user.password_hash && now - cached.at < PASSWORD_CACHE_MS)) {
+      if (!(await verifyPassword(secret, user.password_hash))) return null;
+      this.verified.set(cacheKey, { passwordHash: user.password_hash, at: now });
+      if (this.verified.size > MAX_CACHE) this.verified.delete(this.verified.keys().next().value!);
+    }
+    return toIdentity(user, "password", null);
+  }
+
+  /** The live account behind an access token used as a bearer (a session for /v1, a personal token for /v2). */
+  async fromAccessToken(value: string, kind: TokenKind): Promise<UserIdentity> {
+    const found = await resolveToken(this.reg, value, kind);
+    if (!found) fail("UNAUTHORIZED", "invalid, expired or revoked token");
+    return toIdentity(found.user, kind === "session" ? "session" : "token", found.tokenId);
+  }
+
+  /** Verifies a registry JWT and re-checks that its account (and token) are still live. */
+  async fromJwt(token: string, audience: string): Promise<{ identity: Identity; access: AccessClaim[] }> {
+    const claims = verifyJwt(this.key, token, audience, Math.floor(this.reg.now() / 1000));
+    if (claims.sub === "") return { identity: ANONYMOUS, access: claims.access };
+    const user = await findUserByName(this.reg.db, claims.sub);
+    if (!user || user.disabled !== 0 || user.id !== claims.uid) fail("UNAUTHORIZED", "account disabled or removed");
+    if (claims.tid !== undefined && !(await tokenIsLive(this.reg, claims.tid))) fail("UNAUTHORIZED", "token revoked");
+    return { identity: toIdentity(user, "jwt", claims.tid ?? null), access: claims.access };
+  }
+
+  /** Signs a registry JWT granting the part of `scopes` that `identity` may have. */
+  async issue(identity: Identity, scopes: readonly Scope[], audience: string): Promise<IssuedToken> {
+    const access = await grantScopes(identity, scopes);
+    const iat = Math.floor(this.reg.now() / 1000);
+    const claims = {
+      sub: identity.kind === "user" ? identity.name : "",
+      aud: audience,
+      iat,
+      nbf: iat - 1,
+      exp: iat + this.options.tokenTtlSeconds,
+      jti: crypto.randomUUID(),
+      access,
+      ...(identity.kind === "user" ? { uid: identity.userId } : {}),
+      ...(identity.kind === "user" && identity.tokenId ? { tid: identity.tokenId } : {}),
+    };
+    return { token: signJwt(this.key, claims), expiresIn: this.options.tokenTtlSeconds, issuedAt: new Date(iat * 1000).toISOString(), access };
+  }
+}
+
+function toIdentity(user: User, via: UserIdentity["via"], tokenId: string | null): UserIdentity {
+  return { kind: "user", userId: user.id, name: user.name, role: user.role, userKind: user.kind, via, tokenId };
+}

@@ -1,0 +1,96 @@
+/**
+ * @module The mcr command line as a child process for tests: one-shot commands
+ * with their exit code and output, and a `serve` whose every output line is kept.
+ */
+import { join } from "node:path";
+
+const ROOT = join(import.meta.dir, "..", "..");
+const MAIN = join(ROOT, "cli", "main.ts");
+const LISTENING = /^mcr listening on (http:\/\/\S+) \(data: /m;
+
+/** What one command did. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment commands run with: the test's, without MCR_ADMIN_PASSWORD. */
+function cliEnv(): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  delete env.MCR_ADMIN_PASSWORD;
+  return env;
+}
+
+/** Runs `mcr ARGS`; `stdin` is piped in when given, otherwise standard input is empty. */
+export async function runCli(args: string[], opts: { stdin?: string } = {}): Promise<CliResult> {
+  const proc = Bun.spawn([process.execPath, MAIN, ...args], {
+    cwd: ROOT,
+    env: cliEnv(),
+    stdin: opts.stdin === undefined ? "ignore" : new Blob([opts.stdin]),
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 30_000,
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { code, stdout, stderr };
+}
+
+/** Runs `mcr ARGS` and throws with its output unless it exits 0; returns stdout. */
+export async function cliOk(args: string[], opts: { stdin?: string } = {}): Promise<string> {
+  const r = await runCli(args, opts);
+  if (r.code !== 0) throw new Error(`mcr ${args.join(" ")} exited ${r.code}\n${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+
+/** A `mcr serve` started without MCR_ADMIN_PASSWORD. */
+export interface ServeProcess {
+  url: string;
+  /** Everything it wrote to stdout and stderr so far. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `mcr serve` on a free port of 127.0.0.1 and waits until it is listening. */
+export async function startServe(dataDir: string): Promise<ServeProcess> {
+  const proc = Bun.spawn([process.execPath, MAIN, "serve", "--listen", "127.0.0.1:0", "--data", dataDir], {
+    cwd: ROOT,
+    env: cliEnv(),
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let text = "";
+  const read = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+  };
+  void read(proc.stdout);
+  void read(proc.stderr);
+  const deadline = Date.now() + 15_000;
+  let url: string | undefined;
+  while (!(url = LISTENING.exec(text)?.[1])) {
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      proc.kill("SIGKILL");
+      throw new Error(`mcr serve did not start (exit ${proc.exitCode})\n${text}`);
+    }
+    await Bun.sleep(20);
+  }
+  return {
+    url,
+    output: () => text,
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill("SIGTERM");
+      const killer = setTimeout(() => proc.kill("SIGKILL"), 5000);
+      await proc.exited;
+      clearTimeout(killer);
+      // Let the readers take the last lines.
+      await Bun.sleep(20);
+    },
+  };
+}
