@@ -1,56 +1,99 @@
 /**
- * @module The server's request handler: routes /v2 requests, turns thrown
- * errors into OCI error responses in one place, and logs one line per
- * request. It is a plain `fetch` function, so tests call it in process.
+ * @module The server's request handler: authenticates and routes /v2
+ * requests, serves the token endpoint and the /v1 admin API, turns thrown
+ * errors into responses in one place, and logs one line per request. It
+ * is a plain `fetch` function, so tests call it in process.
  */
+import { authorize } from "../lib/auth/authorize.ts";
+import type { Authenticator } from "../lib/auth/authenticator.ts";
 import { fail } from "../lib/errors.ts";
 import type { Registry } from "../lib/registry/registry.ts";
-import { errorResponse } from "./http/errors.ts";
-import { matchRoute } from "./v2/router.ts";
+import { authenticate, challenge, requireAccess, type RequestOrigin } from "./auth/guard.ts";
+import { handleTokenRequest } from "./auth/token-endpoint.ts";
+import { errorResponse, jsonErrorResponse } from "./http/errors.ts";
+import { v1Routes } from "./v1/routes.ts";
+import { matchRoute, type RequestContext } from "./v2/router.ts";
 import { v2Routes } from "./v2/routes.ts";
 
 /** Options of the request handler. */
 export interface AppOptions {
+  auth: Authenticator;
   /** Receives one line per request; silent when absent. */
   log?: (line: string) => void;
 }
 
+/** The part of Bun's server a handler may ask about the connection. */
+export interface ConnectionInfo {
+  requestIP(req: Request): { address: string } | null;
+}
+
 /** A fetch-style handler for the whole HTTP API. */
 export interface App {
-  fetch(req: Request): Promise<Response>;
+  fetch(req: Request, connection?: ConnectionInfo): Promise<Response>;
 }
 
 const API_VERSION = { "Docker-Distribution-API-Version": "registry/2.0" };
 
 /** Builds the HTTP API over an open registry. */
-export function createApp(reg: Registry, options: AppOptions = {}): App {
+export function createApp(reg: Registry, options: AppOptions): App {
   const routes = v2Routes(reg);
+  const v1 = v1Routes(reg, options.auth);
 
-  async function handleV2(req: Request, url: URL): Promise<Response> {
+  async function handleV2(req: Request, url: URL, origin: RequestOrigin): Promise<Response> {
     try {
+      if (url.pathname === "/v2/token") return await handleTokenRequest(reg, options.auth, req, url, origin);
       const match = matchRoute(routes, req.method, url.pathname);
       if (!match) fail("NOT_FOUND", "no such endpoint", { path: url.pathname.slice(0, 200) });
-      return await match.handler(req, match.params, url);
+      const auth = await authenticate(options.auth, req, origin);
+      await requireAccess(auth, match.access, match.params.name, origin, reg.audit);
+      const ctx: RequestContext = {
+        auth,
+        canRead: async (name) => (await authorize(auth.identity, "pull", name)).allowed,
+      };
+      return await match.handler(req, match.params, url, ctx);
     } catch (error) {
-      return errorResponse(error);
+      const response = errorResponse(error);
+      // Every 401 tells the client where to log in.
+      if (response.status === 401 && !response.headers.has("WWW-Authenticate")) {
+        response.headers.set("WWW-Authenticate", challenge(origin, null));
+      }
+      return response;
+    }
+  }
+
+  async function handleV1(req: Request, url: URL, origin: RequestOrigin): Promise<Response> {
+    try {
+      const handler = v1[`${req.method} ${url.pathname}`];
+      if (!handler) fail("NOT_FOUND", "no such endpoint");
+      return await handler(req, origin);
+    } catch (error) {
+      return jsonErrorResponse(error);
     }
   }
 
   return {
-    async fetch(req: Request): Promise<Response> {
+    async fetch(req: Request, connection?: ConnectionInfo): Promise<Response> {
       const started = performance.now();
       const url = new URL(req.url);
+      const origin: RequestOrigin = {
+        base: `${req.headers.get("x-forwarded-proto") === "https" ? "https" : url.protocol.slice(0, -1)}://${url.host}`,
+        service: url.host,
+        source: connection?.requestIP(req)?.address ?? null,
+      };
       let response: Response;
       if (url.pathname === "/v2" || url.pathname.startsWith("/v2/")) {
-        response = await handleV2(req, url);
+        response = await handleV2(req, url, origin);
         for (const [key, value] of Object.entries(API_VERSION)) response.headers.set(key, value);
+      } else if (url.pathname.startsWith("/v1/")) {
+        response = await handleV1(req, url, origin);
       } else {
         response = Response.json({ error: "not found" }, { status: 404 });
       }
       if (options.log) {
         const ms = (performance.now() - started).toFixed(1);
         const bytes = response.headers.get("content-length") ?? "-";
-        options.log(`${req.method} ${url.pathname}${url.search} ${response.status} ${bytes}B ${ms}ms`);
+        // The query string is left out: it can carry credentials (OAuth2 clients) and tokens.
+        options.log(`${req.method} ${url.pathname} ${response.status} ${bytes}B ${ms}ms`);
       }
       return response;
     },

@@ -2,7 +2,11 @@
  * @module Starts the HTTP server on an open registry: Bun.serve with limits
  * that let any blob through, and an orderly stop.
  */
+import { Authenticator } from "../lib/auth/authenticator.ts";
+import { loadSigningKey } from "../lib/auth/signing-key.ts";
+import { ensureAdmin } from "../lib/auth/users.ts";
 import { openRegistry, type Registry } from "../lib/registry/registry.ts";
+import { FsLayout } from "../lib/storage/fs-layout.ts";
 import { STALE_UPLOAD_MS, sweepStaleUploads } from "../lib/registry/uploads.ts";
 import { createApp } from "./app.ts";
 import { errorResponse } from "./http/errors.ts";
@@ -15,6 +19,10 @@ export interface ServeOptions {
   log?: (line: string) => void;
   /** Upload sessions idle this long are removed by an hourly sweep (default 24 h). */
   staleUploadMs?: number;
+  /** Password for the `admin` account created at first start; random when absent. */
+  adminPassword?: string;
+  /** Lifetime of registry tokens in seconds (default 300). */
+  tokenTtlSeconds?: number;
 }
 
 const SWEEP_EVERY_MS = 60 * 60 * 1000;
@@ -23,6 +31,8 @@ const SWEEP_EVERY_MS = 60 * 60 * 1000;
 export interface RunningServer {
   url: string;
   port: number;
+  /** The generated password of the admin account created by this start, to show once; otherwise null. */
+  generatedAdminPassword: string | null;
   /** Stops accepting, lets requests in flight finish, closes the database. */
   stop(): Promise<void>;
 }
@@ -30,7 +40,10 @@ export interface RunningServer {
 /** Opens the data directory and starts serving it. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const reg = await openRegistry(options.dataDir);
-  const app = createApp(reg, { log: options.log });
+  const admin = await ensureAdmin(reg, options.adminPassword);
+  const key = loadSigningKey(new FsLayout(options.dataDir).signingKey);
+  const auth = new Authenticator(reg, key, { tokenTtlSeconds: options.tokenTtlSeconds ?? 300 });
+  const app = createApp(reg, { log: options.log, auth });
   const server = Bun.serve({
     hostname: options.hostname,
     port: options.port,
@@ -46,6 +59,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   return {
     url: `http://${options.hostname}:${port}`,
     port,
+    generatedAdminPassword: admin.generated,
     async stop() {
       clearInterval(sweep);
       await server.stop();

@@ -12,12 +12,16 @@ interface WireError {
 
 /** Status and wire code of each lib/ error code. */
 export const errorTable = {
+  ALREADY_EXISTS: { status: 409, code: "ALREADY_EXISTS" },
   BLOB_REFERENCED: { status: 409, code: "BLOB_REFERENCED" },
   BLOB_UNKNOWN: { status: 404, code: "BLOB_UNKNOWN" },
   BLOB_UPLOAD_INVALID: { status: 400, code: "BLOB_UPLOAD_INVALID" },
   BLOB_UPLOAD_UNKNOWN: { status: 404, code: "BLOB_UPLOAD_UNKNOWN" },
   CHUNK_OUT_OF_ORDER: { status: 416, code: "BLOB_UPLOAD_INVALID" },
+  CONFLICT: { status: 409, code: "CONFLICT" },
+  DENIED: { status: 403, code: "DENIED" },
   DIGEST_INVALID: { status: 400, code: "DIGEST_INVALID" },
+  INVALID_ARGUMENT: { status: 400, code: "INVALID_ARGUMENT" },
   MANIFEST_BLOB_UNKNOWN: { status: 400, code: "MANIFEST_BLOB_UNKNOWN" },
   MANIFEST_INVALID: { status: 400, code: "MANIFEST_INVALID" },
   MANIFEST_REFERENCED: { status: 409, code: "MANIFEST_REFERENCED" },
@@ -30,6 +34,8 @@ export const errorTable = {
   RANGE_INVALID: { status: 416, code: "RANGE_INVALID" },
   SIZE_INVALID: { status: 400, code: "SIZE_INVALID" },
   TAG_INVALID: { status: 400, code: "TAG_INVALID" },
+  TOO_MANY_REQUESTS: { status: 429, code: "TOOMANYREQUESTS" },
+  UNAUTHORIZED: { status: 401, code: "UNAUTHORIZED" },
   UNSUPPORTED: { status: 405, code: "UNSUPPORTED" },
 } as const satisfies Record<ErrorCode, WireError>;
 
@@ -37,7 +43,7 @@ export const errorTable = {
 export function errorResponse(error: unknown, headers: Record<string, string> = {}): Response {
   if (error instanceof RegistryError) {
     const wire = errorTable[error.code];
-    const body = { errors: [{ code: wire.code, message: error.message, detail: error.detail ?? null }] };
+    const body = { errors: [{ code: wire.code, message: error.message, detail: publicDetail(error.detail) }] };
     return Response.json(body, { status: wire.status, headers: { ...headers, ...extraHeaders(error) } });
   }
   console.error("internal error:", error);
@@ -45,12 +51,32 @@ export function errorResponse(error: unknown, headers: Record<string, string> = 
   return Response.json(body, { status: 500 });
 }
 
+/** Renders any thrown value as a /v1 error: `{"error": "..."}`. */
+export function jsonErrorResponse(error: unknown): Response {
+  if (error instanceof RegistryError) {
+    return Response.json({ error: error.message }, { status: errorTable[error.code].status, headers: extraHeaders(error) });
+  }
+  console.error("internal error:", error);
+  return Response.json({ error: "internal server error" }, { status: 500 });
+}
+
+/** Error details as clients see them: the challenge travels as a header, not in the body. */
+function publicDetail(detail: unknown): unknown {
+  if (typeof detail !== "object" || detail === null || !("challenge" in detail)) return detail ?? null;
+  const { challenge: _challenge, ...rest } = detail as Record<string, unknown>;
+  return Object.keys(rest).length > 0 ? rest : null;
+}
+
 /**
  * A 416 on an upload tells the client how much the server holds, so it can
- * resume; a 416 on a blob read tells it the blob's size.
+ * resume; a 416 on a blob read tells it the blob's size; a 401 carries
+ * its challenge and a 429 says when to retry.
  */
 function extraHeaders(error: RegistryError): Record<string, string> {
-  const size = (error.detail as { size?: unknown } | undefined)?.size;
+  const detail = error.detail as { size?: unknown; challenge?: unknown; retryAfter?: unknown } | undefined;
+  if (error.code === "UNAUTHORIZED" && typeof detail?.challenge === "string") return { "WWW-Authenticate": detail.challenge };
+  if (error.code === "TOO_MANY_REQUESTS" && typeof detail?.retryAfter === "number") return { "Retry-After": String(detail.retryAfter) };
+  const size = detail?.size;
   if (typeof size !== "number") return {};
   if (error.code === "CHUNK_OUT_OF_ORDER") return { Range: `0-${Math.max(0, size - 1)}` };
   if (error.code === "RANGE_INVALID") return { "Content-Range": `bytes */${size}` };

@@ -18,7 +18,7 @@ import type { Registry } from "../../lib/registry/registry.ts";
 import { checkDigest, checkRepositoryName } from "../../lib/oci/names.ts";
 import { bodyStream } from "../http/body.ts";
 import { parseContentRange } from "../http/range.ts";
-import type { RouteParams } from "./router.ts";
+import type { RequestContext, RouteParams } from "./router.ts";
 
 function sessionResponse(status: number, name: string, upload: UploadStatus): Response {
   return new Response(null, {
@@ -65,7 +65,7 @@ function chunkOf(req: Request, size: number): { at?: number; body: AsyncIterable
 /** Handlers for the upload collection of a repository. */
 export function uploadCollectionHandlers(reg: Registry) {
   return {
-    async POST(req: Request, { name }: RouteParams, url: URL): Promise<Response> {
+    async POST(req: Request, { name }: RouteParams, url: URL, ctx: RequestContext): Promise<Response> {
       const digest = url.searchParams.get("digest");
       if (digest !== null) {
         const blob = await uploadBlob(reg, name, digest, chunkOf(req, 0).body);
@@ -75,8 +75,8 @@ export function uploadCollectionHandlers(reg: Registry) {
       if (mount !== null) {
         const from = url.searchParams.get("from");
         if (from !== null) checkRepositoryName(from);
-        // No access policy yet: every repository is readable. When a mount is not possible the spec's fallback is a new session.
-        if (await mountBlob(reg, name, mount, from, () => true)) return blobCreated(name, mount);
+        // When a mount is not possible (or not allowed) the spec's fallback is a new session.
+        if (await mountBlob(reg, name, mount, from, ctx.canRead)) return blobCreated(name, mount);
       }
       return sessionResponse(202, name, await startUpload(reg, name));
     },

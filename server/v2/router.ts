@@ -5,6 +5,7 @@
  */
 import { fail } from "../../lib/errors.ts";
 import { checkRepositoryName } from "../../lib/oci/names.ts";
+import type { RequestAuth, RouteAccess } from "../auth/guard.ts";
 
 /** What a handler receives besides the request. */
 export interface RouteParams {
@@ -14,14 +15,25 @@ export interface RouteParams {
   id: string;
 }
 
-/** A handler for one method of one resource. */
-export type Handler = (req: Request, params: RouteParams, url: URL) => Promise<Response> | Response;
+/** What a handler knows about the caller, for checks beyond its route's own access. */
+export interface RequestContext {
+  auth: RequestAuth;
+  /** Whether the caller may pull from repository `name` (cross-repository mount needs it). */
+  canRead(name: string): Promise<boolean>;
+}
 
-/** One resource: its path pattern and a handler per method. */
+/** A handler for one method of one resource. */
+export type Handler = (req: Request, params: RouteParams, url: URL, ctx: RequestContext) => Promise<Response> | Response;
+
+/**
+ * One resource: its path pattern, a handler per method, and the access
+ * each method needs. A method without a declared access is never served.
+ */
 export interface Route {
   resource: string;
   pattern: RegExp;
   methods: Partial<Record<string, Handler>>;
+  access: Partial<Record<string, RouteAccess>>;
 }
 
 /** The resources of the OCI distribution API, in matching order. */
@@ -36,10 +48,11 @@ export const routePatterns = {
   referrers: /^\/v2\/(?<name>.+)\/referrers\/(?<digest>[^/]+)$/,
 } as const;
 
-/** A matched route: the handler to call and its parameters. */
+/** A matched route: the handler to call, its parameters and the access it needs. */
 export interface Match {
   handler: Handler;
   params: RouteParams;
+  access: RouteAccess;
 }
 
 /**
@@ -52,8 +65,9 @@ export function matchRoute(routes: readonly Route[], method: string, path: strin
     const match = route.pattern.exec(path);
     if (!match) continue;
     const groups = match.groups ?? {};
-    const lookup = method === "HEAD" && !route.methods.HEAD ? undefined : route.methods[method];
-    if (!lookup) fail("UNSUPPORTED", `${method} is not supported on this resource`, { method, resource: route.resource });
+    const lookup = route.methods[method];
+    const access = route.access[method];
+    if (!lookup || !access) fail("UNSUPPORTED", `${method} is not supported on this resource`, { method, resource: route.resource });
     const params: RouteParams = {
       name: groups.name ?? "",
       digest: groups.digest ?? "",
@@ -61,7 +75,7 @@ export function matchRoute(routes: readonly Route[], method: string, path: strin
       id: groups.id ?? "",
     };
     if (groups.name !== undefined) checkRepositoryName(params.name);
-    return { handler: lookup, params };
+    return { handler: lookup, params, access };
   }
   return null;
 }

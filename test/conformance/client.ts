@@ -181,9 +181,8 @@ export class Client {
  * Basic credentials on every request, so push and delete are allowed; the
  * conformance requirements themselves say nothing about authentication.
  */
-export function clientFor(server: { url: string; output(): string }): Client {
-  const password = /created user "admin" with password: (\S+)/.exec(server.output())?.[1];
-  return new Client(server.url, password ? `Basic ${btoa(`admin:${password}`)}` : undefined);
+export function clientFor(server: { url: string; authHeader: string }): Client {
+  return new Client(server.url, server.authHeader);
 }
 
 /** Options for `Client.pushImage`. */

@@ -48,6 +48,7 @@ describe.skipIf(!BUILDAH)("buildah against mcr serve", () => {
 
   test("builds on an OCI layout image, commits an added file and pushes the result", async () => {
     const builder = tool();
+    await builder.login(server.username, server.password);
     // A relative path: buildah names the pulled image after it, and temp paths have capitals.
     const container = lastLine(
       await builder.run(["from", "--quiet", ...builder.signaturePolicy, "oci:base:v1"], { cwd: layouts }),
@@ -69,7 +70,7 @@ describe.skipIf(!BUILDAH)("buildah against mcr serve", () => {
     ]);
     pushedDigest = readFileSync(digestFile, "utf8").trim();
 
-    const res = await fetch(`${server.url}/v2/e2e/buildah/manifests/v1`, { headers: { Accept: ACCEPT } });
+    const res = await fetch(`${server.url}/v2/e2e/buildah/manifests/v1`, { headers: { Accept: ACCEPT, Authorization: server.authHeader } });
     expect(res.status).toBe(200);
     const bytes = new Uint8Array(await res.arrayBuffer());
     expect(sha256(bytes)).toBe(pushedDigest);
@@ -83,6 +84,7 @@ describe.skipIf(!BUILDAH)("buildah against mcr serve", () => {
 
   test("pulls the pushed image into fresh storage and reads the added file from it", async () => {
     const puller: ContainerTool = tool();
+    await puller.login(server.username, server.password);
     const ref = `${server.host}/e2e/buildah:v1`;
     const id = lastLine(await puller.run(["pull", "--quiet", "--tls-verify=false", ...puller.signaturePolicy, ref]));
     expect(id).toBe(committedId);

@@ -43,7 +43,7 @@ describe.skipIf(!PODMAN)("podman against mcr serve", () => {
 
   /** The manifest the registry serves for `repo:ref`, checked against the digest it should hash to. */
   async function registryManifest(repo: string, ref: string, digest: string): Promise<Manifest> {
-    const res = await fetch(`${server.url}/v2/${repo}/manifests/${ref}`, { headers: { Accept: ACCEPT } });
+    const res = await fetch(`${server.url}/v2/${repo}/manifests/${ref}`, { headers: { Accept: ACCEPT, Authorization: server.authHeader } });
     expect(res.status).toBe(200);
     const bytes = new Uint8Array(await res.arrayBuffer());
     expect(sha256(bytes)).toBe(digest);
@@ -69,6 +69,7 @@ describe.skipIf(!PODMAN)("podman against mcr serve", () => {
   beforeAll(async () => {
     server = await startServerProcess();
     podman = containerTool("podman", { registryHost: server.host, server, bin: PODMAN });
+    await podman.login(server.username, server.password);
     layouts = tempDir("layouts-");
     image = writeImageLayout(join(layouts, "image"), { tag: "v1", layers: 3 });
     other = writeImageLayout(join(layouts, "other"), { tag: "v2", layers: 2, seed: 2 });
@@ -152,6 +153,7 @@ describe.skipIf(!PODMAN)("podman against mcr serve", () => {
 
   test.skipIf(!SKOPEO)("deletes a tag with skopeo delete and the tag is gone", async () => {
     const skopeo = containerTool("skopeo", { registryHost: server.host, server, bin: SKOPEO ?? "skopeo" });
+    await skopeo.login(server.username, server.password);
     await skopeo.run(["delete", "--tls-verify=false", `docker://${server.host}/e2e/podman:v2`]);
 
     const tags = JSON.parse(await skopeo.run(["list-tags", "--tls-verify=false", `docker://${server.host}/e2e/podman`])) as {

@@ -30,6 +30,7 @@ function skopeoRunner(bin: string, server: ServerProcess) {
   const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, TMPDIR: home, XDG_RUNTIME_DIR: home };
   const hasPreserveDigests = Bun.spawnSync([bin, "copy", "--help"], { env }).stdout.toString().includes("--preserve-digests");
 
+  const creds = `${server.username}:${server.password}`;
   async function run(args: string[]): Promise<string> {
     const proc = Bun.spawn([bin, "--policy", policy, ...args], {
       env,
@@ -58,12 +59,14 @@ function skopeoRunner(bin: string, server: ServerProcess) {
         "copy",
         "--src-tls-verify=false",
         "--dest-tls-verify=false",
+        ...(src.startsWith("docker://") ? ["--src-creds", creds] : []),
+        ...(dest.startsWith("docker://") ? ["--dest-creds", creds] : []),
         ...(hasPreserveDigests ? ["--preserve-digests"] : []),
         ...extra,
         src,
         dest,
       ]),
-    inspectRaw: (ref: string) => run(["inspect", "--raw", "--tls-verify=false", ref]),
+    inspectRaw: (ref: string) => run(["inspect", "--raw", "--tls-verify=false", "--creds", creds, ref]),
   };
 }
 
@@ -151,7 +154,7 @@ describe.skipIf(!SKOPEO)("skopeo against mcr serve", () => {
   });
 
   test("lists the tags of a pushed repository", async () => {
-    const out = await skopeo.run(["list-tags", "--tls-verify=false", `docker://${server.host}/e2e/app`]);
+    const out = await skopeo.run(["list-tags", "--tls-verify=false", "--creds", `${server.username}:${server.password}`, `docker://${server.host}/e2e/app`]);
     const listed = JSON.parse(out) as { Repository: string; Tags: string[] };
     expect(listed.Tags).toContain("v1");
   });

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startServerProcess, type ServerProcess } from "../support/server-process.ts";
+import { ADMIN_AUTH } from "../support/credentials.ts";
 
 const MiB = 1024 * 1024;
 const BLOB_SIZE = 256 * MiB;
@@ -77,14 +78,14 @@ async function expectStatus(res: Response, status: number, what: string): Promis
 
 /** Opens an upload session; returns its absolute URL. */
 async function startUpload(server: ServerProcess, repo: string): Promise<URL> {
-  const res = await expectStatus(await fetch(`${server.url}/v2/${repo}/blobs/uploads/`, { method: "POST" }), 202, "POST upload");
+  const res = await expectStatus(await fetch(`${server.url}/v2/${repo}/blobs/uploads/`, { method: "POST", headers: { Authorization: ADMIN_AUTH } }), 202, "POST upload");
   return new URL(res.headers.get("location") ?? "", server.url);
 }
 
 async function finishUpload(location: URL, digest: string, body?: ReadableStream<Uint8Array>): Promise<void> {
   const url = new URL(location);
   url.searchParams.set("digest", digest);
-  const headers = { "Content-Type": "application/octet-stream" };
+  const headers = { "Content-Type": "application/octet-stream", Authorization: ADMIN_AUTH };
   const res = await fetch(url, { method: "PUT", body: body ?? null, headers });
   await expectStatus(res, 201, "PUT upload");
   expect(res.headers.get("docker-content-digest")).toBe(digest);
@@ -103,6 +104,7 @@ async function uploadChunked(server: ServerProcess, repo: string, seed: number, 
       "Content-Type": "application/octet-stream",
       "Content-Range": `${start}-${end}`,
       "Content-Length": String(PATCH_CHUNK),
+      Authorization: ADMIN_AUTH,
     };
     const res = await fetch(location, { method: "PATCH", headers, body: gen.next(PATCH_CHUNK) });
     await expectStatus(res, 202, `PATCH ${start}-${end}`);
@@ -114,7 +116,7 @@ async function uploadChunked(server: ServerProcess, repo: string, seed: number, 
 
 /** GETs a blob as a stream; returns its Content-Length, digest and byte count. */
 async function fetchBlob(server: ServerProcess, repo: string, digest: string) {
-  const res = await expectStatus(await fetch(`${server.url}/v2/${repo}/blobs/${digest}`), 200, "GET blob");
+  const res = await expectStatus(await fetch(`${server.url}/v2/${repo}/blobs/${digest}`, { headers: { Authorization: ADMIN_AUTH } }), 200, "GET blob");
   const hasher = new Bun.CryptoHasher("sha256");
   let bytes = 0;
   for await (const chunk of res.body ?? []) {

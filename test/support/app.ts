@@ -1,30 +1,48 @@
 /**
  * @module An in-process registry for HTTP tests: a real SQLite file and
- * blob store in a temp dir, and the server's fetch handler to call.
+ * blob store in a temp dir, an admin account, and the server's fetch
+ * handler to call. Requests go as the admin unless they carry their own
+ * Authorization header (an empty one means anonymous).
  */
+import { Authenticator } from "../../lib/auth/authenticator.ts";
+import { ephemeralSigningKey, type SigningKey } from "../../lib/auth/signing-key.ts";
+import { ensureAdmin } from "../../lib/auth/users.ts";
 import { openRegistry, type Registry } from "../../lib/registry/registry.ts";
 import { createApp, type App } from "../../server/app.ts";
+import { ADMIN_AUTH, TEST_ADMIN } from "./credentials.ts";
 import { tempDir } from "./temp.ts";
 
 /** A registry and its HTTP handler; `request` builds and sends a request to it. */
 export interface TestApp {
   reg: Registry;
   app: App;
+  auth: Authenticator;
+  key: SigningKey;
   dataDir: string;
   request(method: string, path: string, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;
 }
 
 /** Opens a fresh registry in a temp dir. */
-export async function testApp(): Promise<TestApp> {
+export async function testApp(options: { tokenTtlSeconds?: number } = {}): Promise<TestApp> {
   const dataDir = tempDir("reg-");
   const reg = await openRegistry(dataDir);
-  const app = createApp(reg);
+  await ensureAdmin(reg, TEST_ADMIN.password);
+  const key = ephemeralSigningKey();
+  const auth = new Authenticator(reg, key, { tokenTtlSeconds: options.tokenTtlSeconds ?? 300 });
+  const app = createApp(reg, { auth });
+  const connection = { requestIP: () => ({ address: "127.0.0.1" }) };
   return {
     reg,
     app,
+    auth,
+    key,
     dataDir,
-    request: (method, path, init = {}) => app.fetch(new Request(`http://registry.test${path}`, { method, ...init })),
+    request: (method, path, init = {}) => {
+      const headers = new Headers(init.headers);
+      if (!headers.has("authorization")) headers.set("authorization", ADMIN_AUTH);
+      return app.fetch(new Request(`http://registry.test${path}`, { method, ...init, headers }), connection);
+    },
     close: () => reg.close(),
   };
 }

@@ -52,6 +52,8 @@ export interface ContainerTool {
   run(args: string[], opts?: RunOptions): Promise<string>;
   /** Runs the client and returns whatever happened. */
   result(args: string[], opts?: RunOptions): Promise<ToolResult>;
+  /** `<client> login` to the registry; the credentials land in this client's own auth file. */
+  login(username: string, password: string): Promise<void>;
 }
 
 /**
@@ -196,6 +198,9 @@ export function containerTool(
     signaturePolicy: ["--signature-policy", policy],
     run,
     result,
+    async login(username, password) {
+      await run(["login", "--tls-verify=false", "--username", username, "--password", password, opts.registryHost]);
+    },
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { ADMIN_AUTH, TEST_ADMIN } from "./credentials.ts";
 import { tempDir } from "./temp.ts";
 
 /** How to start the server; `cmd` replaces `bun cli/main.ts` (e.g. `["dist/mcr"]`). */
@@ -22,6 +23,11 @@ export interface ServerProcess {
   host: string;
   pid: number;
   dataDir: string;
+  /** The admin account the server was started with (MCR_ADMIN_PASSWORD). */
+  username: string;
+  password: string;
+  /** The admin's `Authorization: Basic` value. */
+  authHeader: string;
   /** The last lines the process wrote to stdout and stderr. */
   output(): string;
   /** SIGTERM, wait for exit; SIGKILL if it has not exited after a few seconds. */
@@ -84,7 +90,7 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
   const cmd = opts.cmd ?? [process.execPath, join(ROOT, "cli", "main.ts")];
   const proc = Bun.spawn([...cmd, "serve", "--listen", "127.0.0.1:0", "--data", dataDir], {
     cwd: ROOT,
-    env: { ...process.env },
+    env: { ...process.env, MCR_ADMIN_PASSWORD: TEST_ADMIN.password },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -123,6 +129,9 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
     host: new URL(url).host,
     pid,
     dataDir,
+    username: TEST_ADMIN.username,
+    password: TEST_ADMIN.password,
+    authHeader: ADMIN_AUTH,
     output: () => tail.text(),
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
