@@ -5,12 +5,14 @@
  * is a plain `fetch` function, so tests call it in process.
  */
 import { authorize } from "../lib/auth/authorize.ts";
+import { actorOf } from "../lib/auth/identity.ts";
 import type { Authenticator } from "../lib/auth/authenticator.ts";
 import { fail } from "../lib/errors.ts";
 import type { Registry } from "../lib/registry/registry.ts";
 import { authenticate, challenge, requireAccess, type RequestOrigin } from "./auth/guard.ts";
 import { handleTokenRequest } from "./auth/token-endpoint.ts";
 import { errorResponse, jsonErrorResponse } from "./http/errors.ts";
+import { matchV1, requireAdmin } from "./v1/router.ts";
 import { v1Routes } from "./v1/routes.ts";
 import { matchRoute, type RequestContext } from "./v2/router.ts";
 import { v2Routes } from "./v2/routes.ts";
@@ -63,9 +65,9 @@ export function createApp(reg: Registry, options: AppOptions): App {
 
   async function handleV1(req: Request, url: URL, origin: RequestOrigin): Promise<Response> {
     try {
-      const handler = v1[`${req.method} ${url.pathname}`];
-      if (!handler) fail("NOT_FOUND", "no such endpoint");
-      return await handler(req, origin);
+      const { route, params } = matchV1(v1, req.method, url.pathname);
+      const identity = route.access === "admin" ? await requireAdmin(options.auth, req, origin) : null;
+      return await route.handle(req, { url, origin, params, identity, actor: identity ? actorOf(identity) : "anonymous" });
     } catch (error) {
       return jsonErrorResponse(error);
     }
