@@ -4,7 +4,6 @@
  * errors into responses in one place, and logs one line per request. It
  * is a plain `fetch` function, so tests call it in process.
  */
-import { authorize } from "../lib/auth/authorize.ts";
 import { actorOf } from "../lib/auth/identity.ts";
 import type { Authenticator } from "../lib/auth/authenticator.ts";
 import { fail } from "../lib/errors.ts";
@@ -47,10 +46,11 @@ export function createApp(reg: Registry, options: AppOptions): App {
       const match = matchRoute(routes, req.method, url.pathname);
       if (!match) fail("NOT_FOUND", "no such endpoint", { path: url.pathname.slice(0, 200) });
       const auth = await authenticate(options.auth, req, origin);
-      await requireAccess(auth, match.access, match.params.name, origin, reg.audit);
+      await requireAccess(reg, auth, match.access, match.params.name, origin);
       const ctx: RequestContext = {
         auth,
-        canRead: async (name) => (await authorize(auth.identity, "pull", name)).allowed,
+        caller: { identity: auth.identity, source: origin.source },
+        canRead: async (name) => (await reg.policy.decide(auth.identity, "pull", name)).allowed,
       };
       return await match.handler(req, match.params, url, ctx);
     } catch (error) {

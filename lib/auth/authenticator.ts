@@ -110,7 +110,7 @@ export class Authenticator {
 
   /** Signs a registry JWT granting the part of `scopes` that `identity` may have. */
   async issue(identity: Identity, scopes: readonly Scope[], audience: string): Promise<IssuedToken> {
-    const access = await grantScopes(identity, scopes);
+    const access = await grantScopes(this.reg.policy, identity, scopes);
     const iat = Math.floor(this.reg.now() / 1000);
     const claims = {
       sub: identity.kind === "user" ? identity.name : "",

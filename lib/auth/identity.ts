@@ -27,6 +27,12 @@ export interface AnonymousIdentity {
 
 export type Identity = UserIdentity | AnonymousIdentity;
 
+/** Who is calling and from where: what lib/ needs to decide and to audit. */
+export interface Caller {
+  identity: Identity;
+  source: string | null;
+}
+
 /** The nobody identity. */
 export const ANONYMOUS: AnonymousIdentity = { kind: "anonymous" };
 

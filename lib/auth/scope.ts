@@ -2,7 +2,7 @@
  * @module Docker token scopes (`repository:NAME:pull,push`,
  * `registry:catalog:*`) and the access a token grants for them.
  */
-import { authorize } from "./authorize.ts";
+import type { PolicyEngine } from "../policy/engine.ts";
 import type { Action, Identity } from "./identity.ts";
 import type { AccessClaim } from "./jwt.ts";
 
@@ -31,11 +31,11 @@ export function parseScopes(values: readonly string[]): Scope[] {
 const repositoryActions: readonly Action[] = ["pull", "push", "delete"];
 
 /** The subset of `scopes` that `identity` may have, as token access claims. */
-export async function grantScopes(identity: Identity, scopes: readonly Scope[]): Promise<AccessClaim[]> {
+export async function grantScopes(policy: PolicyEngine, identity: Identity, scopes: readonly Scope[]): Promise<AccessClaim[]> {
   const claims: AccessClaim[] = [];
   for (const scope of scopes) {
     if (scope.type === "registry") {
-      if (scope.name === "catalog" && (await authorize(identity, "catalog", "")).allowed) {
+      if (scope.name === "catalog" && (await policy.decide(identity, "catalog", "")).allowed) {
         claims.push({ type: "registry", name: "catalog", actions: ["*"] });
       }
       continue;
@@ -43,7 +43,7 @@ export async function grantScopes(identity: Identity, scopes: readonly Scope[]):
     const wanted = scope.actions.includes("*") ? repositoryActions : repositoryActions.filter((a) => scope.actions.includes(a));
     const granted: string[] = [];
     for (const action of wanted) {
-      if ((await authorize(identity, action, scope.name)).allowed) granted.push(action);
+      if ((await policy.decide(identity, action, scope.name)).allowed) granted.push(action);
     }
     claims.push({ type: "repository", name: scope.name, actions: granted });
   }

@@ -119,6 +119,18 @@ export interface AuditEventsTable {
   detail: string | null;
 }
 
+export interface PolicyRulesTable {
+  id: string;
+  priority: number;
+  effect: string;
+  /** JSON arrays of strings. */
+  subjects: string;
+  actions: string;
+  repositories: string;
+  enabled: number;
+  description: string;
+}
+
 /** Every table of mcr.db. */
 export interface DB {
   meta: MetaTable;
@@ -133,6 +145,7 @@ export interface DB {
   users: UsersTable;
   access_tokens: AccessTokensTable;
   audit_events: AuditEventsTable;
+  policy_rules: PolicyRulesTable;
 }
 
 export type Manifest = Selectable<ManifestsTable>;

@@ -14,7 +14,8 @@ import {
   upsertManifest,
 } from "../db/queries/manifests.ts";
 import { findRepositoryId, upsertRepository } from "../db/queries/repositories.ts";
-import { deleteTag, setTag } from "../db/queries/tags.ts";
+import { deleteTag, setTag, tagTarget } from "../db/queries/tags.ts";
+import { actorOf, type Caller } from "../auth/identity.ts";
 import type { Manifest } from "../db/schema.ts";
 import { sha256Digest } from "../oci/digest.ts";
 import { parseManifest } from "../oci/manifest.ts";
@@ -31,7 +32,10 @@ export interface PushedManifest {
 
 /**
  * Stores `bytes` as a manifest of repository `name` under `reference` (a
- * tag, which then moves to it, or its own digest).
+ * tag, which then moves to it, or its own digest). Moving a tag that
+ * already names another manifest needs the `overwrite` action, so the
+ * policy can make tags immutable; without a `caller` (internal use) it is
+ * allowed.
  */
 export async function putManifest(
   reg: Registry,
@@ -39,6 +43,7 @@ export async function putManifest(
   reference: string,
   contentType: string | null,
   bytes: Uint8Array,
+  caller?: Caller,
 ): Promise<PushedManifest> {
   if (bytes.byteLength > MAX_MANIFEST_BYTES) {
     fail("MANIFEST_TOO_LARGE", `manifest larger than ${MAX_MANIFEST_BYTES} bytes`, { size: bytes.byteLength });
@@ -52,6 +57,8 @@ export async function putManifest(
   const usesEmptyJson = parsed.blobs.includes(EMPTY_JSON_DIGEST);
   // Artifacts may name the empty JSON config without pushing it; its bytes are known.
   if (usesEmptyJson) await ensureEmptyJsonBlob(reg);
+  // Decided before the transaction, which must not wait on anything but its own statements.
+  const overwrite = tag !== null && caller ? await reg.policy.decide(caller.identity, "overwrite", name) : null;
   const now = reg.now();
   await reg.db.transaction().execute(async (trx) => {
     const repositoryId = await upsertRepository(trx, name, now);
@@ -78,7 +85,24 @@ export async function putManifest(
       parsed.blobs,
       [...children.values()],
     );
-    if (tag !== null) await setTag(trx, repositoryId, tag, manifestId, now);
+    if (tag === null) return;
+    if (overwrite && !overwrite.allowed) {
+      const current = await tagTarget(trx, repositoryId, tag);
+      if (current !== null && current !== manifestId) {
+        reg.audit.record({
+          event: "access.denied",
+          actor: actorOf(caller!.identity),
+          outcome: "denied",
+          source: caller!.source,
+          repository: name,
+          tag,
+          digest,
+          detail: { action: "overwrite", reason: overwrite.reason, rules: overwrite.decidedBy.map((r) => r.id) },
+        });
+        fail("DENIED", `tag ${tag} already points to another manifest and may not be moved: ${overwrite.reason}`, { tag });
+      }
+    }
+    await setTag(trx, repositoryId, tag, manifestId, now);
   });
   return { digest, subject: parsed.subject };
 }

@@ -5,6 +5,7 @@
 import { mkdirSync } from "node:fs";
 import type { Kysely } from "kysely";
 import { AuditLog } from "../audit/audit-log.ts";
+import { PolicyEngine } from "../policy/engine.ts";
 import { openDatabase } from "../db/connection.ts";
 import type { DB } from "../db/schema.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
@@ -15,6 +16,8 @@ export interface Registry {
   db: Kysely<DB>;
   store: BlobStore;
   audit: AuditLog;
+  /** The access policy, reloaded when any process changes it. */
+  policy: PolicyEngine;
   /** Where per-installation secrets (the token signing key) live. */
   dataDir: string;
   /** The clock, replaceable in tests. */
@@ -32,6 +35,7 @@ export async function openRegistry(dataDir: string): Promise<Registry> {
     store,
     dataDir,
     audit: new AuditLog(db, () => reg.now()),
+    policy: new PolicyEngine(db),
     now: Date.now,
     async close() {
       await reg.audit.flush();

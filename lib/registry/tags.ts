@@ -24,10 +24,29 @@ export async function listTags(reg: Registry, name: string, n?: number, last?: s
   return page(n, (limit) => listTagNames(reg.db, repositoryId, limit, last));
 }
 
-/** Repository names, `n` of them after `last`. */
-export async function listRepositories(reg: Registry, n?: number, last?: string): Promise<Page> {
-  return page(n, (limit) => listRepositoryNames(reg.db, limit, last));
+/** Repository names the caller may see (`visible`, default all), `n` of them after `last`. */
+export async function listRepositories(
+  reg: Registry,
+  n?: number,
+  last?: string,
+  visible: (name: string) => Promise<boolean> = async () => true,
+): Promise<Page> {
+  return page(n, async (limit) => {
+    // Hidden repositories are skipped, so read in batches until the page is full.
+    const found: string[] = [];
+    let cursor = last;
+    for (;;) {
+      const batch = await listRepositoryNames(reg.db, SCAN_BATCH, cursor);
+      for (const name of batch) {
+        if (found.length < limit && (await visible(name))) found.push(name);
+      }
+      if (found.length >= limit || batch.length < SCAN_BATCH) return found;
+      cursor = batch[batch.length - 1];
+    }
+  });
 }
+
+const SCAN_BATCH = 500;
 
 async function page(n: number | undefined, fetch: (limit: number) => Promise<string[]>): Promise<Page> {
   const size = Math.min(n ?? MAX_PAGE, MAX_PAGE);

@@ -3,14 +3,13 @@
  * each route declares the access it needs; this answers 401 with a Bearer
  * challenge (so clients fetch a token for the right scope) or 403.
  */
-import { authorize } from "../../lib/auth/authorize.ts";
 import type { Authenticator } from "../../lib/auth/authenticator.ts";
 import { ANONYMOUS, actorOf, type Action, type Identity } from "../../lib/auth/identity.ts";
 import type { AccessClaim } from "../../lib/auth/jwt.ts";
 import { claimsAllow } from "../../lib/auth/scope.ts";
 import { isTokenString } from "../../lib/auth/tokens.ts";
 import { fail, RegistryError } from "../../lib/errors.ts";
-import type { AuditLog } from "../../lib/audit/audit-log.ts";
+import type { Registry } from "../../lib/registry/registry.ts";
 import { parseAuthorization } from "./credentials.ts";
 
 /** What a route needs: an action on its repository, or just a known caller. */
@@ -62,17 +61,24 @@ export function challenge(origin: RequestOrigin, scope: string | null): string {
  * UNAUTHORIZED (with the challenge in the detail) when it should log in
  * or get a token with that scope, DENIED when it is simply not allowed.
  */
-export async function requireAccess(ctx: RequestAuth, access: RouteAccess, name: string, origin: RequestOrigin, audit: AuditLog): Promise<void> {
+export async function requireAccess(reg: Registry, ctx: RequestAuth, access: RouteAccess, name: string, origin: RequestOrigin): Promise<void> {
   const scope = scopeFor(access, name);
   const login = () => fail("UNAUTHORIZED", "authentication required", { challenge: challenge(origin, scope) });
   if (access === "authenticated") {
     if (ctx.identity.kind === "anonymous" && ctx.claims === null) login();
     return;
   }
-  const decision = await authorize(ctx.identity, access, name);
+  const decision = await reg.policy.decide(ctx.identity, access, name);
   if (!decision.allowed) {
     if (ctx.identity.kind === "anonymous") login();
-    audit.record({ event: "access.denied", actor: actorOf(ctx.identity), outcome: "denied", source: origin.source, repository: name || null, detail: { action: access, reason: decision.reason } });
+    reg.audit.record({
+      event: "access.denied",
+      actor: actorOf(ctx.identity),
+      outcome: "denied",
+      source: origin.source,
+      repository: name || null,
+      detail: { action: access, reason: decision.reason, rules: decision.decidedBy.map((r) => r.id) },
+    });
     fail("DENIED", `requested access to the resource is denied: ${decision.reason}`, { action: access, repository: name });
   }
   if (ctx.claims !== null && !claimsAllow(ctx.claims, access, name)) login();

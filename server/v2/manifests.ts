@@ -7,7 +7,7 @@ import { MAX_MANIFEST_BYTES } from "../../lib/oci/media-types.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
 import type { Manifest } from "../../lib/db/schema.ts";
 import { readBody } from "../http/body.ts";
-import type { RouteParams } from "./router.ts";
+import type { RequestContext, RouteParams } from "./router.ts";
 
 function manifestHeaders(m: Manifest): Record<string, string> {
   return {
@@ -46,9 +46,9 @@ export function manifestHandlers(reg: Registry) {
       return new Response(null, { status: 202, headers: { "Content-Length": "0" } });
     },
 
-    async PUT(req: Request, { name, reference }: RouteParams): Promise<Response> {
+    async PUT(req: Request, { name, reference }: RouteParams, _url: URL, ctx: RequestContext): Promise<Response> {
       const bytes = await readBody(req, MAX_MANIFEST_BYTES, "MANIFEST_TOO_LARGE");
-      const pushed = await putManifest(reg, name, reference, req.headers.get("content-type"), bytes);
+      const pushed = await putManifest(reg, name, reference, req.headers.get("content-type"), bytes, ctx.caller);
       const headers: Record<string, string> = {
         Location: `/v2/${name}/manifests/${pushed.digest}`,
         "Docker-Content-Digest": pushed.digest,

@@ -4,7 +4,7 @@
  * robot pulling with skopeo and podman, and no secret ever in the server's output.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cliOk, startServe } from "../support/cli.ts";
 import { containerTool, requireTool } from "../support/container-tool.ts";
@@ -219,10 +219,14 @@ describe("auth against mcr serve", () => {
     expect(await pullStatus(bearer(passwordJwt))).toBe(200);
   });
 
-  test("a robot with a token pulls, and push is DENIED", async () => {
+  test("a robot gets nothing until a policy applied from another process lets it pull; push stays DENIED", async () => {
     expect(await cli("user", "add", "ci", "--robot")).toContain("created robot ci");
     robotToken = (await createToken("ci")).token;
     const robot = basicAuth("ci", robotToken);
+    expect(await pullStatus(robot)).toBe(403);
+    const policy = join(tempDir("policy-"), "policy.toml");
+    writeFileSync(policy, `${await cli("policy", "show")}\n[[rule]]\nid = "ci-pull"\neffect = "allow"\nsubjects = ["robot:ci"]\nactions = ["pull"]\nrepositories = ["e2e/**"]\n`);
+    expect(await cli("policy", "apply", "-f", policy)).toContain("+ ci-pull");
     expect(await pullStatus(robot)).toBe(200);
     const jwt = await jwtFor(robot, "repository:e2e/app:pull,push");
     const claims = JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString()) as { access: { actions: string[] }[] };

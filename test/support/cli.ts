@@ -23,10 +23,10 @@ function cliEnv(): Record<string, string | undefined> {
 }
 
 /** Runs `mcr ARGS`; `stdin` is piped in when given, otherwise standard input is empty. */
-export async function runCli(args: string[], opts: { stdin?: string } = {}): Promise<CliResult> {
+export async function runCli(args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
   const proc = Bun.spawn([process.execPath, MAIN, ...args], {
     cwd: ROOT,
-    env: cliEnv(),
+    env: { ...cliEnv(), ...opts.env },
     stdin: opts.stdin === undefined ? "ignore" : new Blob([opts.stdin]),
     stdout: "pipe",
     stderr: "pipe",

@@ -41,3 +41,9 @@ export async function deleteTag(db: Kysely<DB>, repositoryId: number, name: stri
   const result = await db.deleteFrom("tags").where("repository_id", "=", repositoryId).where("name", "=", name).executeTakeFirst();
   return result.numDeletedRows > 0n;
 }
+
+/** The manifest id tag `name` points at, or null when there is no such tag. */
+export async function tagTarget(db: Kysely<DB>, repositoryId: number, name: string): Promise<number | null> {
+  const row = await db.selectFrom("tags").select("manifest_id").where("repository_id", "=", repositoryId).where("name", "=", name).executeTakeFirst();
+  return row?.manifest_id ?? null;
+}

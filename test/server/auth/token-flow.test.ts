@@ -9,6 +9,8 @@ import { ephemeralSigningKey } from "../../../lib/auth/signing-key.ts";
 import { createToken, revokeToken } from "../../../lib/auth/tokens.ts";
 import { addUser, removeUser, setDisabled } from "../../../lib/auth/users.ts";
 import { recentAuditEvents } from "../../../lib/db/queries/audit.ts";
+import type { Rule } from "../../../lib/policy/rule.ts";
+import { applyPolicy } from "../../../lib/policy/store.ts";
 import { testApp, type TestApp } from "../../support/app.ts";
 import { pushImage } from "../../support/blobs.ts";
 import { basicAuth } from "../../support/credentials.ts";
@@ -46,6 +48,9 @@ beforeAll(async () => {
   await addUser(t.reg, { name: "ci", kind: "robot" }, "test");
   await pushImage(t, "app", "v1");
   await pushImage(t, "other", "v1");
+  // Robots get nothing by default; this one may pull everywhere.
+  const robotsPull: Rule = { id: "robots-pull", priority: 0, effect: "allow", subjects: ["robots"], actions: ["pull"], repositories: ["**"], enabled: true, description: "" };
+  await applyPolicy(t.reg, [...(await t.reg.policy.rules()), robotsPull], "test");
 });
 afterAll(() => t.close());
 

@@ -1,0 +1,51 @@
+/**
+ * @module The policy as a running process sees it: rules loaded once and
+ * compiled, reloaded only when they change. Another process's commit
+ * moves SQLite's data_version; only then is the policy version read, and
+ * only when that moved are the rules reloaded. So a `mcr policy apply`
+ * from a script takes effect on the next request, and requests do not
+ * re-read the rules.
+ */
+import type { Kysely } from "kysely";
+import type { Identity } from "../auth/identity.ts";
+import { dataVersion, loadRuleRows, policyVersion } from "../db/queries/policy.ts";
+import type { DB } from "../db/schema.ts";
+import { compilePolicy, evaluate, type CompiledPolicy, type Decision } from "./evaluate.ts";
+import { parseRules, type PolicyAction, type Rule } from "./rule.ts";
+
+/** Answers authorization questions from the stored policy. */
+export class PolicyEngine {
+  private compiled: CompiledPolicy | null = null;
+  private version = -1;
+  private seenDataVersion = -1;
+
+  constructor(private readonly db: Kysely<DB>) {}
+
+  /** The current rule set, compiled. */
+  async current(): Promise<CompiledPolicy> {
+    const data = await dataVersion(this.db);
+    if (this.compiled && data === this.seenDataVersion) return this.compiled;
+    this.seenDataVersion = data;
+    const version = await policyVersion(this.db);
+    if (this.compiled && version === this.version) return this.compiled;
+    const rules = parseRules(await loadRuleRows(this.db));
+    this.compiled = compilePolicy(rules);
+    this.version = version;
+    return this.compiled;
+  }
+
+  /** The stored rules, in priority order. */
+  async rules(): Promise<readonly Rule[]> {
+    return (await this.current()).rules;
+  }
+
+  /** May `identity` do `action` on `repository`? */
+  async decide(identity: Identity, action: PolicyAction, repository: string): Promise<Decision> {
+    return evaluate(await this.current(), identity, action, repository);
+  }
+
+  /** Forgets the loaded rules; this process just changed them. */
+  invalidate(): void {
+    this.compiled = null;
+  }
+}
