@@ -3,14 +3,14 @@
  * index in and out over the network, and check that every digest survives.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { sha256, writeImageLayout, writeIndexLayout, type ImageWritten, type IndexWritten } from "../support/oci-layout.ts";
+import { containerTool } from "../support/container-tool.ts";
 import { startServerProcess, type ServerProcess } from "../support/server-process.ts";
 import { tempDir } from "../support/temp.ts";
 
 const SKOPEO = Bun.which("skopeo");
-const SKOPEO_TIMEOUT_MS = 60_000;
 
 if (!SKOPEO) {
   if (process.env.CI) {
@@ -22,35 +22,15 @@ if (!SKOPEO) {
   }
 }
 
-/** A skopeo with its own HOME, TMPDIR and an accept-anything trust policy. */
+/**
+ * A skopeo isolated like every client in these tests (own HOME, config and
+ * a private blob-info cache, so cached blobs never turn an upload into a mount).
+ */
 function skopeoRunner(bin: string, server: ServerProcess) {
-  const home = tempDir("skopeo-home-");
-  const policy = join(home, "policy.json");
-  writeFileSync(policy, JSON.stringify({ default: [{ type: "insecureAcceptAnything" }] }));
-  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, TMPDIR: home, XDG_RUNTIME_DIR: home };
-  const hasPreserveDigests = Bun.spawnSync([bin, "copy", "--help"], { env }).stdout.toString().includes("--preserve-digests");
-
+  const tool = containerTool("skopeo", { registryHost: server.host, server, bin });
+  const hasPreserveDigests = Bun.spawnSync([bin, "copy", "--help"]).stdout.toString().includes("--preserve-digests");
   const creds = `${server.username}:${server.password}`;
-  async function run(args: string[]): Promise<string> {
-    const proc = Bun.spawn([bin, "--policy", policy, ...args], {
-      env,
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-      timeout: SKOPEO_TIMEOUT_MS,
-      killSignal: "SIGKILL",
-    });
-    const [out, err, code] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
-    if (code !== 0) {
-      const why = proc.signalCode ? `killed by ${proc.signalCode} (timeout ${SKOPEO_TIMEOUT_MS} ms?)` : `exited ${code}`;
-      throw new Error(`skopeo ${args.join(" ")} ${why}\n--- skopeo stderr ---\n${err}\n--- server output ---\n${server.output()}`);
-    }
-    return out;
-  }
+  const run = (args: string[]) => tool.run(args);
 
   return {
     run,
