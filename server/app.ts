@@ -22,6 +22,8 @@ export interface AppOptions {
   auth: Authenticator;
   /** Receives one line per request; silent when absent. */
   log?: (line: string) => void;
+  /** The registry's public URL (`https://host[:port]`); when absent, taken from each request. */
+  baseUrl?: string | null;
 }
 
 /** The part of Bun's server a handler may ask about the connection. */
@@ -77,11 +79,8 @@ export function createApp(reg: Registry, options: AppOptions): App {
     async fetch(req: Request, connection?: ConnectionInfo): Promise<Response> {
       const started = performance.now();
       const url = new URL(req.url);
-      const origin: RequestOrigin = {
-        base: `${req.headers.get("x-forwarded-proto") === "https" ? "https" : url.protocol.slice(0, -1)}://${url.host}`,
-        service: url.host,
-        source: connection?.requestIP(req)?.address ?? null,
-      };
+      const base = options.baseUrl ?? `${req.headers.get("x-forwarded-proto") === "https" ? "https" : url.protocol.slice(0, -1)}://${url.host}`;
+      const origin: RequestOrigin = { base, service: new URL(base).host, source: connection?.requestIP(req)?.address ?? null };
       let response: Response;
       if (url.pathname === "/v2" || url.pathname.startsWith("/v2/")) {
         response = await handleV2(req, url, origin);

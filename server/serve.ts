@@ -23,6 +23,10 @@ export interface ServeOptions {
   adminPassword?: string;
   /** Lifetime of registry tokens in seconds (default 300). */
   tokenTtlSeconds?: number;
+  /** The public URL clients reach the registry at; when absent, taken from each request. */
+  baseUrl?: string | null;
+  /** Seconds a connection may move no bytes before it is closed (0: never; at most 255, the default). */
+  idleTimeoutSeconds?: number;
 }
 
 const SWEEP_EVERY_MS = 60 * 60 * 1000;
@@ -43,7 +47,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const admin = await ensureAdmin(reg, options.adminPassword);
   const key = loadSigningKey(new FsLayout(options.dataDir).signingKey);
   const auth = new Authenticator(reg, key, { tokenTtlSeconds: options.tokenTtlSeconds ?? 300 });
-  const app = createApp(reg, { log: options.log, auth });
+  const app = createApp(reg, { log: options.log, auth, baseUrl: options.baseUrl });
   const server = Bun.serve({
     hostname: options.hostname,
     port: options.port,
@@ -51,8 +55,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     error: (error) => errorResponse(error),
     // Blobs may be of any size: 2 ** 40, since 1 << 40 is 256 in JavaScript.
     maxRequestBodySize: 2 ** 40,
-    // The longest Bun allows; a connection that moves bytes is never idle.
-    idleTimeout: 255,
+    // The longest Bun allows by default; a connection that moves bytes is never idle.
+    idleTimeout: options.idleTimeoutSeconds ?? 255,
   });
   const port = server.port ?? options.port;
   const sweep = startUploadSweep(reg, options.staleUploadMs ?? STALE_UPLOAD_MS, options.log);

@@ -26,7 +26,7 @@ export function registerToken(program: Command): void {
       } catch (error) {
         throw new UsageError((error as Error).message);
       }
-      const created = await withRegistry(opts.data, (reg) =>
+      const created = await withRegistry(opts, (reg) =>
         createToken(reg, { user: opts.user, label: opts.name, expiresInMs }, localActor()),
       );
       if (opts.json) return printJson({ id: created.id, token: created.token, expiresAt: created.expiresAt });
@@ -42,7 +42,7 @@ export function registerToken(program: Command): void {
     .option("--json", "print JSON")
     .option(...dataOption)
     .action(async (opts: { user?: string; json?: boolean; data?: string }) => {
-      const tokens = await withRegistry(opts.data, (reg) => listTokens(reg, opts.user));
+      const tokens = await withRegistry(opts, (reg) => listTokens(reg, opts.user));
       if (opts.json) return printJson(tokens);
       printTable(
         ["ID", "USER", "LABEL", "CREATED", "EXPIRES", "LAST USED", "STATUS"],
@@ -63,7 +63,7 @@ export function registerToken(program: Command): void {
     .description("revoke a token; it stops working on its next use")
     .option(...dataOption)
     .action(async (id: string, opts: { data?: string }) => {
-      await withRegistry(opts.data, (reg) => revokeToken(reg, id, localActor()));
+      await withRegistry(opts, (reg) => revokeToken(reg, id, localActor()));
       console.log(`token ${id} revoked`);
     });
 }

@@ -32,7 +32,7 @@ export function registerUser(program: Command): void {
     .action(async (name: string, opts: Common & { role: string; robot?: boolean; passwordStdin?: boolean }) => {
       if (opts.robot && opts.passwordStdin) throw new UsageError("robot accounts have no password");
       const secret = opts.robot ? null : await obtainPassword(opts.passwordStdin);
-      await withRegistry(opts.data, async (reg) => {
+      await withRegistry(opts, async (reg) => {
         await addUser(reg, { name, role: opts.role, kind: opts.robot ? "robot" : "human", password: secret?.password }, localActor());
       });
       console.log(`created ${opts.robot ? "robot" : "user"} ${name} (role ${opts.role})`);
@@ -46,7 +46,7 @@ export function registerUser(program: Command): void {
     .option("--json", "print JSON")
     .option(...dataOption)
     .action(async (opts: Common & { json?: boolean }) => {
-      const users = await withRegistry(opts.data, listUsers);
+      const users = await withRegistry(opts, listUsers);
       if (opts.json) return printJson(users);
       printTable(
         ["NAME", "ROLE", "KIND", "STATUS", "CREATED"],
@@ -61,7 +61,7 @@ export function registerUser(program: Command): void {
     .option(...dataOption)
     .action(async (name: string, opts: Common & { passwordStdin?: boolean }) => {
       const secret = await obtainPassword(opts.passwordStdin);
-      await withRegistry(opts.data, (reg) => setPassword(reg, name, secret.password, localActor()));
+      await withRegistry(opts, (reg) => setPassword(reg, name, secret.password, localActor()));
       console.log(`password of ${name} changed`);
       if (secret.generated) console.log(`password: ${secret.password}`);
     });
@@ -72,7 +72,7 @@ export function registerUser(program: Command): void {
       .description(disabled ? "refuse the account from its next request on" : "allow a disabled account again")
       .option(...dataOption)
       .action(async (name: string, opts: Common) => {
-        await withRegistry(opts.data, (reg) => setDisabled(reg, name, disabled, localActor()));
+        await withRegistry(opts, (reg) => setDisabled(reg, name, disabled, localActor()));
         console.log(`${name} ${disabled ? "disabled" : "enabled"}`);
       });
   }
@@ -82,7 +82,7 @@ export function registerUser(program: Command): void {
     .description("delete an account and its tokens")
     .option(...dataOption)
     .action(async (name: string, opts: Common) => {
-      await withRegistry(opts.data, (reg) => removeUser(reg, name, localActor()));
+      await withRegistry(opts, (reg) => removeUser(reg, name, localActor()));
       console.log(`${name} removed`);
     });
 }
