@@ -1,9 +1,12 @@
 /**
  * @module Starts the HTTP server on an open registry: Bun.serve with limits
  * that let any blob through, request ids, logs and metrics around the API,
- * and an orderly stop.
+ * HTTPS with certificates reloaded on demand, and a graceful stop with a
+ * deadline.
  */
+import type { Server } from "bun";
 import { Authenticator } from "../lib/auth/authenticator.ts";
+import { readTlsFiles, type TlsFiles } from "../lib/config/tls.ts";
 import { loadSigningKey } from "../lib/auth/signing-key.ts";
 import { ensureAdmin } from "../lib/auth/users.ts";
 import { openRegistry, type Registry } from "../lib/registry/registry.ts";
@@ -36,6 +39,8 @@ export interface ServeOptions {
   metrics?: { enabled: boolean; token: string | null };
   /** Reported by the `mcr_build_info` metric. */
   version?: { version: string; commit: string };
+  /** Serve HTTPS with these PEM files (re-read by `reloadTls`). */
+  tls?: { cert: string; key: string } | null;
 }
 
 const SWEEP_EVERY_MS = 60 * 60 * 1000;
@@ -48,13 +53,29 @@ export interface RunningServer {
   generatedAdminPassword: string | null;
   /** The server's metrics (null when disabled). */
   metrics: ServerMetrics | null;
-  /** Stops accepting, lets requests in flight finish, closes the database. */
-  stop(): Promise<void>;
+  /**
+   * Re-reads the TLS certificate and key and serves new connections with
+   * them, without dropping any; throws (keeping the old ones) when the files
+   * are unusable. Returns false when the server does not use TLS.
+   */
+  reloadTls(): Promise<boolean>;
+  /**
+   * Stops accepting, lets requests in flight finish for up to `deadlineMs`
+   * (default: wait for all), then closes what is left and the database.
+   * Uploads cut off keep the bytes received and stay resumable.
+   */
+  stop(deadlineMs?: number): Promise<{ forced: number }>;
 }
+
+/** How long handlers cut off by a forced stop get to unwind before the database closes. */
+const UNWIND_MS = 2000;
 
 /** Opens the data directory and starts serving it. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const logger = options.logger ?? silentLogger;
+  // Bad certificate files stop the start before anything is opened.
+  const tlsPaths = options.tls ?? null;
+  let tls: TlsFiles | null = tlsPaths ? readTlsFiles(tlsPaths.cert, tlsPaths.key) : null;
   const reg = await openRegistry(options.dataDir);
   const admin = await ensureAdmin(reg, options.adminPassword);
   const key = loadSigningKey(new FsLayout(options.dataDir).signingKey);
@@ -63,30 +84,69 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const metricsOn = options.metrics?.enabled ?? true;
   const metrics = metricsOn ? new ServerMetrics(reg, options.version ?? { version: "dev", commit: "dev" }) : null;
   const observed = observe(app, { reg, logger, metrics, metricsToken: options.metrics?.token ?? null });
-  const server = Bun.serve({
-    hostname: options.hostname,
-    port: options.port,
-    fetch: (req, srv) => observed.fetch(req, srv),
-    error: (error) => errorResponse(error),
-    // Blobs may be of any size: 2 ** 40, since 1 << 40 is 256 in JavaScript.
-    maxRequestBodySize: 2 ** 40,
-    // The longest Bun allows by default; a connection that moves bytes is never idle.
-    idleTimeout: options.idleTimeoutSeconds ?? 255,
-  });
+
+  const listen = (port: number, files: TlsFiles | null): Server<undefined> =>
+    Bun.serve({
+      hostname: options.hostname,
+      port,
+      fetch: (req, srv) => observed.fetch(req, srv),
+      error: (error) => errorResponse(error),
+      // Blobs may be of any size: 2 ** 40, since 1 << 40 is 256 in JavaScript.
+      maxRequestBodySize: 2 ** 40,
+      // The longest Bun allows by default; a connection that moves bytes is never idle.
+      idleTimeout: options.idleTimeoutSeconds ?? 255,
+      // A certificate reload binds a second listener to the same port before the first stops.
+      ...(files ? { tls: { cert: files.cert, key: files.key }, reusePort: true } : {}),
+    });
+  // With reusePort a second mcr could bind the same port silently; make sure nobody holds it first.
+  if (tls && options.port !== 0) assertPortFree(options.hostname, options.port);
+  let server = listen(options.port, tls);
   const port = server.port ?? options.port;
+  const retired: Promise<void>[] = [];
   const sweep = startUploadSweep(reg, options.staleUploadMs ?? STALE_UPLOAD_MS, logger);
   return {
-    url: `http://${options.hostname}:${port}`,
+    url: `${tls ? "https" : "http"}://${options.hostname.includes(":") ? `[${options.hostname}]` : options.hostname}:${port}`,
     port,
     generatedAdminPassword: admin.generated,
     metrics,
-    async stop() {
+    async reloadTls() {
+      if (!tlsPaths) return false;
+      const files = readTlsFiles(tlsPaths.cert, tlsPaths.key);
+      const previous = server;
+      server = listen(port, files);
+      tls = files;
+      // Connections on the old listener finish their requests; new ones go to the new listener.
+      retired.push(previous.stop());
+      return true;
+    },
+    async stop(deadlineMs) {
       clearInterval(sweep);
       observed.drain();
-      await server.stop();
+      const stopping = Promise.all([server.stop(), ...retired]);
+      let forced = 0;
+      if (deadlineMs === undefined) {
+        await stopping;
+      } else {
+        let timer: Timer | undefined;
+        const finished = await Promise.race([stopping.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), deadlineMs)))]);
+        clearTimeout(timer);
+        if (!finished) {
+          forced = observed.inFlight();
+          await server.stop(true);
+          const until = Date.now() + UNWIND_MS;
+          while (observed.inFlight() > 0 && Date.now() < until) await Bun.sleep(10);
+        }
+      }
       await reg.close();
+      return { forced };
     },
   };
+}
+
+/** Throws when something already listens on `hostname:port`. */
+function assertPortFree(hostname: string, port: number): void {
+  const probe = Bun.listen({ hostname, port, socket: { data() {} } });
+  probe.stop(true);
 }
 
 /** Removes abandoned upload sessions now and then every hour, without keeping the process alive. */

@@ -1,6 +1,7 @@
 /**
  * @module `mcr serve`: runs the registry with the effective configuration
- * (flags > environment > file > defaults) until SIGINT or SIGTERM.
+ * (flags > environment > file > defaults). SIGTERM or SIGINT stops it
+ * gracefully (a second one at once); SIGHUP reloads the TLS certificate.
  */
 import type { Command } from "commander";
 import { parseListen } from "../../lib/config/listen.ts";
@@ -28,6 +29,7 @@ export function registerServe(program: Command): void {
       logger,
       metrics: config.metrics,
       version,
+      tls: config.server.tls.cert !== null && config.server.tls.key !== null ? { cert: config.server.tls.cert, key: config.server.tls.key } : null,
     });
     // Text logs keep these lines as people read them; JSON logs carry the same facts as fields.
     const say = (line: string, fields: Record<string, string>) => (logger.format === "json" ? logger.info(line, fields) : console.log(line));
@@ -39,13 +41,28 @@ export function registerServe(program: Command): void {
     say(`mcr listening on ${server.url} (data: ${dataDir})`, { url: server.url, data_dir: dataDir });
     let stopping = false;
     const stop = async (signal: string) => {
-      if (stopping) return;
+      if (stopping) {
+        logger.warn(`mcr: ${signal} received again, exiting now`, { signal });
+        process.exit(1);
+      }
       stopping = true;
-      logger.info(`mcr: ${signal} received, stopping`, { signal });
-      await server.stop();
+      const deadline = config.server.shutdown_timeout;
+      logger.info(`mcr: ${signal} received, stopping (requests in flight have ${deadline / 1000}s)`, { signal });
+      const { forced } = await server.stop(deadline);
+      if (forced > 0) logger.warn(`mcr: closed ${forced} request(s) still running at the deadline; their uploads can resume`, { forced });
+      logger.info("mcr: stopped");
       process.exit(0);
+    };
+    const reload = async () => {
+      try {
+        if (await server.reloadTls()) logger.info("mcr: SIGHUP received, TLS certificate reloaded");
+        else logger.info("mcr: SIGHUP received, nothing to reload (no TLS)");
+      } catch (error) {
+        logger.error(`mcr: SIGHUP received, keeping the current certificate: ${(error as Error).message}`);
+      }
     };
     process.on("SIGINT", () => void stop("SIGINT"));
     process.on("SIGTERM", () => void stop("SIGTERM"));
+    process.on("SIGHUP", () => void reload());
   });
 }

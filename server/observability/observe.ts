@@ -27,6 +27,8 @@ export interface ObservedApp {
   fetch(req: Request, connection?: ConnectionInfo): Promise<Response>;
   /** From now on readiness answers 503, so load balancers stop sending requests. */
   drain(): void;
+  /** Requests being handled now. */
+  inFlight(): number;
 }
 
 /** A request id a proxy sent is kept when it looks like one; otherwise a new one is made. */
@@ -41,6 +43,7 @@ function requestId(req: Request): string {
 export function observe(app: App, options: ObserveOptions): ObservedApp {
   const { logger, metrics } = options;
   let draining = false;
+  let inFlight = 0;
 
   async function serveMetrics(req: Request): Promise<Response> {
     if (!metrics) return Response.json({ error: "not found" }, { status: 404 });
@@ -65,6 +68,7 @@ export function observe(app: App, options: ObserveOptions): ObservedApp {
     drain() {
       draining = true;
     },
+    inFlight: () => inFlight,
     async fetch(req, connection) {
       const started = performance.now();
       const id = requestId(req);
@@ -74,6 +78,7 @@ export function observe(app: App, options: ObserveOptions): ObservedApp {
       const upload = isUpload(route, req.method);
       let bytesIn = 0;
       let response: Response;
+      inFlight++;
       metrics?.inFlight.inc();
       if (upload) metrics?.uploadsInProgress.inc();
       try {
@@ -84,6 +89,7 @@ export function observe(app: App, options: ObserveOptions): ObservedApp {
           response = await app.fetch(req, connection);
         }
       } finally {
+        inFlight--;
         metrics?.inFlight.dec();
         if (upload) metrics?.uploadsInProgress.dec();
       }
