@@ -5,7 +5,9 @@
  */
 import { Command, CommanderError } from "commander";
 import { RegistryError } from "../lib/errors.ts";
+import { registerBackup } from "./commands/backup.ts";
 import { registerConfig } from "./commands/config.ts";
+import { registerFsck } from "./commands/fsck.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerToken } from "./commands/token.ts";
 import { registerUser } from "./commands/user.ts";
@@ -22,6 +24,8 @@ registerServe(program);
 registerUser(program);
 registerToken(program);
 registerConfig(program);
+registerBackup(program);
+registerFsck(program);
 registerVersion(program);
 
 try {
