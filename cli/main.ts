@@ -8,6 +8,7 @@ import { RegistryError } from "../lib/errors.ts";
 import { registerBackup } from "./commands/backup.ts";
 import { registerConfig } from "./commands/config.ts";
 import { registerFsck } from "./commands/fsck.ts";
+import { registerLogin } from "./commands/login.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerToken } from "./commands/token.ts";
 import { registerUser } from "./commands/user.ts";
@@ -26,6 +27,7 @@ registerToken(program);
 registerConfig(program);
 registerBackup(program);
 registerFsck(program);
+registerLogin(program);
 registerVersion(program);
 
 try {

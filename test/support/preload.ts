@@ -17,6 +17,10 @@ delete process.env.MCR_DATA_DIR;
 delete process.env.MCR_LISTEN;
 delete process.env.MCR_CONFIG;
 delete process.env.MCR_ADMIN_PASSWORD;
+delete process.env.MCR_SERVER;
+delete process.env.MCR_TOKEN;
+// `mcr login` saves tokens under XDG_CONFIG_HOME: never the developer's.
+process.env.XDG_CONFIG_HOME = join(root, "config-home");
 
 afterAll(() => {
   if (!process.env.MCR_KEEP_TEST_DIR) rmSync(root, { recursive: true, force: true });
