@@ -11,6 +11,7 @@ import { fail } from "../lib/errors.ts";
 import type { Registry } from "../lib/registry/registry.ts";
 import { authenticate, challenge, requireAccess, type RequestOrigin } from "./auth/guard.ts";
 import { handleTokenRequest } from "./auth/token-endpoint.ts";
+import { clientAddress } from "./http/client-address.ts";
 import { errorResponse, jsonErrorResponse } from "./http/errors.ts";
 import { matchV1, requireAdmin } from "./v1/router.ts";
 import { v1Routes } from "./v1/routes.ts";
@@ -24,6 +25,8 @@ export interface AppOptions {
   log?: (line: string) => void;
   /** The registry's public URL (`https://host[:port]`); when absent, taken from each request. */
   baseUrl?: string | null;
+  /** Reverse proxies whose X-Forwarded-For is believed. */
+  trustedProxies?: readonly string[];
 }
 
 /** The part of Bun's server a handler may ask about the connection. */
@@ -40,6 +43,7 @@ const API_VERSION = { "Docker-Distribution-API-Version": "registry/2.0" };
 
 /** Builds the HTTP API over an open registry. */
 export function createApp(reg: Registry, options: AppOptions): App {
+  const trusted = new Set(options.trustedProxies ?? []);
   const routes = v2Routes(reg);
   const v1 = v1Routes(reg, options.auth);
 
@@ -80,7 +84,7 @@ export function createApp(reg: Registry, options: AppOptions): App {
       const started = performance.now();
       const url = new URL(req.url);
       const base = options.baseUrl ?? `${req.headers.get("x-forwarded-proto") === "https" ? "https" : url.protocol.slice(0, -1)}://${url.host}`;
-      const origin: RequestOrigin = { base, service: new URL(base).host, source: connection?.requestIP(req)?.address ?? null };
+      const origin: RequestOrigin = { base, service: new URL(base).host, source: clientAddress(req, connection?.requestIP(req)?.address ?? null, trusted) };
       let response: Response;
       if (url.pathname === "/v2" || url.pathname.startsWith("/v2/")) {
         response = await handleV2(req, url, origin);

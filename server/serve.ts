@@ -39,6 +39,8 @@ export interface ServeOptions {
   metrics?: { enabled: boolean; token: string | null };
   /** Reported by the `mcr_build_info` metric. */
   version?: { version: string; commit: string };
+  /** Reverse proxies whose X-Forwarded-For names the client. */
+  trustedProxies?: readonly string[];
   /** Serve HTTPS with these PEM files (re-read by `reloadTls`). */
   tls?: { cert: string; key: string } | null;
 }
@@ -80,10 +82,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const admin = await ensureAdmin(reg, options.adminPassword);
   const key = loadSigningKey(new FsLayout(options.dataDir).signingKey);
   const auth = new Authenticator(reg, key, { tokenTtlSeconds: options.tokenTtlSeconds ?? 300 });
-  const app = createApp(reg, { auth, baseUrl: options.baseUrl });
+  const app = createApp(reg, { auth, baseUrl: options.baseUrl, trustedProxies: options.trustedProxies });
   const metricsOn = options.metrics?.enabled ?? true;
   const metrics = metricsOn ? new ServerMetrics(reg, options.version ?? { version: "dev", commit: "dev" }) : null;
-  const observed = observe(app, { reg, logger, metrics, metricsToken: options.metrics?.token ?? null });
+  const observed = observe(app, { reg, logger, metrics, metricsToken: options.metrics?.token ?? null, trustedProxies: options.trustedProxies });
 
   const listen = (port: number, files: TlsFiles | null): Server<undefined> =>
     Bun.serve({

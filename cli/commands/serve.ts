@@ -25,6 +25,7 @@ export function registerServe(program: Command): void {
       adminPassword: process.env.MCR_ADMIN_PASSWORD || undefined,
       tokenTtlSeconds: Math.round(config.auth.token_ttl / 1000),
       baseUrl: config.server.base_url,
+      trustedProxies: config.server.trusted_proxies,
       idleTimeoutSeconds: Math.round(config.server.idle_timeout / 1000),
       logger,
       metrics: config.metrics,

@@ -9,7 +9,7 @@ import { settings, type SettingKey } from "./settings.ts";
 /** What a secret prints as. */
 export const REDACTED = "<redacted>";
 
-type Printed = string | number | boolean;
+type Printed = string | number | boolean | string[];
 
 /** Each setting's printable value (durations as `5m`, secrets redacted), by key. */
 export function printableValues(loaded: LoadedConfig): [SettingKey, Printed, Source][] {
@@ -37,7 +37,7 @@ export function renderToml(loaded: LoadedConfig): string {
     const setting = settings[key];
     const from = source === "env" ? setting.env : source === "flag" && "flag" in setting ? `--${setting.flag}` : source;
     const note = source === "default" ? "" : `  # from ${from}`;
-    lines.push(`${name} = ${typeof printed === "string" ? JSON.stringify(printed) : String(printed)}${note}`);
+    lines.push(`${name} = ${typeof printed === "string" || Array.isArray(printed) ? JSON.stringify(printed) : String(printed)}${note}`);
   }
   return `${lines.join("\n")}\n`;
 }

@@ -50,6 +50,10 @@ export const settings = {
     env: "MCR_SERVER_SHUTDOWN_TIMEOUT",
     help: "on SIGTERM, how long requests in flight may take to finish; unfinished uploads stay resumable",
   }),
+  "server.trusted_proxies": setting(v.addressList, "", {
+    env: "MCR_SERVER_TRUSTED_PROXIES",
+    help: "reverse proxies whose X-Forwarded-For names the client (for login throttling, audit and logs); empty: none",
+  }),
   "server.tls.cert": setting(v.optionalPath, "", { env: "MCR_SERVER_TLS_CERT", flag: "tls-cert", help: "PEM certificate chain; serve HTTPS when set (reloaded on SIGHUP)" }),
   "server.tls.key": setting(v.optionalPath, "", { env: "MCR_SERVER_TLS_KEY", flag: "tls-key", help: "PEM private key of the certificate" }),
   "storage.data_dir": setting(v.path, "./mcr-data", { env: "MCR_DATA_DIR", flag: "data", help: "the data directory: database, blobs, uploads" }),
@@ -88,6 +92,7 @@ export interface Config {
     base_url: string | null;
     idle_timeout: number;
     shutdown_timeout: number;
+    trusted_proxies: string[];
     tls: { cert: string | null; key: string | null };
   };
   storage: { data_dir: string };
@@ -106,6 +111,7 @@ export function assemble(get: <K extends SettingKey>(key: K) => SettingValue<K>)
       base_url: get("server.base_url"),
       idle_timeout: get("server.idle_timeout"),
       shutdown_timeout: get("server.shutdown_timeout"),
+      trusted_proxies: get("server.trusted_proxies"),
       tls: { cert: get("server.tls.cert"), key: get("server.tls.key") },
     },
     storage: { data_dir: get("storage.data_dir") },

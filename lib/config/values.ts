@@ -3,6 +3,7 @@
  * file, an environment variable or a flag gives (strings from the last
  * two) and formats the typed value back for `mcr config print`.
  */
+import { isIP } from "node:net";
 import { isAbsolute, resolve } from "node:path";
 import { parseListen } from "./listen.ts";
 
@@ -17,7 +18,7 @@ export interface ValueType<T> {
   /** What the value looks like, for docs and errors. */
   describe: string;
   parse(raw: unknown, ctx: ParseContext): T;
-  format(value: T): string | number | boolean;
+  format(value: T): string | number | boolean | string[];
 }
 
 const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
@@ -136,4 +137,16 @@ export const secret: ValueType<string | null> = {
     return value;
   },
   format: (value) => value ?? "",
+};
+
+/** IP addresses: a TOML array of strings, or a comma-separated list from the environment. */
+export const addressList: ValueType<string[]> = {
+  describe: "a list of IP addresses",
+  parse(raw) {
+    const items = typeof raw === "string" ? raw.split(",").map((s) => s.trim()).filter((s) => s !== "") : raw;
+    if (!Array.isArray(items) || items.some((i) => typeof i !== "string")) throw new Error("expected a list of IP addresses, e.g. [\"127.0.0.1\", \"::1\"]");
+    for (const item of items as string[]) if (isIP(item) === 0) throw new Error(`"${item}" is not an IP address`);
+    return items as string[];
+  },
+  format: (value) => value,
 };

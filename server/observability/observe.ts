@@ -9,6 +9,7 @@ import { checkReadiness } from "../../lib/registry/health.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
 import type { App, ConnectionInfo } from "../app.ts";
 import { countBodyBytes } from "../http/body.ts";
+import { clientAddress } from "../http/client-address.ts";
 import type { Logger } from "./logger.ts";
 import { isUpload, methodLabel, routeLabel, type ServerMetrics } from "./server-metrics.ts";
 
@@ -20,6 +21,8 @@ export interface ObserveOptions {
   metrics: ServerMetrics | null;
   /** When set, /metrics requires `Authorization: Bearer <token>`. */
   metricsToken: string | null;
+  /** Reverse proxies whose X-Forwarded-For names the client in logs. */
+  trustedProxies?: readonly string[];
 }
 
 /** The wrapped handler. */
@@ -43,6 +46,7 @@ function requestId(req: Request): string {
 export function observe(app: App, options: ObserveOptions): ObservedApp {
   const { logger, metrics } = options;
   let draining = false;
+  const trusted = new Set(options.trustedProxies ?? []);
   let inFlight = 0;
 
   async function serveMetrics(req: Request): Promise<Response> {
@@ -101,7 +105,7 @@ export function observe(app: App, options: ObserveOptions): ObservedApp {
       const level = response.status >= 500 ? "error" : "info";
       if (logger.enabled(level)) {
         const ms = Math.round(seconds * 10_000) / 10;
-        const remote = connection?.requestIP(req)?.address ?? null;
+        const remote = clientAddress(req, connection?.requestIP(req)?.address ?? null, trusted);
         // The query string is left out: it can carry credentials (OAuth2 clients) and tokens.
         if (logger.format === "json") {
           logger[level]("request", { id, method: req.method, path: url.pathname, route, status: response.status, bytes_in: bytesIn, bytes_out: bytesOut, ms, remote });

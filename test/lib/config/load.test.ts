@@ -36,7 +36,7 @@ describe("loadConfig", () => {
   test("defaults without a file", () => {
     const { config, sources, file: f } = loadConfig({ env: {}, cwd: dir });
     expect(f).toBeNull();
-    expect(config.server).toEqual({ listen: "127.0.0.1:5000", base_url: null, idle_timeout: 255_000, shutdown_timeout: 30_000, tls: { cert: null, key: null } });
+    expect(config.server).toEqual({ listen: "127.0.0.1:5000", base_url: null, idle_timeout: 255_000, shutdown_timeout: 30_000, trusted_proxies: [], tls: { cert: null, key: null } });
     expect(config.storage.data_dir).toBe(join(dir, "mcr-data"));
     expect(config.auth).toEqual({ token_ttl: 300_000, anonymous: false });
     expect(config.gc.grace).toBe(3_600_000);
@@ -141,6 +141,13 @@ describe("loadConfig", () => {
     expect(problem({ env: { MCR_SERVER_TLS_CERT: "/x.pem" } })).toContain("server.tls.key: server.tls.cert and server.tls.key must be set together");
     expect(problem({ file: join(dir, "absent.toml") })).toContain("absent.toml: no such file");
     expect(problem({ file: file(`[server\nlisten = 1`) })).toContain("invalid configuration file");
+  });
+
+  test("trusted_proxies: a TOML array or a comma-separated variable of IP addresses", () => {
+    expect(loadConfig({ file: file(`[server]\ntrusted_proxies = ["127.0.0.1", "::1"]\n`), env: {}, cwd: dir }).config.server.trusted_proxies).toEqual(["127.0.0.1", "::1"]);
+    expect(loadConfig({ env: { MCR_SERVER_TRUSTED_PROXIES: "10.0.0.1, 10.0.0.2" }, cwd: dir }).config.server.trusted_proxies).toEqual(["10.0.0.1", "10.0.0.2"]);
+    expect(problem({ file: file(`[server]\ntrusted_proxies = ["nginx"]\n`) })).toContain(`server.trusted_proxies: "nginx" is not an IP address`);
+    expect(problem({ file: file(`[server]\ntrusted_proxies = [1]\n`) })).toContain("server.trusted_proxies: expected a list of IP addresses");
   });
 
   test("base_url is normalized to scheme://host[:port]", () => {
