@@ -3,12 +3,15 @@
  * processes: exit codes, messages naming the key, precedence as the
  * server applies it, and secrets never printed.
  */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli, startServe } from "../support/cli.ts";
 import { basicAuth } from "../support/credentials.ts";
 import { tempDir } from "../support/temp.ts";
+
+// Real processes, and the whole suite may run on a loaded machine: more than the default 5 s.
+setDefaultTimeout(120_000);
 
 const dir = tempDir("cli-config-");
 const SECRET = "metrics-token-0123456789";

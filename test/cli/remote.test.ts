@@ -3,13 +3,16 @@
  * user` / `mcr token` with `--server` (or MCR_SERVER/MCR_TOKEN, or the saved
  * login) act through /v1 with the same output and exit codes as locally.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { runCli, type CliResult } from "../support/cli.ts";
 import { basicAuth } from "../support/credentials.ts";
 import { startServerProcess, type ServerProcess } from "../support/server-process.ts";
 import { tempDir } from "../support/temp.ts";
+
+// Real processes, and the whole suite may run on a loaded machine: more than the default 5 s.
+setDefaultTimeout(120_000);
 
 let server: ServerProcess;
 const configHome = tempDir("remote-home-");

@@ -3,13 +3,16 @@
  * directory, and every image the backup holds pulls intact (over HTTP and
  * with skopeo) from a server on the restored data; `mcr fsck` agrees.
  */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../support/cli.ts";
 import { listAllTags, pullAndVerify, pushRandomImage, type PushedImage } from "../support/http-registry.ts";
 import { startServerProcess } from "../support/server-process.ts";
 import { tempDir } from "../support/temp.ts";
+
+// Real processes, and the whole suite may run on a loaded machine: more than the default 5 s.
+setDefaultTimeout(120_000);
 
 const SKOPEO = Bun.which("skopeo");
 

@@ -5,7 +5,7 @@
  * an image and pulls it back with every digest intact; admin commands of
  * the same binary work on the data directory while it serves.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { containerTool, requireTool } from "../support/container-tool.ts";
@@ -13,6 +13,9 @@ import { sha256, writeImageLayout, type ImageWritten } from "../support/oci-layo
 import { metricValue } from "../support/prometheus.ts";
 import { startServerProcess, type ServerProcess } from "../support/server-process.ts";
 import { tempDir } from "../support/temp.ts";
+
+// Real processes, and the whole suite may run on a loaded machine: more than the default 5 s.
+setDefaultTimeout(120_000);
 
 const FILE = "test/e2e/binary.test.ts";
 const ROOT = join(import.meta.dir, "..", "..");

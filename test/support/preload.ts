@@ -1,15 +1,15 @@
 /**
  * @module Test preload: every run works in its own temporary directory,
  * so tests never read or write a developer's ./mcr-data or config.
+ *
+ * (Not the test timeout: Bun 1.4.5 ignores bunfig's [test] timeout, and a
+ * setDefaultTimeout here applies to the first test file only. `npm test`
+ * passes --timeout; slow files also call setDefaultTimeout themselves.)
  */
-import { afterAll, setDefaultTimeout } from "bun:test";
+import { afterAll } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-
-// bunfig.toml's [test] timeout is not applied by this Bun (1.4.5): every test would get 5 s.
-// End-to-end tests start servers and real clients, so give them what bunfig says.
-setDefaultTimeout(120_000);
 
 const root = mkdtempSync(join(tmpdir(), "mcr-test-"));
 process.env.MCR_TEST_ROOT = root;

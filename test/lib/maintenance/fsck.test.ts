@@ -3,7 +3,7 @@
  * and a missing file are found (and `mcr fsck` exits 1); --repair deletes
  * only the corrupt bytes and closes sessions whose bytes are gone.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fsck } from "../../../lib/maintenance/fsck.ts";
 import { openRegistry } from "../../../lib/registry/registry.ts";
@@ -12,6 +12,9 @@ import { FsLayout } from "../../../lib/storage/fs-layout.ts";
 import { testApp, type TestApp } from "../../support/app.ts";
 import { pushImage } from "../../support/blobs.ts";
 import { runCli } from "../../support/cli.ts";
+
+// Real processes, and the whole suite may run on a loaded machine: more than the default 5 s.
+setDefaultTimeout(120_000);
 
 let t: TestApp;
 let layout: FsLayout;
