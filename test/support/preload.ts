@@ -24,4 +24,5 @@ process.env.XDG_CONFIG_HOME = join(root, "config-home");
 
 afterAll(() => {
   if (!process.env.MCR_KEEP_TEST_DIR) rmSync(root, { recursive: true, force: true });
-});
+  // Hundreds of MiB of uploads and container storage: more than 5 s on a busy disk.
+}, 120_000);
