@@ -3,22 +3,33 @@
  * registry (safe while `mcr serve` runs on it), runs, flushes and closes.
  */
 import { userInfo } from "node:os";
-import { resolve } from "node:path";
+import { loadConfig } from "../lib/config/load.ts";
 import { DEFAULT_DATA_DIR } from "../lib/config/listen.ts";
 import { openRegistry, type Registry } from "../lib/registry/registry.ts";
 
 /** The `--data` option every local command takes. */
 export const dataOption = ["--data <dir>", `data directory (env MCR_DATA_DIR, default ${DEFAULT_DATA_DIR})`] as const;
 
+/** Where a local command finds the data directory: `--data`, else the configuration (`--config`, MCR_CONFIG, MCR_DATA_DIR). */
+export interface LocalOptions {
+  data?: string;
+  config?: string;
+}
+
+/** The data directory a local command works on. */
+export function localDataDir(opts: LocalOptions): string {
+  return loadConfig({ file: opts.config ?? null, flags: { "storage.data_dir": opts.data } }).config.storage.data_dir;
+}
+
 /** Who the audit log records for commands run on this machine. */
 export function localActor(): string {
   return `local:${userInfo().username}`;
 }
 
-/** Opens the registry in `data` (or the default), runs `fn`, then closes it. */
-export async function withRegistry<T>(data: string | undefined, fn: (reg: Registry) => Promise<T>): Promise<T> {
+/** Opens the registry of the local data directory, runs `fn`, then closes it. */
+export async function withRegistry<T>(opts: LocalOptions, fn: (reg: Registry) => Promise<T>): Promise<T> {
   process.umask(0o077);
-  const reg = await openRegistry(resolve(data ?? process.env.MCR_DATA_DIR ?? DEFAULT_DATA_DIR));
+  const reg = await openRegistry(localDataDir(opts));
   try {
     return await fn(reg);
   } finally {

@@ -6,6 +6,10 @@
 import { Command, CommanderError } from "commander";
 import { RegistryError } from "../lib/errors.ts";
 import { registerPolicy } from "./commands/policy.ts";
+import { registerBackup } from "./commands/backup.ts";
+import { registerConfig } from "./commands/config.ts";
+import { registerFsck } from "./commands/fsck.ts";
+import { registerLogin } from "./commands/login.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerToken } from "./commands/token.ts";
 import { registerUser } from "./commands/user.ts";
@@ -22,6 +26,10 @@ registerServe(program);
 registerUser(program);
 registerToken(program);
 registerPolicy(program);
+registerConfig(program);
+registerBackup(program);
+registerFsck(program);
+registerLogin(program);
 registerVersion(program);
 
 try {

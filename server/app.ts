@@ -10,6 +10,7 @@ import { fail } from "../lib/errors.ts";
 import type { Registry } from "../lib/registry/registry.ts";
 import { authenticate, challenge, requireAccess, type RequestOrigin } from "./auth/guard.ts";
 import { handleTokenRequest } from "./auth/token-endpoint.ts";
+import { clientAddress } from "./http/client-address.ts";
 import { errorResponse, jsonErrorResponse } from "./http/errors.ts";
 import { matchV1, requireAdmin } from "./v1/router.ts";
 import { v1Routes } from "./v1/routes.ts";
@@ -21,6 +22,10 @@ export interface AppOptions {
   auth: Authenticator;
   /** Receives one line per request; silent when absent. */
   log?: (line: string) => void;
+  /** The registry's public URL (`https://host[:port]`); when absent, taken from each request. */
+  baseUrl?: string | null;
+  /** Reverse proxies whose X-Forwarded-For is believed. */
+  trustedProxies?: readonly string[];
 }
 
 /** The part of Bun's server a handler may ask about the connection. */
@@ -37,6 +42,7 @@ const API_VERSION = { "Docker-Distribution-API-Version": "registry/2.0" };
 
 /** Builds the HTTP API over an open registry. */
 export function createApp(reg: Registry, options: AppOptions): App {
+  const trusted = new Set(options.trustedProxies ?? []);
   const routes = v2Routes(reg);
   const v1 = v1Routes(reg, options.auth);
 
@@ -77,11 +83,8 @@ export function createApp(reg: Registry, options: AppOptions): App {
     async fetch(req: Request, connection?: ConnectionInfo): Promise<Response> {
       const started = performance.now();
       const url = new URL(req.url);
-      const origin: RequestOrigin = {
-        base: `${req.headers.get("x-forwarded-proto") === "https" ? "https" : url.protocol.slice(0, -1)}://${url.host}`,
-        service: url.host,
-        source: connection?.requestIP(req)?.address ?? null,
-      };
+      const base = options.baseUrl ?? `${req.headers.get("x-forwarded-proto") === "https" ? "https" : url.protocol.slice(0, -1)}://${url.host}`;
+      const origin: RequestOrigin = { base, service: new URL(base).host, source: clientAddress(req, connection?.requestIP(req)?.address ?? null, trusted) };
       let response: Response;
       if (url.pathname === "/v2" || url.pathname.startsWith("/v2/")) {
         response = await handleV2(req, url, origin);

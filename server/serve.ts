@@ -1,8 +1,12 @@
 /**
  * @module Starts the HTTP server on an open registry: Bun.serve with limits
- * that let any blob through, and an orderly stop.
+ * that let any blob through, request ids, logs and metrics around the API,
+ * HTTPS with certificates reloaded on demand, and a graceful stop with a
+ * deadline.
  */
+import type { Server } from "bun";
 import { Authenticator } from "../lib/auth/authenticator.ts";
+import { readTlsFiles, type TlsFiles } from "../lib/config/tls.ts";
 import { loadSigningKey } from "../lib/auth/signing-key.ts";
 import { ensureAdmin } from "../lib/auth/users.ts";
 import { openRegistry, type Registry } from "../lib/registry/registry.ts";
@@ -10,19 +14,35 @@ import { FsLayout } from "../lib/storage/fs-layout.ts";
 import { STALE_UPLOAD_MS, sweepStaleUploads } from "../lib/registry/uploads.ts";
 import { createApp } from "./app.ts";
 import { errorResponse } from "./http/errors.ts";
+import { silentLogger, type Logger } from "./observability/logger.ts";
+import { observe } from "./observability/observe.ts";
+import { ServerMetrics } from "./observability/server-metrics.ts";
 
 /** Where and how to serve. */
 export interface ServeOptions {
   hostname: string;
   port: number;
   dataDir: string;
-  log?: (line: string) => void;
+  /** Receives the server's events and one line per request; silent when absent. */
+  logger?: Logger;
   /** Upload sessions idle this long are removed by an hourly sweep (default 24 h). */
   staleUploadMs?: number;
   /** Password for the `admin` account created at first start; random when absent. */
   adminPassword?: string;
   /** Lifetime of registry tokens in seconds (default 300). */
   tokenTtlSeconds?: number;
+  /** The public URL clients reach the registry at; when absent, taken from each request. */
+  baseUrl?: string | null;
+  /** Seconds a connection may move no bytes before it is closed (0: never; at most 255, the default). */
+  idleTimeoutSeconds?: number;
+  /** Prometheus metrics on /metrics (default: enabled, unprotected). */
+  metrics?: { enabled: boolean; token: string | null };
+  /** Reported by the `mcr_build_info` metric. */
+  version?: { version: string; commit: string };
+  /** Reverse proxies whose X-Forwarded-For names the client. */
+  trustedProxies?: readonly string[];
+  /** Serve HTTPS with these PEM files (re-read by `reloadTls`). */
+  tls?: { cert: string; key: string } | null;
 }
 
 const SWEEP_EVERY_MS = 60 * 60 * 1000;
@@ -33,47 +53,110 @@ export interface RunningServer {
   port: number;
   /** The generated password of the admin account created by this start, to show once; otherwise null. */
   generatedAdminPassword: string | null;
-  /** Stops accepting, lets requests in flight finish, closes the database. */
-  stop(): Promise<void>;
+  /** The server's metrics (null when disabled). */
+  metrics: ServerMetrics | null;
+  /**
+   * Re-reads the TLS certificate and key and serves new connections with
+   * them, without dropping any; throws (keeping the old ones) when the files
+   * are unusable. Returns false when the server does not use TLS.
+   */
+  reloadTls(): Promise<boolean>;
+  /**
+   * Stops accepting, lets requests in flight finish for up to `deadlineMs`
+   * (default: wait for all), then closes what is left and the database.
+   * Uploads cut off keep the bytes received and stay resumable.
+   */
+  stop(deadlineMs?: number): Promise<{ forced: number }>;
 }
+
+/** How long handlers cut off by a forced stop get to unwind before the database closes. */
+const UNWIND_MS = 2000;
 
 /** Opens the data directory and starts serving it. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const logger = options.logger ?? silentLogger;
+  // Bad certificate files stop the start before anything is opened.
+  const tlsPaths = options.tls ?? null;
+  let tls: TlsFiles | null = tlsPaths ? readTlsFiles(tlsPaths.cert, tlsPaths.key) : null;
   const reg = await openRegistry(options.dataDir);
   const admin = await ensureAdmin(reg, options.adminPassword);
   const key = loadSigningKey(new FsLayout(options.dataDir).signingKey);
   const auth = new Authenticator(reg, key, { tokenTtlSeconds: options.tokenTtlSeconds ?? 300 });
-  const app = createApp(reg, { log: options.log, auth });
-  const server = Bun.serve({
-    hostname: options.hostname,
-    port: options.port,
-    fetch: app.fetch,
-    error: (error) => errorResponse(error),
-    // Blobs may be of any size: 2 ** 40, since 1 << 40 is 256 in JavaScript.
-    maxRequestBodySize: 2 ** 40,
-    // The longest Bun allows; a connection that moves bytes is never idle.
-    idleTimeout: 255,
-  });
+  const app = createApp(reg, { auth, baseUrl: options.baseUrl, trustedProxies: options.trustedProxies });
+  const metricsOn = options.metrics?.enabled ?? true;
+  const metrics = metricsOn ? new ServerMetrics(reg, options.version ?? { version: "dev", commit: "dev" }) : null;
+  const observed = observe(app, { reg, logger, metrics, metricsToken: options.metrics?.token ?? null, trustedProxies: options.trustedProxies });
+
+  const listen = (port: number, files: TlsFiles | null): Server<undefined> =>
+    Bun.serve({
+      hostname: options.hostname,
+      port,
+      fetch: (req, srv) => observed.fetch(req, srv),
+      error: (error) => errorResponse(error),
+      // Blobs may be of any size: 2 ** 40, since 1 << 40 is 256 in JavaScript.
+      maxRequestBodySize: 2 ** 40,
+      // The longest Bun allows by default; a connection that moves bytes is never idle.
+      idleTimeout: options.idleTimeoutSeconds ?? 255,
+      // A certificate reload binds a second listener to the same port before the first stops.
+      ...(files ? { tls: { cert: files.cert, key: files.key }, reusePort: true } : {}),
+    });
+  // With reusePort a second mcr could bind the same port silently; make sure nobody holds it first.
+  if (tls && options.port !== 0) assertPortFree(options.hostname, options.port);
+  let server = listen(options.port, tls);
   const port = server.port ?? options.port;
-  const sweep = startUploadSweep(reg, options.staleUploadMs ?? STALE_UPLOAD_MS, options.log);
+  const retired: Promise<void>[] = [];
+  const sweep = startUploadSweep(reg, options.staleUploadMs ?? STALE_UPLOAD_MS, logger);
   return {
-    url: `http://${options.hostname}:${port}`,
+    url: `${tls ? "https" : "http"}://${options.hostname.includes(":") ? `[${options.hostname}]` : options.hostname}:${port}`,
     port,
     generatedAdminPassword: admin.generated,
-    async stop() {
+    metrics,
+    async reloadTls() {
+      if (!tlsPaths) return false;
+      const files = readTlsFiles(tlsPaths.cert, tlsPaths.key);
+      const previous = server;
+      server = listen(port, files);
+      tls = files;
+      // Connections on the old listener finish their requests; new ones go to the new listener.
+      retired.push(previous.stop());
+      return true;
+    },
+    async stop(deadlineMs) {
       clearInterval(sweep);
-      await server.stop();
+      observed.drain();
+      const stopping = Promise.all([server.stop(), ...retired]);
+      let forced = 0;
+      if (deadlineMs === undefined) {
+        await stopping;
+      } else {
+        let timer: Timer | undefined;
+        const finished = await Promise.race([stopping.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), deadlineMs)))]);
+        clearTimeout(timer);
+        if (!finished) {
+          forced = observed.inFlight();
+          await server.stop(true);
+          const until = Date.now() + UNWIND_MS;
+          while (observed.inFlight() > 0 && Date.now() < until) await Bun.sleep(10);
+        }
+      }
       await reg.close();
+      return { forced };
     },
   };
 }
 
+/** Throws when something already listens on `hostname:port`. */
+function assertPortFree(hostname: string, port: number): void {
+  const probe = Bun.listen({ hostname, port, socket: { data() {} } });
+  probe.stop(true);
+}
+
 /** Removes abandoned upload sessions now and then every hour, without keeping the process alive. */
-function startUploadSweep(reg: Registry, maxAgeMs: number, log?: (line: string) => void): Timer {
+function startUploadSweep(reg: Registry, maxAgeMs: number, logger: Logger): Timer {
   const run = () =>
     sweepStaleUploads(reg, maxAgeMs).then(
-      (removed) => removed > 0 && log?.(`removed ${removed} stale upload session(s)`),
-      (error: unknown) => log?.(`stale upload sweep failed: ${String(error)}`),
+      (removed) => removed > 0 && logger.info(`removed ${removed} stale upload session(s)`, { removed }),
+      (error: unknown) => logger.error(`stale upload sweep failed: ${String(error)}`),
     );
   void run();
   const timer = setInterval(run, SWEEP_EVERY_MS);

@@ -1,44 +1,69 @@
 /**
- * @module `mcr serve`: runs the registry until SIGINT or SIGTERM.
+ * @module `mcr serve`: runs the registry with the effective configuration
+ * (flags > environment > file > defaults). SIGTERM or SIGINT stops it
+ * gracefully (a second one at once); SIGHUP reloads the TLS certificate.
  */
 import type { Command } from "commander";
-import { resolve } from "node:path";
-import { DEFAULT_DATA_DIR, DEFAULT_LISTEN, parseListen } from "../../lib/config/listen.ts";
+import { parseListen } from "../../lib/config/listen.ts";
+import { addSettingFlags, loadFromFlags, type ConfigFlags } from "../config-options.ts";
+import { version } from "../version.ts";
 
 export function registerServe(program: Command): void {
-  program
-    .command("serve")
-    .description("run the registry")
-    .option("--listen <host:port>", `address to listen on (env MCR_LISTEN, default ${DEFAULT_LISTEN})`)
-    .option("--data <dir>", `data directory (env MCR_DATA_DIR, default ${DEFAULT_DATA_DIR})`)
-    .action(async (opts: { listen?: string; data?: string }) => {
-      const { hostname, port } = parseListen(opts.listen ?? process.env.MCR_LISTEN ?? DEFAULT_LISTEN);
-      const dataDir = resolve(opts.data ?? process.env.MCR_DATA_DIR ?? DEFAULT_DATA_DIR);
-      // Registry data is private to the account that runs it.
-      process.umask(0o077);
-      const { startServer } = await import("../../server/serve.ts");
-      const server = await startServer({
-        hostname,
-        port,
-        dataDir,
-        adminPassword: process.env.MCR_ADMIN_PASSWORD || undefined,
-        log: (line) => console.log(line),
-      });
-      if (server.generatedAdminPassword) {
-        // Shown once, here only: it is stored nowhere but as a hash.
-        console.log(`created user "admin" with password: ${server.generatedAdminPassword}`);
-        console.log("  (shown only now; change it with: mcr user passwd admin)");
-      }
-      console.log(`mcr listening on ${server.url} (data: ${dataDir})`);
-      let stopping = false;
-      const stop = async (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        console.log(`mcr: ${signal} received, stopping`);
-        await server.stop();
-        process.exit(0);
-      };
-      process.on("SIGINT", () => void stop("SIGINT"));
-      process.on("SIGTERM", () => void stop("SIGTERM"));
+  addSettingFlags(program.command("serve").description("run the registry")).action(async (opts: ConfigFlags) => {
+    const { config } = loadFromFlags(opts);
+    const { hostname, port } = parseListen(config.server.listen);
+    const dataDir = config.storage.data_dir;
+    // Registry data is private to the account that runs it.
+    process.umask(0o077);
+    const { startServer } = await import("../../server/serve.ts");
+    const { createLogger } = await import("../../server/observability/logger.ts");
+    const logger = createLogger({ level: config.log.level, format: config.log.format, write: (line) => console.log(line) });
+    const server = await startServer({
+      hostname,
+      port,
+      dataDir,
+      adminPassword: process.env.MCR_ADMIN_PASSWORD || undefined,
+      tokenTtlSeconds: Math.round(config.auth.token_ttl / 1000),
+      baseUrl: config.server.base_url,
+      trustedProxies: config.server.trusted_proxies,
+      idleTimeoutSeconds: Math.round(config.server.idle_timeout / 1000),
+      logger,
+      metrics: config.metrics,
+      version,
+      tls: config.server.tls.cert !== null && config.server.tls.key !== null ? { cert: config.server.tls.cert, key: config.server.tls.key } : null,
     });
+    // Text logs keep these lines as people read them; JSON logs carry the same facts as fields.
+    const say = (line: string, fields: Record<string, string>) => (logger.format === "json" ? logger.info(line, fields) : console.log(line));
+    if (server.generatedAdminPassword) {
+      // Shown once, here only: it is stored nowhere but as a hash.
+      say(`created user "admin" with password: ${server.generatedAdminPassword}`, { user: "admin" });
+      say("  (shown only now; change it with: mcr user passwd admin)", {});
+    }
+    say(`mcr listening on ${server.url} (data: ${dataDir})`, { url: server.url, data_dir: dataDir });
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) {
+        logger.warn(`mcr: ${signal} received again, exiting now`, { signal });
+        process.exit(1);
+      }
+      stopping = true;
+      const deadline = config.server.shutdown_timeout;
+      logger.info(`mcr: ${signal} received, stopping (requests in flight have ${deadline / 1000}s)`, { signal });
+      const { forced } = await server.stop(deadline);
+      if (forced > 0) logger.warn(`mcr: closed ${forced} request(s) still running at the deadline; their uploads can resume`, { forced });
+      logger.info("mcr: stopped");
+      process.exit(0);
+    };
+    const reload = async () => {
+      try {
+        if (await server.reloadTls()) logger.info("mcr: SIGHUP received, TLS certificate reloaded");
+        else logger.info("mcr: SIGHUP received, nothing to reload (no TLS)");
+      } catch (error) {
+        logger.error(`mcr: SIGHUP received, keeping the current certificate: ${(error as Error).message}`);
+      }
+    };
+    process.on("SIGINT", () => void stop("SIGINT"));
+    process.on("SIGTERM", () => void stop("SIGTERM"));
+    process.on("SIGHUP", () => void reload());
+  });
 }

@@ -36,3 +36,19 @@ export async function openDatabase(path: string): Promise<DatabaseHandle> {
     },
   };
 }
+
+/**
+ * Opens a database file read-only, as it is (no migrations, nothing
+ * written): a backup's snapshot, for listing what it holds.
+ */
+export function openReadonlyDatabase(path: string): DatabaseHandle {
+  const sqlite = new Database(path, { readonly: true, strict: true });
+  const db = new Kysely<DB>({ dialect: new BunSqliteDialect(sqlite) });
+  return {
+    db,
+    async close() {
+      await db.destroy();
+      sqlite.close();
+    },
+  };
+}

@@ -48,4 +48,6 @@ export interface BlobStore {
   delete(digest: string): Promise<void>;
   /** Every committed blob. */
   list(): AsyncIterable<StoredBlob>;
+  /** Resolves when the store accepts a write now (readiness); throws why not. */
+  probe(): Promise<void>;
 }

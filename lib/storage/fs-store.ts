@@ -133,6 +133,19 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  async probe(): Promise<void> {
+    // A hidden name no upload id can take (ids never start with a dot).
+    const path = join(this.layout.uploadsDir, `.probe-${process.pid}`);
+    const handle = await open(path, "w", 0o600);
+    try {
+      await handle.write(new Uint8Array([1]));
+      await handle.datasync();
+    } finally {
+      await handle.close();
+      await unlinkIfPresent(path);
+    }
+  }
+
   /** Takes an upload for one writer, recomputing its hash from disk when this process has none. */
   private async claim(id: string): Promise<UploadState> {
     let state = this.states.get(id);

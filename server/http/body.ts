@@ -6,6 +6,14 @@ import { fail, type ErrorCode } from "../../lib/errors.ts";
 
 const EMPTY: AsyncIterable<Uint8Array> = { async *[Symbol.asyncIterator]() {} };
 
+/** Per-request callbacks told the size of each body chunk read (metrics register them). */
+const bodyCounters = new WeakMap<Request, (bytes: number) => void>();
+
+/** Calls `count` with the size of every chunk of `req`'s body that a handler reads. */
+export function countBodyBytes(req: Request, count: (bytes: number) => void): void {
+  bodyCounters.set(req, count);
+}
+
 /**
  * The request body as a stream of chunks; `limit` bytes at most when
  * given. A client that hangs up mid-body surfaces as BLOB_UPLOAD_INVALID,
@@ -14,14 +22,18 @@ const EMPTY: AsyncIterable<Uint8Array> = { async *[Symbol.asyncIterator]() {} };
 export function bodyStream(req: Request, limit?: number): AsyncIterable<Uint8Array> {
   const body = req.body;
   if (!body) return EMPTY;
-  const stream = untilDisconnect(body);
+  const stream = untilDisconnect(body, bodyCounters.get(req));
   if (limit === undefined) return stream;
   return capped(stream, limit, "SIZE_INVALID", "request body is longer than its Content-Range or Content-Length");
 }
 
-async function* untilDisconnect(body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+async function* untilDisconnect(body: AsyncIterable<Uint8Array>, count?: (bytes: number) => void): AsyncIterable<Uint8Array> {
   try {
-    yield* body;
+    if (!count) return yield* body;
+    for await (const chunk of body) {
+      count(chunk.byteLength);
+      yield chunk;
+    }
   } catch (error) {
     if (error instanceof Error && error.name === "AbortError") {
       fail("BLOB_UPLOAD_INVALID", "the client closed the connection before the body was complete");

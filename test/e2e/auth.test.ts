@@ -3,7 +3,7 @@
  * Docker token flow, accounts and tokens changed with the CLI while it runs, a
  * robot pulling with skopeo and podman, and no secret ever in the server's output.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cliOk, startServe } from "../support/cli.ts";
@@ -12,6 +12,9 @@ import { basicAuth } from "../support/credentials.ts";
 import { sha256, writeImageLayout, type ImageWritten } from "../support/oci-layout.ts";
 import { startServerProcess, type ServerProcess } from "../support/server-process.ts";
 import { tempDir } from "../support/temp.ts";
+
+// Real processes, and the whole suite may run on a loaded machine: more than the default 5 s.
+setDefaultTimeout(120_000);
 
 const FILE = "test/e2e/auth.test.ts";
 const SKOPEO = requireTool("skopeo", FILE);

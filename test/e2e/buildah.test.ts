@@ -2,7 +2,7 @@
  * @module buildah against a real `mcr serve`: build on an OCI layout image, add a file,
  * commit, push, then pull into fresh storage and read the file back from the image.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -15,6 +15,9 @@ import {
 import { sha256, writeImageLayout, type ImageWritten } from "../support/oci-layout.ts";
 import { startServerProcess, type ServerProcess } from "../support/server-process.ts";
 import { tempDir } from "../support/temp.ts";
+
+// Real processes, and the whole suite may run on a loaded machine: more than the default 5 s.
+setDefaultTimeout(120_000);
 
 const BUILDAH = requireTool("buildah", "test/e2e/buildah.test.ts");
 const BASE_LAYERS = 2;

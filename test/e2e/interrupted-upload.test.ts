@@ -2,11 +2,14 @@
  * @module A client that disconnects in the middle of a PUT: the session
  * keeps the bytes that arrived and resumes, and no partial blob is visible.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { sha256Digest } from "../../lib/oci/digest.ts";
 import { startServer, type RunningServer } from "../../server/serve.ts";
 import { ADMIN_AUTH, TEST_ADMIN } from "../support/credentials.ts";
 import { tempDir } from "../support/temp.ts";
+
+// Real processes, and the whole suite may run on a loaded machine: more than the default 5 s.
+setDefaultTimeout(120_000);
 
 const auth = { Authorization: ADMIN_AUTH };
 

@@ -2,7 +2,7 @@
  * @module podman against a real `mcr serve`: push, pull back, copy between repositories,
  * a two-platform manifest list, tag listing and deletion, all from OCI layouts on disk.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -15,6 +15,9 @@ import {
 import { sha256, writeImageLayout, writeIndexLayout, type ImageWritten, type IndexWritten } from "../support/oci-layout.ts";
 import { startServerProcess, type ServerProcess } from "../support/server-process.ts";
 import { tempDir } from "../support/temp.ts";
+
+// Real processes, and the whole suite may run on a loaded machine: more than the default 5 s.
+setDefaultTimeout(120_000);
 
 const PODMAN = requireTool("podman", "test/e2e/podman.test.ts");
 const SKOPEO = Bun.which("skopeo");

@@ -2,9 +2,12 @@
  * @module Uploads stream: a 256 MiB blob pushed monolithically and in 8 MiB
  * chunks to a real `mcr serve` keeps the server's resident memory small.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startServerProcess, type ServerProcess } from "../support/server-process.ts";
 import { ADMIN_AUTH } from "../support/credentials.ts";
+
+// Real processes, and the whole suite may run on a loaded machine: more than the default 5 s.
+setDefaultTimeout(120_000);
 
 const MiB = 1024 * 1024;
 const BLOB_SIZE = 256 * MiB;

@@ -6,7 +6,7 @@ import { join } from "node:path";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const MAIN = join(ROOT, "cli", "main.ts");
-const LISTENING = /^mcr listening on (http:\/\/\S+) \(data: /m;
+const LISTENING = /^mcr listening on (https?:\/\/\S+) \(data: /m;
 
 /** What one command did. */
 export interface CliResult {
@@ -55,11 +55,15 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `mcr serve` on a free port of 127.0.0.1 and waits until it is listening. */
-export async function startServe(dataDir: string): Promise<ServeProcess> {
-  const proc = Bun.spawn([process.execPath, MAIN, "serve", "--listen", "127.0.0.1:0", "--data", dataDir], {
+/**
+ * Starts `mcr serve` on a free port of 127.0.0.1 with data in `dataDir` and waits until
+ * it is listening; `opts.args` replaces those flags, `opts.env` adds to the environment.
+ */
+export async function startServe(dataDir: string, opts: { args?: string[]; env?: Record<string, string> } = {}): Promise<ServeProcess> {
+  const args = opts.args ?? ["--listen", "127.0.0.1:0", "--data", dataDir];
+  const proc = Bun.spawn([process.execPath, MAIN, "serve", ...args], {
     cwd: ROOT,
-    env: cliEnv(),
+    env: { ...cliEnv(), ...opts.env },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",

@@ -11,6 +11,10 @@ import { tempDir } from "./temp.ts";
 export interface ServerProcessOptions {
   dataDir?: string;
   cmd?: string[];
+  /** Replaces `--listen 127.0.0.1:0 --data DIR` (e.g. `--config FILE`). */
+  args?: string[];
+  /** Added to the environment. */
+  env?: Record<string, string>;
   /** How long to wait for the "listening" line, in milliseconds. */
   startTimeoutMs?: number;
 }
@@ -32,6 +36,8 @@ export interface ServerProcess {
   output(): string;
   /** SIGTERM, wait for exit; SIGKILL if it has not exited after a few seconds. */
   stop(): Promise<void>;
+  /** Resolves with the exit code when the process ends. */
+  exited: Promise<number>;
   /** Resident set size now (VmRSS), in bytes. */
   rssBytes(): number;
   /** Peak resident set size so far (VmHWM), in bytes. */
@@ -41,7 +47,7 @@ export interface ServerProcess {
 const ROOT = join(import.meta.dir, "..", "..");
 const KEEP_LINES = 200;
 const KILL_AFTER_MS = 5000;
-const LISTENING = /^mcr listening on (http:\/\/(\S+)) \(data: /;
+const LISTENING = /^mcr listening on (https?:\/\/(\S+)) \(data: /;
 
 /** The last `KEEP_LINES` lines of a process's output, kept as it streams. */
 class LineTail {
@@ -88,9 +94,10 @@ export function procStatusBytes(pid: number, field: "VmRSS" | "VmHWM"): number {
 export async function startServerProcess(opts: ServerProcessOptions = {}): Promise<ServerProcess> {
   const dataDir = opts.dataDir ?? tempDir("server-");
   const cmd = opts.cmd ?? [process.execPath, join(ROOT, "cli", "main.ts")];
-  const proc = Bun.spawn([...cmd, "serve", "--listen", "127.0.0.1:0", "--data", dataDir], {
+  const args = opts.args ?? ["--listen", "127.0.0.1:0", "--data", dataDir];
+  const proc = Bun.spawn([...cmd, "serve", ...args], {
     cwd: ROOT,
-    env: { ...process.env, MCR_ADMIN_PASSWORD: TEST_ADMIN.password },
+    env: { ...process.env, MCR_ADMIN_PASSWORD: TEST_ADMIN.password, ...opts.env },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -133,6 +140,7 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
     password: TEST_ADMIN.password,
     authHeader: ADMIN_AUTH,
     output: () => tail.text(),
+    exited: proc.exited,
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill("SIGTERM");

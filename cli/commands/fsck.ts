@@ -1,0 +1,31 @@
+/**
+ * @module `mcr fsck [--repair]`: re-hashes every blob and checks that rows
+ * and files agree. Exit 1 when anything is corrupt.
+ */
+import type { Command } from "commander";
+import { fsck } from "../../lib/maintenance/fsck.ts";
+import { configOption } from "../config-options.ts";
+import { dataOption, withRegistry, type LocalOptions } from "../local.ts";
+import { printJson } from "../output.ts";
+import { bytes } from "./backup.ts";
+
+export function registerFsck(program: Command): void {
+  program
+    .command("fsck")
+    .description("verify every blob against its digest and the database against the files; exit 1 on corruption")
+    .option("--repair", "fix what is safe: delete corrupt blob files (never served again), close upload sessions without bytes")
+    .option("--json", "print JSON")
+    .option(...dataOption)
+    .option(...configOption)
+    .action(async (opts: LocalOptions & { repair?: boolean; json?: boolean }) => {
+      const report = await withRegistry(opts, (reg) => fsck(reg, { repair: opts.repair }));
+      if (opts.json) printJson(report);
+      else {
+        for (const p of report.problems) console.log(`${p.kind.padEnd(18)} ${p.subject}: ${p.message}${p.repaired ? ` [repaired: ${p.repaired}]` : ""}`);
+        for (const n of report.notes) console.log(`${`note: ${n.kind}`.padEnd(18)} ${n.subject}: ${n.message}${n.repaired ? ` [repaired: ${n.repaired}]` : ""}`);
+        const verdict = report.problems.length === 0 ? "no corruption" : `${report.problems.length} problem(s)`;
+        console.log(`checked ${report.blobs.checked} blobs (${bytes(report.blobs.bytes)}) and ${report.manifests.checked} manifests: ${verdict}`);
+      }
+      if (report.problems.length > 0) process.exitCode = 1;
+    });
+}

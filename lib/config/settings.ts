@@ -1,0 +1,124 @@
+/**
+ * @module Every configuration setting, declared once: its TOML key, type,
+ * default, environment variable, `mcr serve` flag and whether it is a
+ * secret. Loading, validation, `mcr config print` and the docs test all
+ * read this table.
+ */
+import * as v from "./values.ts";
+
+/** Log levels, most verbose first. */
+export const logLevels = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof logLevels)[number];
+/** Log line formats. */
+export const logFormats = ["text", "json"] as const;
+export type LogFormat = (typeof logFormats)[number];
+
+/** One setting of the table. `defaultValue` is written as in the file (`"5m"`, not 300000). */
+export interface Setting<T> {
+  type: v.ValueType<T>;
+  defaultValue: string | boolean;
+  /** The environment variable that overrides the file. */
+  env: string;
+  /** The `mcr serve` flag (without `--`) that overrides the environment, if any. */
+  flag?: string;
+  secret?: boolean;
+  help: string;
+}
+
+function setting<T>(type: v.ValueType<T>, defaultValue: string | boolean, rest: Omit<Setting<T>, "type" | "defaultValue">): Setting<T> {
+  return { type, defaultValue, ...rest };
+}
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** The settings, by TOML key (`section.key`, or `section.table.key`), in the order they are printed. */
+export const settings = {
+  "server.listen": setting(v.listen, "127.0.0.1:5000", { env: "MCR_LISTEN", flag: "listen", help: "address to listen on" }),
+  "server.base_url": setting(v.baseUrl, "", {
+    env: "MCR_SERVER_BASE_URL",
+    flag: "base-url",
+    help: "public URL clients use (behind a proxy); empty: taken from each request",
+  }),
+  "server.idle_timeout": setting(v.duration(0, 255 * SECOND), "255s", {
+    env: "MCR_SERVER_IDLE_TIMEOUT",
+    help: "close a connection that moves no bytes this long (0s: never; at most 255s). There is no total request timeout, so slow multi-GB uploads are never cut",
+  }),
+  "server.shutdown_timeout": setting(v.duration(0, HOUR), "30s", {
+    env: "MCR_SERVER_SHUTDOWN_TIMEOUT",
+    help: "on SIGTERM, how long requests in flight may take to finish; unfinished uploads stay resumable",
+  }),
+  "server.trusted_proxies": setting(v.addressList, "", {
+    env: "MCR_SERVER_TRUSTED_PROXIES",
+    help: "reverse proxies whose X-Forwarded-For names the client (for login throttling, audit and logs); empty: none",
+  }),
+  "server.tls.cert": setting(v.optionalPath, "", { env: "MCR_SERVER_TLS_CERT", flag: "tls-cert", help: "PEM certificate chain; serve HTTPS when set (reloaded on SIGHUP)" }),
+  "server.tls.key": setting(v.optionalPath, "", { env: "MCR_SERVER_TLS_KEY", flag: "tls-key", help: "PEM private key of the certificate" }),
+  "storage.data_dir": setting(v.path, "./mcr-data", { env: "MCR_DATA_DIR", flag: "data", help: "the data directory: database, blobs, uploads" }),
+  "auth.token_ttl": setting(v.duration(30 * SECOND, DAY), "5m", { env: "MCR_AUTH_TOKEN_TTL", help: "lifetime of registry tokens issued by /v2/token" }),
+  "auth.anonymous": setting(v.boolean, false, {
+    env: "MCR_AUTH_ANONYMOUS",
+    help: "let anonymous clients pull where the access policy grants it (read by the access policy)",
+  }),
+  "gc.grace": setting(v.duration(0, 365 * DAY), "1h", {
+    env: "MCR_GC_GRACE",
+    help: "garbage collection keeps anything pushed or used within this period (read by mcr gc)",
+  }),
+  "audit.retention": setting(v.duration(DAY, 100 * 365 * DAY), "90d", { env: "MCR_AUDIT_RETENTION", help: "how long audit events are kept (read by the audit log)" }),
+  "log.level": setting(v.oneOf(logLevels), "info", { env: "MCR_LOG_LEVEL", flag: "log-level", help: "least severe level logged" }),
+  "log.format": setting(v.oneOf(logFormats), "text", { env: "MCR_LOG_FORMAT", flag: "log-format", help: "text lines, or one JSON object per line" }),
+  "metrics.enabled": setting(v.boolean, true, { env: "MCR_METRICS_ENABLED", help: "serve Prometheus metrics on GET /metrics" }),
+  "metrics.token": setting(v.secret, "", {
+    env: "MCR_METRICS_TOKEN",
+    secret: true,
+    help: "when set, /metrics requires Authorization: Bearer <token>",
+  }),
+} as const;
+
+/** A setting's key. */
+export type SettingKey = keyof typeof settings;
+/** The typed value of setting `K`. */
+export type SettingValue<K extends SettingKey> = ReturnType<(typeof settings)[K]["type"]["parse"]>;
+
+/** The sections a file may have. */
+export const sections = [...new Set(Object.keys(settings).map((key) => key.split(".")[0]!))];
+
+/** The effective configuration. Durations are milliseconds; paths are absolute. */
+export interface Config {
+  server: {
+    listen: string;
+    base_url: string | null;
+    idle_timeout: number;
+    shutdown_timeout: number;
+    trusted_proxies: string[];
+    tls: { cert: string | null; key: string | null };
+  };
+  storage: { data_dir: string };
+  auth: { token_ttl: number; anonymous: boolean };
+  gc: { grace: number };
+  audit: { retention: number };
+  log: { level: LogLevel; format: LogFormat };
+  metrics: { enabled: boolean; token: string | null };
+}
+
+/** Builds the Config object from a value per setting. */
+export function assemble(get: <K extends SettingKey>(key: K) => SettingValue<K>): Config {
+  return {
+    server: {
+      listen: get("server.listen"),
+      base_url: get("server.base_url"),
+      idle_timeout: get("server.idle_timeout"),
+      shutdown_timeout: get("server.shutdown_timeout"),
+      trusted_proxies: get("server.trusted_proxies"),
+      tls: { cert: get("server.tls.cert"), key: get("server.tls.key") },
+    },
+    storage: { data_dir: get("storage.data_dir") },
+    auth: { token_ttl: get("auth.token_ttl"), anonymous: get("auth.anonymous") },
+    gc: { grace: get("gc.grace") },
+    audit: { retention: get("audit.retention") },
+    log: { level: get("log.level"), format: get("log.format") },
+    metrics: { enabled: get("metrics.enabled"), token: get("metrics.token") },
+  };
+}

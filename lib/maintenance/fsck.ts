@@ -1,0 +1,129 @@
+/**
+ * @module `mcr fsck`: checks that the store and the database agree. Every
+ * recorded blob must have its file, of its size, hashing to its digest;
+ * every manifest's bytes must hash to its digest; no reference may point
+ * at a missing row. With `repair`, only what is safe is done: a blob whose
+ * bytes are wrong is deleted (it must never be served; restore it from a
+ * backup or push it again), and upload sessions whose bytes are gone are
+ * closed. Files without a row are reported, not removed: GC reclaims them
+ * (one may be a blob being committed right now).
+ */
+import { blobRowsAfter, danglingReferences, deleteUploadRows, allUploadIds, manifestsAfter, recordedDigests } from "../db/queries/maintenance.ts";
+import { sha256Digest } from "../oci/digest.ts";
+import type { Registry } from "../registry/registry.ts";
+
+/** Corruption: exits non-zero. */
+export const problemKinds = ["missing_file", "corrupt_blob", "size_mismatch", "manifest_corrupt", "dangling_reference"] as const;
+export type ProblemKind = (typeof problemKinds)[number];
+
+/** One thing found wrong. */
+export interface FsckProblem {
+  kind: ProblemKind;
+  /** The blob or manifest digest, or the row holding a dangling reference. */
+  subject: string;
+  message: string;
+  /** What --repair did about it, if anything. */
+  repaired?: string;
+}
+
+/** Something worth knowing that is not corruption. */
+export interface FsckNote {
+  kind: "unrecorded_file" | "upload_without_bytes";
+  subject: string;
+  message: string;
+  repaired?: string;
+}
+
+/** What fsck found. */
+export interface FsckReport {
+  blobs: { checked: number; bytes: number };
+  manifests: { checked: number };
+  problems: FsckProblem[];
+  notes: FsckNote[];
+}
+
+const PAGE = 500;
+
+async function hashBlob(reg: Registry, digest: string): Promise<{ digest: string; size: number } | null> {
+  const file = await reg.store.open(digest);
+  if (!file) return null;
+  const hasher = new Bun.CryptoHasher("sha256");
+  let size = 0;
+  for await (const chunk of file.stream()) {
+    hasher.update(chunk);
+    size += chunk.byteLength;
+  }
+  return { digest: `sha256:${hasher.digest("hex")}`, size };
+}
+
+/** Checks everything; with `repair`, fixes what is safe to fix. */
+export async function fsck(reg: Registry, options: { repair?: boolean } = {}): Promise<FsckReport> {
+  const report: FsckReport = { blobs: { checked: 0, bytes: 0 }, manifests: { checked: 0 }, problems: [], notes: [] };
+
+  for (let after = ""; ; ) {
+    const rows = await blobRowsAfter(reg.db, after, PAGE);
+    for (const row of rows) {
+      const actual = await hashBlob(reg, row.digest);
+      report.blobs.checked++;
+      if (!actual) {
+        report.problems.push({ kind: "missing_file", subject: row.digest, message: "recorded, but its file is missing" });
+        continue;
+      }
+      report.blobs.bytes += actual.size;
+      if (actual.digest !== row.digest) {
+        const problem: FsckProblem = { kind: "corrupt_blob", subject: row.digest, message: `its bytes hash to ${actual.digest}` };
+        if (options.repair) {
+          await reg.store.delete(row.digest);
+          problem.repaired = "deleted the corrupt file; restore it from a backup or push it again";
+        }
+        report.problems.push(problem);
+      } else if (actual.size !== row.size) {
+        report.problems.push({ kind: "size_mismatch", subject: row.digest, message: `the file has ${actual.size} bytes, the database records ${row.size}` });
+      }
+    }
+    if (rows.length < PAGE) break;
+    after = rows[rows.length - 1]!.digest;
+  }
+
+  // Files the database does not know: committed after the walk above, or left by a crash between commit and record.
+  let pending: string[] = [];
+  const flush = async () => {
+    const known = await recordedDigests(reg.db, pending);
+    for (const digest of pending) {
+      if (!known.has(digest)) report.notes.push({ kind: "unrecorded_file", subject: digest, message: "a blob file no row records (mcr gc reclaims it)" });
+    }
+    pending = [];
+  };
+  for await (const stored of reg.store.list()) {
+    pending.push(stored.digest);
+    if (pending.length >= PAGE) await flush();
+  }
+  await flush();
+
+  for (let after = 0; ; ) {
+    const rows = await manifestsAfter(reg.db, after, PAGE);
+    for (const m of rows) {
+      report.manifests.checked++;
+      const actual = sha256Digest(m.content);
+      if (actual !== m.digest || m.content.byteLength !== m.size) {
+        report.problems.push({ kind: "manifest_corrupt", subject: `${m.repository}@${m.digest}`, message: `its stored bytes hash to ${actual} (${m.content.byteLength} bytes)` });
+      }
+    }
+    if (rows.length < PAGE) break;
+    after = rows[rows.length - 1]!.id;
+  }
+
+  for (const ref of await danglingReferences(reg.db, 1000)) {
+    report.problems.push({ kind: "dangling_reference", subject: `${ref.table}: ${ref.from}`, message: `references ${ref.missing}, which does not exist` });
+  }
+
+  const orphaned: string[] = [];
+  for (const id of await allUploadIds(reg.db)) {
+    if ((await reg.store.uploadSize(id)) === null) orphaned.push(id);
+  }
+  if (options.repair && orphaned.length > 0) await deleteUploadRows(reg.db, orphaned);
+  for (const id of orphaned) {
+    report.notes.push({ kind: "upload_without_bytes", subject: id, message: "an upload session whose bytes are gone", ...(options.repair ? { repaired: "closed the session" } : {}) });
+  }
+  return report;
+}

@@ -1,0 +1,119 @@
+/**
+ * @module Wraps the API handler with what operators need around it: a
+ * request id on every request and response, one log line per request,
+ * metrics, `GET /metrics`, and the readiness endpoint `GET /v1/ready`
+ * (which answers 503 once the server is draining for shutdown).
+ */
+import { safeEqual } from "../../lib/auth/secrets.ts";
+import { checkReadiness } from "../../lib/registry/health.ts";
+import type { Registry } from "../../lib/registry/registry.ts";
+import type { App, ConnectionInfo } from "../app.ts";
+import { countBodyBytes } from "../http/body.ts";
+import { clientAddress } from "../http/client-address.ts";
+import type { Logger } from "./logger.ts";
+import { isUpload, methodLabel, routeLabel, type ServerMetrics } from "./server-metrics.ts";
+
+/** What to wrap the handler with. */
+export interface ObserveOptions {
+  reg: Registry;
+  logger: Logger;
+  /** null: metrics disabled, /metrics answers 404. */
+  metrics: ServerMetrics | null;
+  /** When set, /metrics requires `Authorization: Bearer <token>`. */
+  metricsToken: string | null;
+  /** Reverse proxies whose X-Forwarded-For names the client in logs. */
+  trustedProxies?: readonly string[];
+}
+
+/** The wrapped handler. */
+export interface ObservedApp {
+  fetch(req: Request, connection?: ConnectionInfo): Promise<Response>;
+  /** From now on readiness answers 503, so load balancers stop sending requests. */
+  drain(): void;
+  /** Requests being handled now. */
+  inFlight(): number;
+}
+
+/** A request id a proxy sent is kept when it looks like one; otherwise a new one is made. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function requestId(req: Request): string {
+  const given = req.headers.get("x-request-id");
+  return given !== null && REQUEST_ID.test(given) ? given : Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString("hex");
+}
+
+/** Wraps `app`. */
+export function observe(app: App, options: ObserveOptions): ObservedApp {
+  const { logger, metrics } = options;
+  let draining = false;
+  const trusted = new Set(options.trustedProxies ?? []);
+  let inFlight = 0;
+
+  async function serveMetrics(req: Request): Promise<Response> {
+    if (!metrics) return Response.json({ error: "not found" }, { status: 404 });
+    if (req.method !== "GET" && req.method !== "HEAD") return Response.json({ error: `${req.method} is not supported on this endpoint` }, { status: 405 });
+    if (options.metricsToken !== null) {
+      const given = /^Bearer (.+)$/i.exec(req.headers.get("authorization") ?? "")?.[1] ?? "";
+      if (!safeEqual(given, options.metricsToken)) {
+        return Response.json({ error: "a bearer token is required" }, { status: 401, headers: { "WWW-Authenticate": 'Bearer realm="metrics"' } });
+      }
+    }
+    return new Response(await metrics.render(), { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } });
+  }
+
+  async function serveReadiness(req: Request): Promise<Response> {
+    if (req.method !== "GET" && req.method !== "HEAD") return Response.json({ error: `${req.method} is not supported on this endpoint` }, { status: 405 });
+    if (draining) return Response.json({ status: "stopping" }, { status: 503 });
+    const readiness = await checkReadiness(options.reg);
+    return Response.json({ status: readiness.ready ? "ready" : "unavailable", checks: readiness.checks }, { status: readiness.ready ? 200 : 503 });
+  }
+
+  return {
+    drain() {
+      draining = true;
+    },
+    inFlight: () => inFlight,
+    async fetch(req, connection) {
+      const started = performance.now();
+      const id = requestId(req);
+      const url = new URL(req.url);
+      const route = routeLabel(url.pathname);
+      const method = methodLabel(req.method);
+      const upload = isUpload(route, req.method);
+      let bytesIn = 0;
+      let response: Response;
+      inFlight++;
+      metrics?.inFlight.inc();
+      if (upload) metrics?.uploadsInProgress.inc();
+      try {
+        if (url.pathname === "/metrics") response = await serveMetrics(req);
+        else if (url.pathname === "/v1/ready") response = await serveReadiness(req);
+        else {
+          countBodyBytes(req, (n) => (bytesIn += n));
+          response = await app.fetch(req, connection);
+        }
+      } finally {
+        inFlight--;
+        metrics?.inFlight.dec();
+        if (upload) metrics?.uploadsInProgress.dec();
+      }
+      response.headers.set("X-Request-Id", id);
+      const seconds = (performance.now() - started) / 1000;
+      const length = response.headers.get("content-length");
+      const bytesOut = req.method === "HEAD" || length === null ? 0 : Number(length);
+      metrics?.observe({ route, method, status: response.status, seconds, bytesIn, bytesOut, hadCredentials: req.headers.has("authorization") });
+      const level = response.status >= 500 ? "error" : "info";
+      if (logger.enabled(level)) {
+        const ms = Math.round(seconds * 10_000) / 10;
+        const remote = clientAddress(req, connection?.requestIP(req)?.address ?? null, trusted);
+        // The query string is left out: it can carry credentials (OAuth2 clients) and tokens.
+        if (logger.format === "json") {
+          logger[level]("request", { id, method: req.method, path: url.pathname, route, status: response.status, bytes_in: bytesIn, bytes_out: bytesOut, ms, remote });
+        } else {
+          logger[level](`${req.method} ${url.pathname} ${response.status} ${length ?? "-"}B ${ms}ms`, { id });
+        }
+      }
+      return response;
+    },
+  };
+}
