@@ -50,6 +50,7 @@ export function createApp(reg: Registry, options: AppOptions): App {
       await requireAccess(auth, match.access, match.params.name, origin, reg.audit);
       const ctx: RequestContext = {
         auth,
+        by: { actor: actorOf(auth.identity), source: origin.source },
         canRead: async (name) => (await authorize(auth.identity, "pull", name)).allowed,
       };
       return await match.handler(req, match.params, url, ctx);

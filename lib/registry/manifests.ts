@@ -1,8 +1,10 @@
 /**
  * @module Pushing and reading manifests. A push checks every reference and
  * records the manifest, its references and its tag in one transaction, so
- * no manifest row ever points at something that is not there.
+ * no manifest row ever points at something that is not there. Pushes,
+ * pulls and deletes are audited once they have happened.
  */
+import type { AuditContext } from "../audit/audit-log.ts";
 import { fail } from "../errors.ts";
 import { linkBlob, linkedDigests } from "../db/queries/blobs.ts";
 import {
@@ -14,7 +16,7 @@ import {
   upsertManifest,
 } from "../db/queries/manifests.ts";
 import { findRepositoryId, upsertRepository } from "../db/queries/repositories.ts";
-import { deleteTag, setTag } from "../db/queries/tags.ts";
+import { deleteTag, findTagTarget, setTag, tagsOfManifest } from "../db/queries/tags.ts";
 import type { Manifest } from "../db/schema.ts";
 import { sha256Digest } from "../oci/digest.ts";
 import { parseManifest } from "../oci/manifest.ts";
@@ -22,6 +24,9 @@ import { accepts, MAX_MANIFEST_BYTES } from "../oci/media-types.ts";
 import { checkDigest, checkTag, looksLikeDigest } from "../oci/names.ts";
 import { EMPTY_JSON_DIGEST, ensureEmptyJsonBlob } from "./empty-blob.ts";
 import type { Registry } from "./registry.ts";
+
+/** Config types of plain images: not worth naming as an artifact type in audit events. */
+const IMAGE_CONFIG_TYPES = ["application/vnd.oci.image.config.v1+json", "application/vnd.docker.container.image.v1+json"];
 
 /** What a manifest push stored. */
 export interface PushedManifest {
@@ -31,7 +36,8 @@ export interface PushedManifest {
 
 /**
  * Stores `bytes` as a manifest of repository `name` under `reference` (a
- * tag, which then moves to it, or its own digest).
+ * tag, which then moves to it, or its own digest). Audited as
+ * `manifest.pushed`, and `tag.moved` when the tag named another manifest.
  */
 export async function putManifest(
   reg: Registry,
@@ -39,6 +45,7 @@ export async function putManifest(
   reference: string,
   contentType: string | null,
   bytes: Uint8Array,
+  by: AuditContext,
 ): Promise<PushedManifest> {
   if (bytes.byteLength > MAX_MANIFEST_BYTES) {
     fail("MANIFEST_TOO_LARGE", `manifest larger than ${MAX_MANIFEST_BYTES} bytes`, { size: bytes.byteLength });
@@ -53,7 +60,7 @@ export async function putManifest(
   // Artifacts may name the empty JSON config without pushing it; its bytes are known.
   if (usesEmptyJson) await ensureEmptyJsonBlob(reg);
   const now = reg.now();
-  await reg.db.transaction().execute(async (trx) => {
+  const previous = await reg.db.transaction().execute(async (trx) => {
     const repositoryId = await upsertRepository(trx, name, now);
     if (usesEmptyJson) await linkBlob(trx, repositoryId, EMPTY_JSON_DIGEST, 2, now);
     const present = await linkedDigests(trx, repositoryId, parsed.blobs);
@@ -78,8 +85,18 @@ export async function putManifest(
       parsed.blobs,
       [...children.values()],
     );
-    if (tag !== null) await setTag(trx, repositoryId, tag, manifestId, now);
+    if (tag === null) return null;
+    const before = await findTagTarget(trx, repositoryId, tag);
+    await setTag(trx, repositoryId, tag, manifestId, now);
+    return before;
   });
+  const detail: Record<string, unknown> = { mediaType: parsed.mediaType, size: bytes.byteLength };
+  if (parsed.artifactType !== null && !IMAGE_CONFIG_TYPES.includes(parsed.artifactType)) detail.artifactType = parsed.artifactType;
+  if (parsed.subject !== null) detail.subject = parsed.subject;
+  reg.audit.record({ ...by, event: "manifest.pushed", outcome: "success", repository: name, digest, tag, detail });
+  if (tag !== null && previous !== null && previous !== digest) {
+    reg.audit.record({ ...by, event: "tag.moved", outcome: "success", repository: name, digest, tag, detail: { from: previous } });
+  }
   return { digest, subject: parsed.subject };
 }
 
@@ -103,18 +120,37 @@ export async function getManifest(reg: Registry, name: string, reference: string
 }
 
 /**
+ * A manifest GET: `getManifest`, audited as `manifest.pulled`. (HEAD, which
+ * clients send to check a digest, is not a pull and calls `getManifest`.)
+ */
+export async function pullManifest(
+  reg: Registry,
+  name: string,
+  reference: string,
+  accepted: readonly string[],
+  by: AuditContext,
+): Promise<Manifest> {
+  const manifest = await getManifest(reg, name, reference, accepted);
+  const tag = looksLikeDigest(reference) ? null : reference;
+  reg.audit.record({ ...by, event: "manifest.pulled", outcome: "success", repository: name, digest: manifest.digest, tag });
+  return manifest;
+}
+
+/**
  * Deletes by digest (the manifest, its tags and its references; refused
  * with MANIFEST_REFERENCED while an index lists it) or by tag (only the
- * tag). Throws MANIFEST_UNKNOWN when there is nothing to delete.
+ * tag). Throws MANIFEST_UNKNOWN when there is nothing to delete. Audited
+ * as `manifest.deleted` (with the tags that went with it) or `tag.deleted`.
  */
-export async function deleteManifest(reg: Registry, name: string, reference: string): Promise<void> {
+export async function deleteManifest(reg: Registry, name: string, reference: string, by: AuditContext): Promise<void> {
   const tag = parseReference(reference);
-  await reg.db.transaction().execute(async (trx) => {
+  const deleted = await reg.db.transaction().execute(async (trx) => {
     const repositoryId = await findRepositoryId(trx, name);
     if (repositoryId === null) fail("MANIFEST_UNKNOWN", "manifest unknown to registry", { reference });
     if (tag !== null) {
-      if (!(await deleteTag(trx, repositoryId, tag))) fail("MANIFEST_UNKNOWN", "tag unknown to registry", { reference });
-      return;
+      const target = await findTagTarget(trx, repositoryId, tag);
+      if (target === null || !(await deleteTag(trx, repositoryId, tag))) fail("MANIFEST_UNKNOWN", "tag unknown to registry", { reference });
+      return { digest: target, tags: [] };
     }
     const manifest = await findManifestByDigest(trx, name, reference);
     if (!manifest) fail("MANIFEST_UNKNOWN", "manifest unknown to registry", { reference });
@@ -122,8 +158,15 @@ export async function deleteManifest(reg: Registry, name: string, reference: str
     if (parents.length > 0) {
       fail("MANIFEST_REFERENCED", "manifest is listed by an index of this repository; delete the index first", { reference, indexes: parents });
     }
+    const tags = await tagsOfManifest(trx, manifest.id);
     await deleteManifestRow(trx, manifest.id);
+    return { digest: manifest.digest, tags };
   });
+  if (tag !== null) {
+    reg.audit.record({ ...by, event: "tag.deleted", outcome: "success", repository: name, digest: deleted.digest, tag });
+  } else {
+    reg.audit.record({ ...by, event: "manifest.deleted", outcome: "success", repository: name, digest: deleted.digest, detail: { tags: deleted.tags } });
+  }
 }
 
 /** A reference is a tag (returned) or a digest (null); anything else is invalid. */

@@ -1,0 +1,123 @@
+/**
+ * @module Reading the audit log: pages newest first (for `/v1/audit`), the
+ * last few events, everything after an id, and following new events as
+ * any process writes them. Event names are not a closed set: whatever a
+ * writer recorded is returned.
+ */
+import { maxAuditEventId, selectAuditEvents } from "../db/queries/audit.ts";
+import type { AuditEvent } from "../db/schema.ts";
+import type { Registry } from "../registry/registry.ts";
+import { auditQuery, type AuditFilter } from "./audit-filter.ts";
+
+/** One event as commands print it (`--json`) and `/v1/audit` returns it. */
+export interface AuditRecord {
+  id: number;
+  /** ISO 8601, UTC, to the millisecond. */
+  time: string;
+  event: string;
+  actor: string;
+  source: string | null;
+  repository: string | null;
+  digest: string | null;
+  tag: string | null;
+  outcome: string;
+  detail: Record<string, unknown> | null;
+}
+
+/** Largest page one read returns. */
+export const MAX_AUDIT_PAGE = 1000;
+
+/** The public view of an event row. */
+export function auditRecord(row: AuditEvent): AuditRecord {
+  return {
+    id: row.id,
+    time: new Date(row.time).toISOString(),
+    event: row.event,
+    actor: row.actor,
+    source: row.source,
+    repository: row.repository,
+    digest: row.digest,
+    tag: row.tag,
+    outcome: row.outcome,
+    detail: parseDetail(row.detail),
+  };
+}
+
+/** A page of events, newest first, and the cursor (`before`) for the page after it; null at the end. */
+export interface AuditPage {
+  events: AuditRecord[];
+  next: number | null;
+}
+
+/** Events matching `filter` older than id `before` (newest first), `limit` of them. */
+export async function listAuditEvents(reg: Registry, filter: AuditFilter, limit: number, before?: number): Promise<AuditPage> {
+  const size = clampLimit(limit);
+  const rows = await selectAuditEvents(reg.db, auditQuery(filter, { order: "desc", limit: size + 1, beforeId: before }));
+  const events = rows.slice(0, size).map(auditRecord);
+  return { events, next: rows.length > size ? events[events.length - 1]!.id : null };
+}
+
+/** Events matching `filter` with an id above `after`, oldest first, `limit` of them. */
+export async function auditEventsAfter(reg: Registry, filter: AuditFilter, after: number, limit: number): Promise<AuditRecord[]> {
+  const rows = await selectAuditEvents(reg.db, auditQuery(filter, { order: "asc", limit: clampLimit(limit), afterId: after }));
+  return rows.map(auditRecord);
+}
+
+/** The id of the newest event (0 when there is none): where a follow starts. */
+export function latestAuditEventId(reg: Registry): Promise<number> {
+  return maxAuditEventId(reg.db);
+}
+
+/** How often a follow looks for new events, in ms. */
+export const FOLLOW_INTERVAL_MS = 200;
+
+/**
+ * New events matching `filter` with ids above `after`, in batches as they
+ * appear, until `signal` aborts. It polls the database, so it sees what
+ * any process writes (the server, another command) within one interval.
+ */
+export async function* followAuditEvents(
+  reg: Registry,
+  filter: AuditFilter,
+  after: number,
+  options: { signal?: AbortSignal; intervalMs?: number } = {},
+): AsyncGenerator<AuditRecord[]> {
+  let cursor = after;
+  const interval = options.intervalMs ?? FOLLOW_INTERVAL_MS;
+  while (!options.signal?.aborted) {
+    // Unfiltered ids move the cursor too, so a quiet filter does not rescan the same rows.
+    const latest = await maxAuditEventId(reg.db);
+    while (cursor < latest && !options.signal?.aborted) {
+      const rows = await selectAuditEvents(reg.db, auditQuery(filter, { order: "asc", limit: MAX_AUDIT_PAGE, afterId: cursor, beforeId: latest + 1 }));
+      cursor = rows.length === MAX_AUDIT_PAGE ? rows[rows.length - 1]!.id : latest;
+      if (rows.length > 0) yield rows.map(auditRecord);
+    }
+    await sleep(interval, options.signal);
+  }
+}
+
+function clampLimit(limit: number): number {
+  return Math.max(1, Math.min(Math.trunc(limit) || 1, MAX_AUDIT_PAGE));
+}
+
+function parseDetail(text: string | null): Record<string, unknown> | null {
+  if (text === null) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
+  } catch {
+    return { text };
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
