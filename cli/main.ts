@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { RegistryError } from "../lib/errors.ts";
+import { registerAudit } from "./commands/audit.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerToken } from "./commands/token.ts";
 import { registerUser } from "./commands/user.ts";
@@ -20,6 +21,7 @@ const program = new Command("mcr")
 registerServe(program);
 registerUser(program);
 registerToken(program);
+registerAudit(program);
 registerVersion(program);
 
 try {

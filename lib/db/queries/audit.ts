@@ -44,7 +44,7 @@ export async function selectAuditEvents(db: Kysely<DB>, q: AuditEventQuery): Pro
     if ("anyOf" in match) {
       query = query.where(column, "in", [...match.anyOf]);
     } else if (match.prefix !== "") {
-      // A range rather than LIKE, so the index serves it and `_` and `%` are plain characters.
+      // A range rather than LIKE, so `_` and `%` in a name are plain characters.
       query = query.where(column, ">=", match.prefix).where(column, "<", prefixEnd(match.prefix));
     } else {
       query = query.where(column, "is not", null);
