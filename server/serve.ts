@@ -2,6 +2,7 @@
  * @module Starts the HTTP server on an open registry: Bun.serve with limits
  * that let any blob through, and an orderly stop.
  */
+import { DEFAULT_AUDIT_RETENTION, scheduleAuditPruning, type AuditRetention } from "../lib/audit/retention.ts";
 import { Authenticator } from "../lib/auth/authenticator.ts";
 import { loadSigningKey } from "../lib/auth/signing-key.ts";
 import { ensureAdmin } from "../lib/auth/users.ts";
@@ -23,6 +24,8 @@ export interface ServeOptions {
   adminPassword?: string;
   /** Lifetime of registry tokens in seconds (default 300). */
   tokenTtlSeconds?: number;
+  /** How long audit events are kept (default 90 days, 1,000,000 rows); pruned at start and hourly. */
+  auditRetention?: AuditRetention;
 }
 
 const SWEEP_EVERY_MS = 60 * 60 * 1000;
@@ -56,12 +59,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   });
   const port = server.port ?? options.port;
   const sweep = startUploadSweep(reg, options.staleUploadMs ?? STALE_UPLOAD_MS, options.log);
+  const stopPruning = scheduleAuditPruning(reg, options.auditRetention ?? DEFAULT_AUDIT_RETENTION, (outcome) => {
+    if ("error" in outcome) options.log?.(`audit pruning failed: ${String(outcome.error)}`);
+    else if (outcome.removed > 0) options.log?.(`pruned ${outcome.removed} audit event(s) past retention`);
+  });
   return {
     url: `http://${options.hostname}:${port}`,
     port,
     generatedAdminPassword: admin.generated,
     async stop() {
       clearInterval(sweep);
+      stopPruning();
       await server.stop();
       await reg.close();
     },

@@ -1,6 +1,6 @@
 /**
- * @module Queries on the audit event log: appending, and filtered reads in
- * either direction from an id.
+ * @module Queries on the audit event log: appending, filtered reads in
+ * either direction from an id, and pruning.
  */
 import type { Kysely } from "kysely";
 import type { AuditEvent, DB, NewAuditEvent } from "../schema.ts";
@@ -61,6 +61,25 @@ export async function selectAuditEvents(db: Kysely<DB>, q: AuditEventQuery): Pro
 export async function maxAuditEventId(db: Kysely<DB>): Promise<number> {
   const row = await db.selectFrom("audit_events").select((eb) => eb.fn.max("id").as("id")).executeTakeFirst();
   return Number(row?.id ?? 0);
+}
+
+/**
+ * Deletes up to `limit` of the oldest events that are older than `before`
+ * (ms) or have an id of at most `upToId`; returns how many went.
+ */
+export async function deleteOldAuditEvents(db: Kysely<DB>, before: number, upToId: number, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom("audit_events")
+    .where("id", "in", (eb) =>
+      eb
+        .selectFrom("audit_events")
+        .select("id")
+        .where((w) => w.or([w("time", "<", before), w("id", "<=", upToId)]))
+        .orderBy("id")
+        .limit(limit),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 /** The smallest string greater than every string starting with `prefix`. */
