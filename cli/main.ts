@@ -6,6 +6,7 @@
 import { Command, CommanderError } from "commander";
 import { RegistryError } from "../lib/errors.ts";
 import { registerAudit } from "./commands/audit.ts";
+import { registerRepo } from "./commands/repo.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerToken } from "./commands/token.ts";
 import { registerUser } from "./commands/user.ts";
@@ -22,6 +23,7 @@ registerServe(program);
 registerUser(program);
 registerToken(program);
 registerAudit(program);
+registerRepo(program);
 registerVersion(program);
 
 try {

@@ -20,13 +20,10 @@ import { deleteTag, findTagTarget, setTag, tagsOfManifest } from "../db/queries/
 import type { Manifest } from "../db/schema.ts";
 import { sha256Digest } from "../oci/digest.ts";
 import { parseManifest } from "../oci/manifest.ts";
-import { accepts, MAX_MANIFEST_BYTES } from "../oci/media-types.ts";
+import { accepts, imageConfigMediaTypes, MAX_MANIFEST_BYTES } from "../oci/media-types.ts";
 import { checkDigest, checkTag, looksLikeDigest } from "../oci/names.ts";
 import { EMPTY_JSON_DIGEST, ensureEmptyJsonBlob } from "./empty-blob.ts";
 import type { Registry } from "./registry.ts";
-
-/** Config types of plain images: not worth naming as an artifact type in audit events. */
-const IMAGE_CONFIG_TYPES = ["application/vnd.oci.image.config.v1+json", "application/vnd.docker.container.image.v1+json"];
 
 /** What a manifest push stored. */
 export interface PushedManifest {
@@ -91,7 +88,7 @@ export async function putManifest(
     return before;
   });
   const detail: Record<string, unknown> = { mediaType: parsed.mediaType, size: bytes.byteLength };
-  if (parsed.artifactType !== null && !IMAGE_CONFIG_TYPES.includes(parsed.artifactType)) detail.artifactType = parsed.artifactType;
+  if (parsed.artifactType !== null && !imageConfigMediaTypes.includes(parsed.artifactType)) detail.artifactType = parsed.artifactType;
   if (parsed.subject !== null) detail.subject = parsed.subject;
   reg.audit.record({ ...by, event: "manifest.pushed", outcome: "success", repository: name, digest, tag, detail });
   if (tag !== null && previous !== null && previous !== digest) {

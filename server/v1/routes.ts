@@ -5,6 +5,7 @@
 import type { Authenticator } from "../../lib/auth/authenticator.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
 import { auditRoutes } from "./audit.ts";
+import { repositoryRoutes } from "./repositories.ts";
 import type { V1Route } from "./router.ts";
 import { sessionRoutes } from "./sessions.ts";
 import { userRoutes } from "./users.ts";
@@ -15,5 +16,6 @@ export function v1Routes(reg: Registry, auth: Authenticator): V1Route[] {
     ...sessionRoutes(reg, auth),
     ...userRoutes(reg),
     ...auditRoutes(reg),
+    ...repositoryRoutes(reg),
   ];
 }

@@ -120,6 +120,15 @@ describe("registry actions", () => {
     expect(events).toEqual([expect.objectContaining({ ...byAlice, event: "upload.cancelled", repository: "audit/upload", detail: { id, size: 5 } })]);
   });
 
+  test("DELETE /v1/repositories/<name> → repository.deleted with what went", async () => {
+    await pushImage(t, "audit/gone", "v1");
+    await pushImage(t, "audit/gone", "v2", ["other"]);
+    const events = await eventsOf(() => expectStatus(t.request("DELETE", "/v1/repositories/audit/gone"), 200));
+    expect(events).toEqual([
+      expect.objectContaining({ event: "repository.deleted", actor: "user:admin", source: "127.0.0.1", repository: "audit/gone", detail: { tags: 2, manifests: 2, blobs: 4, uploads: 0 } }),
+    ]);
+  });
+
   test("refused actions leave no success event; the refusal itself is access.denied", async () => {
     const image = await pushImage(t, "audit/denied", "v1");
     const events = await eventsOf(() =>
