@@ -5,14 +5,7 @@
  * otherwise).
  */
 import type { Command } from "commander";
-import {
-  auditEventsAfter,
-  followAuditEvents,
-  latestAuditEventId,
-  listAuditEvents,
-  MAX_AUDIT_PAGE,
-  type AuditRecord,
-} from "../../lib/audit/audit-events.ts";
+import { followAuditEvents, startAuditTail, type AuditRecord } from "../../lib/audit/audit-events.ts";
 import { parseAuditFilter, type AuditFilter } from "../../lib/audit/audit-filter.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
 import { dataOption, withRegistry } from "../local.ts";
@@ -50,8 +43,8 @@ export function registerAudit(program: Command): void {
       const lines = parseLines(opts.lines);
       await withRegistry(opts.data, async (reg) => {
         const filter = parseAuditFilter({ repo: opts.repo, actor: opts.actor, event: opts.event, since: opts.since }, reg.now());
-        const upTo = await latestAuditEventId(reg);
-        const past = lines === undefined && opts.since !== undefined ? await allUpTo(reg, filter, upTo) : await lastUpTo(reg, filter, lines ?? DEFAULT_LINES, upTo);
+        const everySince = lines === undefined && opts.since !== undefined;
+        const { events: past, upTo } = await startAuditTail(reg, filter, everySince ? undefined : (lines ?? DEFAULT_LINES));
         if (!opts.follow) return opts.json ? printNdjson(past) : printTable(AUDIT_HEADER, past.map(auditCells));
         await follow(reg, filter, past, upTo, opts);
       });
@@ -62,30 +55,6 @@ function parseLines(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   if (!/^\d{1,6}$/.test(text)) throw new UsageError(`-n must be a number of events, got "${text}"`);
   return Number(text);
-}
-
-/** The newest `n` events up to id `upTo`, oldest first. */
-async function lastUpTo(reg: Registry, filter: AuditFilter, n: number, upTo: number): Promise<AuditRecord[]> {
-  const events: AuditRecord[] = [];
-  let before: number | null = upTo + 1;
-  while (events.length < n && before !== null) {
-    const page = await listAuditEvents(reg, filter, Math.min(n - events.length, MAX_AUDIT_PAGE), before);
-    events.push(...page.events);
-    before = page.next;
-  }
-  return events.reverse();
-}
-
-/** Every event matching `filter` up to id `upTo`, oldest first. */
-async function allUpTo(reg: Registry, filter: AuditFilter, upTo: number): Promise<AuditRecord[]> {
-  const events: AuditRecord[] = [];
-  let after = 0;
-  for (;;) {
-    const page = (await auditEventsAfter(reg, filter, after, MAX_AUDIT_PAGE)).filter((e) => e.id <= upTo);
-    events.push(...page);
-    if (page.length < MAX_AUDIT_PAGE) return events;
-    after = page[page.length - 1]!.id;
-  }
 }
 
 function printNdjson(events: readonly AuditRecord[]): void {

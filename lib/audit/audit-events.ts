@@ -68,6 +68,33 @@ export function latestAuditEventId(reg: Registry): Promise<number> {
   return maxAuditEventId(reg.db);
 }
 
+/**
+ * Where `mcr audit tail` starts: the newest id now (`upTo`, where a follow
+ * continues from, so nothing is shown twice or missed) and the events to
+ * show first, oldest first: the last `last` matching ones, or every match
+ * when `last` is undefined (with a `since` filter, "everything since").
+ */
+export async function startAuditTail(reg: Registry, filter: AuditFilter, last: number | undefined): Promise<{ events: AuditRecord[]; upTo: number }> {
+  const upTo = await maxAuditEventId(reg.db);
+  const events: AuditRecord[] = [];
+  if (last === undefined) {
+    let after = 0;
+    for (;;) {
+      const page = await selectAuditEvents(reg.db, auditQuery(filter, { order: "asc", limit: MAX_AUDIT_PAGE, afterId: after, beforeId: upTo + 1 }));
+      events.push(...page.map(auditRecord));
+      if (page.length < MAX_AUDIT_PAGE) return { events, upTo };
+      after = page[page.length - 1]!.id;
+    }
+  }
+  let before: number | null = upTo + 1;
+  while (events.length < last && before !== null) {
+    const page = await listAuditEvents(reg, filter, Math.min(last - events.length, MAX_AUDIT_PAGE), before);
+    events.push(...page.events);
+    before = page.next;
+  }
+  return { events: events.reverse(), upTo };
+}
+
 /** How often a follow looks for new events, in ms. */
 export const FOLLOW_INTERVAL_MS = 200;
 

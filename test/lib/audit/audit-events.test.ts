@@ -9,6 +9,7 @@ import {
   followAuditEvents,
   latestAuditEventId,
   listAuditEvents,
+  startAuditTail,
   type AuditRecord,
 } from "../../../lib/audit/audit-events.ts";
 import { parseAuditFilter, parseSince, type AuditFilterInput } from "../../../lib/audit/audit-filter.ts";
@@ -112,6 +113,17 @@ describe("pages and reads after an id", () => {
     expect((await auditEventsAfter(reg, parseAuditFilter({}, clock), 4, 100)).map((e) => e.id)).toEqual([5, 6, 7]);
     expect((await auditEventsAfter(reg, parseAuditFilter({ event: "manifest.*" }, clock), 0, 2)).map((e) => e.id)).toEqual([1, 2]);
     expect(await latestAuditEventId(reg)).toBe(7);
+  });
+});
+
+describe("startAuditTail", () => {
+  test("the last N matches oldest first, or every match; and the id to follow from", async () => {
+    const last = await startAuditTail(reg, parseAuditFilter({ actor: "alice" }, clock), 2);
+    expect(last.events.map((e) => e.id)).toEqual([5, 6]);
+    expect(last.upTo).toBe(await latestAuditEventId(reg));
+    expect((await startAuditTail(reg, parseAuditFilter({ since: "2026-11-01T03:00:00Z" }, clock), undefined)).events.map((e) => e.id)).toEqual([4, 5, 6, 7]);
+    expect((await startAuditTail(reg, parseAuditFilter({}, clock), 0)).events).toEqual([]);
+    expect((await startAuditTail(reg, parseAuditFilter({}, clock), 1000)).events.map((e) => e.id)).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 });
 
