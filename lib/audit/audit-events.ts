@@ -63,6 +63,21 @@ export async function auditEventsAfter(reg: Registry, filter: AuditFilter, after
   return rows.map(auditRecord);
 }
 
+/**
+ * Events matching `filter` with an id above `after`, oldest first, and the
+ * id to continue after: the last one returned when the page is full, else
+ * the newest id looked at, so a filter that matches rarely does not make
+ * the next call rescan the same rows.
+ */
+export async function auditPageAfter(reg: Registry, filter: AuditFilter, after: number, limit: number): Promise<{ events: AuditRecord[]; next: number }> {
+  const size = clampLimit(limit);
+  // Read the newest id first: rows committed after it are left for the next call, never skipped.
+  const upTo = await maxAuditEventId(reg.db);
+  const rows = await selectAuditEvents(reg.db, auditQuery(filter, { order: "asc", limit: size, afterId: after, beforeId: upTo + 1 }));
+  const next = rows.length === size ? rows[rows.length - 1]!.id : Math.max(after, upTo);
+  return { events: rows.map(auditRecord), next };
+}
+
 /** The id of the newest event (0 when there is none): where a follow starts. */
 export function latestAuditEventId(reg: Registry): Promise<number> {
   return maxAuditEventId(reg.db);
@@ -112,14 +127,11 @@ export async function* followAuditEvents(
   let cursor = after;
   const interval = options.intervalMs ?? FOLLOW_INTERVAL_MS;
   while (!options.signal?.aborted) {
-    // Unfiltered ids move the cursor too, so a quiet filter does not rescan the same rows.
-    const latest = await maxAuditEventId(reg.db);
-    while (cursor < latest && !options.signal?.aborted) {
-      const rows = await selectAuditEvents(reg.db, auditQuery(filter, { order: "asc", limit: MAX_AUDIT_PAGE, afterId: cursor, beforeId: latest + 1 }));
-      cursor = rows.length === MAX_AUDIT_PAGE ? rows[rows.length - 1]!.id : latest;
-      if (rows.length > 0) yield rows.map(auditRecord);
-    }
-    await sleep(interval, options.signal);
+    const page = await auditPageAfter(reg, filter, cursor, MAX_AUDIT_PAGE);
+    cursor = page.next;
+    if (page.events.length > 0) yield page.events;
+    // A full page means more are waiting: read on at once.
+    if (page.events.length < MAX_AUDIT_PAGE) await sleep(interval, options.signal);
   }
 }
 

@@ -3,7 +3,7 @@
  * `mcr audit tail` (repo, actor, event, since), newest first in pages
  * (`cursor`), or oldest first after an id (`after`, for following).
  */
-import { auditEventsAfter, listAuditEvents } from "../../lib/audit/audit-events.ts";
+import { auditPageAfter, listAuditEvents } from "../../lib/audit/audit-events.ts";
 import { parseAuditFilter } from "../../lib/audit/audit-filter.ts";
 import { fail } from "../../lib/errors.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
@@ -30,9 +30,9 @@ export function auditRoutes(reg: Registry): V1Route[] {
         const after = integerParam(url, "after", 0, Number.MAX_SAFE_INTEGER);
         if (cursor !== undefined && after !== undefined) fail("INVALID_ARGUMENT", "cursor and after cannot be combined");
         if (after !== undefined) {
-          const events = await auditEventsAfter(reg, filter, after, limit);
-          // Following: ask again with after=nextCursor; it never ends, so it is never null.
-          return Response.json({ events, nextCursor: String(events.at(-1)?.id ?? after) });
+          const page = await auditPageAfter(reg, filter, after, limit);
+          // Following: ask again with after=nextCursor; the log never ends, so it is never null.
+          return Response.json({ events: page.events, nextCursor: String(page.next) });
         }
         const page = await listAuditEvents(reg, filter, limit, cursor);
         return Response.json({ events: page.events, nextCursor: page.next === null ? null : String(page.next) });

@@ -91,6 +91,10 @@ describe("GET /v1/audit", () => {
     expect(after.nextCursor).toBe(String(newest[1]));
     const none = await listing(`?after=${newest[0]}`);
     expect(none).toEqual({ events: [], nextCursor: String(newest[0]) });
+    // A filter that matches little still moves the cursor past every row it looked at.
+    const sparse = await listing("?after=0&event=user.added");
+    expect(sparse.events.map((e) => e.event)).toEqual(["user.added", "user.added"]);
+    expect(sparse.nextCursor).toBe(String(newest[0]));
   });
 
   test("bad parameters are 400 with a JSON error, never a 500", async () => {
