@@ -3,12 +3,15 @@
  * and usage errors, and `-f` following what a separate `mcr serve`
  * process writes, each event within a second.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { AuditRecord } from "../../lib/audit/audit-events.ts";
 import { openRegistry } from "../../lib/registry/registry.ts";
 import { cliOk, runCli, startCli } from "../support/cli.ts";
 import { startServerProcess, type ServerProcess } from "../support/server-process.ts";
 import { tempDir } from "../support/temp.ts";
+
+// These tests start processes or build large fixtures; a loaded machine needs more than 5 s (bunfig.toml's timeout is not applied).
+setDefaultTimeout(60_000);
 
 describe("mcr audit tail", () => {
   const data = tempDir("cli-audit-");

@@ -3,7 +3,7 @@
  * sizes and totals (1,000 repositories well under a second), --json,
  * --sort, the tag table, and deletes that ask first.
  */
-import { beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { sha256Digest } from "../../lib/oci/digest.ts";
 import { putManifest } from "../../lib/registry/manifests.ts";
 import { openRegistry, type Registry } from "../../lib/registry/registry.ts";
@@ -12,6 +12,9 @@ import { uploadBlob } from "../../lib/registry/uploads.ts";
 import { cliOk, runCli } from "../support/cli.ts";
 import { seedRepositories, seedSizes } from "../support/seed.ts";
 import { tempDir } from "../support/temp.ts";
+
+// These tests start processes or build large fixtures; a loaded machine needs more than 5 s (bunfig.toml's timeout is not applied).
+setDefaultTimeout(60_000);
 
 const BY = { actor: "local:test", source: null };
 const enc = new TextEncoder();

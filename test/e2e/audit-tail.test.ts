@@ -3,13 +3,16 @@
  * and pulls: each manifest push and pull is printed live, within a second
  * of skopeo finishing, with the account and the client's address.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { AuditRecord } from "../../lib/audit/audit-events.ts";
 import { startCli, type LiveCommand } from "../support/cli.ts";
 import { containerTool, requireTool } from "../support/container-tool.ts";
 import { writeImageLayout, writeIndexLayout } from "../support/oci-layout.ts";
 import { startServerProcess, type ServerProcess } from "../support/server-process.ts";
 import { tempDir } from "../support/temp.ts";
+
+// These tests start processes or build large fixtures; a loaded machine needs more than 5 s (bunfig.toml's timeout is not applied).
+setDefaultTimeout(60_000);
 
 const SKOPEO = requireTool("skopeo", "test/e2e/audit-tail.test.ts");
 

@@ -4,7 +4,7 @@
  * tags show platforms (from the config or the index), artifact types and
  * the bytes a pull fetches; a delete takes everything but shared blobs.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { latestAuditEventId, auditEventsAfter } from "../../../lib/audit/audit-events.ts";
 import { RegistryError } from "../../../lib/errors.ts";
 import { sha256Digest } from "../../../lib/oci/digest.ts";
@@ -21,6 +21,9 @@ import { testApp, type TestApp } from "../../support/app.ts";
 import { tempDir } from "../../support/temp.ts";
 import { pushBlob, pushImage, pushManifest } from "../../support/blobs.ts";
 import { seedRepositories, seedSizes } from "../../support/seed.ts";
+
+// These tests start processes or build large fixtures; a loaded machine needs more than 5 s (bunfig.toml's timeout is not applied).
+setDefaultTimeout(60_000);
 
 const enc = new TextEncoder();
 const len = (text: string) => enc.encode(text).byteLength;

@@ -2,12 +2,15 @@
  * @module The server prunes the audit log by itself: at start (then
  * hourly), with the retention it was given.
  */
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { recentAuditEvents } from "../../../lib/db/queries/audit.ts";
 import { openRegistry } from "../../../lib/registry/registry.ts";
 import { startServer } from "../../../server/serve.ts";
 import { TEST_ADMIN } from "../../support/credentials.ts";
 import { tempDir } from "../../support/temp.ts";
+
+// These tests start processes or build large fixtures; a loaded machine needs more than 5 s (bunfig.toml's timeout is not applied).
+setDefaultTimeout(60_000);
 
 test("mcr serve prunes events past retention when it starts", async () => {
   const dataDir = tempDir();

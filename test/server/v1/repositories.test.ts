@@ -3,13 +3,16 @@
  * registry totals (fast on 1,000 repositories), one repository by its
  * multi-segment name, DELETE, and JSON errors.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { addUser } from "../../../lib/auth/users.ts";
 import type { RepositoryDetail, RepositorySummary } from "../../../lib/registry/repositories.ts";
 import { testApp, type TestApp } from "../../support/app.ts";
 import { pushImage } from "../../support/blobs.ts";
 import { basicAuth } from "../../support/credentials.ts";
 import { SEED, seedRepositories, seedSizes } from "../../support/seed.ts";
+
+// These tests start processes or build large fixtures; a loaded machine needs more than 5 s (bunfig.toml's timeout is not applied).
+setDefaultTimeout(60_000);
 
 let t: TestApp;
 interface Listing {
