@@ -10,6 +10,8 @@ import { registerBackup } from "./commands/backup.ts";
 import { registerConfig } from "./commands/config.ts";
 import { registerFsck } from "./commands/fsck.ts";
 import { registerLogin } from "./commands/login.ts";
+import { registerAudit } from "./commands/audit.ts";
+import { registerRepo } from "./commands/repo.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerToken } from "./commands/token.ts";
 import { registerUser } from "./commands/user.ts";
@@ -30,6 +32,8 @@ registerConfig(program);
 registerBackup(program);
 registerFsck(program);
 registerLogin(program);
+registerAudit(program);
+registerRepo(program);
 registerVersion(program);
 
 try {

@@ -55,7 +55,7 @@ export function createApp(reg: Registry, options: AppOptions): App {
       await requireAccess(reg, auth, match.access, match.params.name, origin);
       const ctx: RequestContext = {
         auth,
-        caller: { identity: auth.identity, source: origin.source },
+        by: { actor: actorOf(auth.identity), source: origin.source },
         canRead: async (name) => (await reg.policy.decide(auth.identity, "pull", name)).allowed,
       };
       return await match.handler(req, match.params, url, ctx);

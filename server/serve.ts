@@ -5,6 +5,7 @@
  * deadline.
  */
 import type { Server } from "bun";
+import { DEFAULT_AUDIT_RETENTION, scheduleAuditPruning, type AuditRetention } from "../lib/audit/retention.ts";
 import { Authenticator } from "../lib/auth/authenticator.ts";
 import { readTlsFiles, type TlsFiles } from "../lib/config/tls.ts";
 import { loadSigningKey } from "../lib/auth/signing-key.ts";
@@ -43,6 +44,8 @@ export interface ServeOptions {
   trustedProxies?: readonly string[];
   /** Serve HTTPS with these PEM files (re-read by `reloadTls`). */
   tls?: { cert: string; key: string } | null;
+  /** How long audit events are kept (default 90 days, 1,000,000 rows); pruned at start and hourly. */
+  auditRetention?: AuditRetention;
 }
 
 const SWEEP_EVERY_MS = 60 * 60 * 1000;
@@ -106,6 +109,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const port = server.port ?? options.port;
   const retired: Promise<void>[] = [];
   const sweep = startUploadSweep(reg, options.staleUploadMs ?? STALE_UPLOAD_MS, logger);
+  const stopPruning = scheduleAuditPruning(reg, options.auditRetention ?? DEFAULT_AUDIT_RETENTION, (outcome) => {
+    if ("error" in outcome) logger.error(`audit pruning failed: ${String(outcome.error)}`);
+    else if (outcome.removed > 0) logger.info(`pruned ${outcome.removed} audit event(s) past retention`);
+  });
   return {
     url: `${tls ? "https" : "http"}://${options.hostname.includes(":") ? `[${options.hostname}]` : options.hostname}:${port}`,
     port,
@@ -139,6 +146,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
           while (observed.inFlight() > 0 && Date.now() < until) await Bun.sleep(10);
         }
       }
+      stopPruning();
+      await server.stop();
       await reg.close();
       return { forced };
     },

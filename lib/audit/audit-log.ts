@@ -7,7 +7,18 @@ import type { Kysely } from "kysely";
 import { insertAuditEvents } from "../db/queries/audit.ts";
 import type { DB, NewAuditEvent } from "../db/schema.ts";
 
-/** What a caller knows about an event; the time is added here. */
+/**
+ * Who caused an event and from where: what every recording lib/ operation
+ * takes, built once per request by the server (or per command by the CLI).
+ */
+export interface AuditContext {
+  /** `user:NAME`, `robot:NAME`, `local:NAME` (a command on the host), `system` or `anonymous`. */
+  actor: string;
+  /** The client's address; null for commands run on the host. */
+  source: string | null;
+}
+
+/** What a caller knows about an event; the time is added here. Event names are open: any string is stored. */
 export interface AuditInput {
   event: string;
   actor: string;
@@ -22,8 +33,19 @@ export interface AuditInput {
 const FLUSH_DELAY_MS = 5;
 const BATCH = 200;
 
+/** Counters of what the log did, for tests and metrics. */
+export interface AuditStats {
+  recorded: number;
+  written: number;
+  /** Transactions (insert statements) that wrote them. */
+  batches: number;
+  failed: number;
+}
+
 /** Queues audit events and writes them in batches. */
 export class AuditLog {
+  /** Running totals since the log was opened. */
+  readonly stats: AuditStats = { recorded: 0, written: 0, batches: 0, failed: 0 };
   private queue: NewAuditEvent[] = [];
   private timer: Timer | null = null;
   private flushing: Promise<void> = Promise.resolve();
@@ -46,8 +68,14 @@ export class AuditLog {
       tag: input.tag ?? null,
       detail: input.detail ? JSON.stringify(input.detail) : null,
     });
+    this.stats.recorded++;
     if (this.queue.length >= BATCH) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
+  }
+
+  /** Events queued and not yet written. */
+  get pending(): number {
+    return this.queue.length;
   }
 
   /** Writes everything queued so far; resolves when it is in the database. */
@@ -60,7 +88,10 @@ export class AuditLog {
       if (batch.length === 0) return;
       try {
         await insertAuditEvents(this.db, batch);
+        this.stats.written += batch.length;
+        this.stats.batches++;
       } catch (error) {
+        this.stats.failed += batch.length;
         // Losing audit events silently would hide them; say so where operators look.
         console.error(`audit: could not write ${batch.length} event(s):`, error);
       }

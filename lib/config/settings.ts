@@ -66,7 +66,7 @@ export const settings = {
     env: "MCR_GC_GRACE",
     help: "garbage collection keeps anything pushed or used within this period (read by mcr gc)",
   }),
-  "audit.retention": setting(v.duration(DAY, 100 * 365 * DAY), "90d", { env: "MCR_AUDIT_RETENTION", help: "how long audit events are kept (read by the audit log)" }),
+  "audit.retention": setting(v.duration(DAY, 100 * 365 * DAY), "90d", { env: "MCR_AUDIT_RETENTION", help: "how long audit events are kept; the server prunes older ones hourly (and keeps at most 1,000,000)" }),
   "log.level": setting(v.oneOf(logLevels), "info", { env: "MCR_LOG_LEVEL", flag: "log-level", help: "least severe level logged" }),
   "log.format": setting(v.oneOf(logFormats), "text", { env: "MCR_LOG_FORMAT", flag: "log-format", help: "text lines, or one JSON object per line" }),
   "metrics.enabled": setting(v.boolean, true, { env: "MCR_METRICS_ENABLED", help: "serve Prometheus metrics on GET /metrics" }),

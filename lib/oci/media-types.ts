@@ -8,6 +8,12 @@ export const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+
 export const DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
 export const OCI_EMPTY = "application/vnd.oci.empty.v1+json";
 
+/** Config media types of container images (anything else marks an artifact). */
+export const imageConfigMediaTypes: readonly string[] = [
+  "application/vnd.oci.image.config.v1+json",
+  "application/vnd.docker.container.image.v1+json",
+];
+
 /** Manifest media types accepted on push. */
 export const manifestMediaTypes = [OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST] as const;
 export type ManifestMediaType = (typeof manifestMediaTypes)[number];

@@ -2,6 +2,7 @@
  * @module Reading blobs through a repository: a blob is served only by a
  * repository it was pushed or mounted to, whatever else the store holds.
  */
+import type { AuditContext } from "../audit/audit-log.ts";
 import { fail } from "../errors.ts";
 import { findLinkedBlob, manifestsUsingBlob, touchBlob, unlinkBlob } from "../db/queries/blobs.ts";
 import { findRepositoryId } from "../db/queries/repositories.ts";
@@ -48,8 +49,9 @@ export async function openBlob(
  * Stops repository `name` serving blob `digest` (the bytes stay for other
  * repositories; GC reclaims them when nothing uses them). Refused with
  * BLOB_REFERENCED while a manifest of the repository references the blob.
+ * Audited as `blob.deleted`.
  */
-export async function deleteBlob(reg: Registry, name: string, digest: string): Promise<void> {
+export async function deleteBlob(reg: Registry, name: string, digest: string, by: AuditContext): Promise<void> {
   await reg.db.transaction().execute(async (trx) => {
     const repositoryId = await findRepositoryId(trx, name);
     if (repositoryId === null || !(await findLinkedBlob(trx, name, digest))) {
@@ -61,4 +63,5 @@ export async function deleteBlob(reg: Registry, name: string, digest: string): P
     }
     await unlinkBlob(trx, repositoryId, digest);
   });
+  reg.audit.record({ ...by, event: "blob.deleted", outcome: "success", repository: name, digest });
 }

@@ -1,8 +1,10 @@
 /**
  * @module Pushing and reading manifests. A push checks every reference and
  * records the manifest, its references and its tag in one transaction, so
- * no manifest row ever points at something that is not there.
+ * no manifest row ever points at something that is not there. Pushes,
+ * pulls and deletes are audited once they have happened.
  */
+import type { AuditContext } from "../audit/audit-log.ts";
 import { fail } from "../errors.ts";
 import { linkBlob, linkedDigests } from "../db/queries/blobs.ts";
 import {
@@ -14,12 +16,12 @@ import {
   upsertManifest,
 } from "../db/queries/manifests.ts";
 import { findRepositoryId, upsertRepository } from "../db/queries/repositories.ts";
-import { deleteTag, setTag, tagTarget } from "../db/queries/tags.ts";
-import { actorOf, type Caller } from "../auth/identity.ts";
+import { deleteTag, findTagTarget, setTag, tagsOfManifest } from "../db/queries/tags.ts";
+import type { Identity } from "../auth/identity.ts";
 import type { Manifest } from "../db/schema.ts";
 import { sha256Digest } from "../oci/digest.ts";
 import { parseManifest } from "../oci/manifest.ts";
-import { accepts, MAX_MANIFEST_BYTES } from "../oci/media-types.ts";
+import { accepts, imageConfigMediaTypes, MAX_MANIFEST_BYTES } from "../oci/media-types.ts";
 import { checkDigest, checkTag, looksLikeDigest } from "../oci/names.ts";
 import { EMPTY_JSON_DIGEST, ensureEmptyJsonBlob } from "./empty-blob.ts";
 import type { Registry } from "./registry.ts";
@@ -32,10 +34,10 @@ export interface PushedManifest {
 
 /**
  * Stores `bytes` as a manifest of repository `name` under `reference` (a
- * tag, which then moves to it, or its own digest). Moving a tag that
- * already names another manifest needs the `overwrite` action, so the
- * policy can make tags immutable; without a `caller` (internal use) it is
- * allowed.
+ * tag, which then moves to it, or its own digest). Audited as
+ * `manifest.pushed`, and `tag.moved` when the tag named another manifest.
+ * Moving a tag needs the `overwrite` action of `identity`, so the policy
+ * can make tags immutable; without an identity (internal use) it is allowed.
  */
 export async function putManifest(
   reg: Registry,
@@ -43,7 +45,8 @@ export async function putManifest(
   reference: string,
   contentType: string | null,
   bytes: Uint8Array,
-  caller?: Caller,
+  by: AuditContext,
+  identity?: Identity,
 ): Promise<PushedManifest> {
   if (bytes.byteLength > MAX_MANIFEST_BYTES) {
     fail("MANIFEST_TOO_LARGE", `manifest larger than ${MAX_MANIFEST_BYTES} bytes`, { size: bytes.byteLength });
@@ -58,9 +61,9 @@ export async function putManifest(
   // Artifacts may name the empty JSON config without pushing it; its bytes are known.
   if (usesEmptyJson) await ensureEmptyJsonBlob(reg);
   // Decided before the transaction, which must not wait on anything but its own statements.
-  const overwrite = tag !== null && caller ? await reg.policy.decide(caller.identity, "overwrite", name) : null;
+  const overwrite = tag !== null && identity ? await reg.policy.decide(identity, "overwrite", name) : null;
   const now = reg.now();
-  await reg.db.transaction().execute(async (trx) => {
+  const previous = await reg.db.transaction().execute(async (trx) => {
     const repositoryId = await upsertRepository(trx, name, now);
     if (usesEmptyJson) await linkBlob(trx, repositoryId, EMPTY_JSON_DIGEST, 2, now);
     const present = await linkedDigests(trx, repositoryId, parsed.blobs);
@@ -85,25 +88,30 @@ export async function putManifest(
       parsed.blobs,
       [...children.values()],
     );
-    if (tag === null) return;
-    if (overwrite && !overwrite.allowed) {
-      const current = await tagTarget(trx, repositoryId, tag);
-      if (current !== null && current !== manifestId) {
-        reg.audit.record({
-          event: "access.denied",
-          actor: actorOf(caller!.identity),
-          outcome: "denied",
-          source: caller!.source,
-          repository: name,
-          tag,
-          digest,
-          detail: { action: "overwrite", reason: overwrite.reason, rules: overwrite.decidedBy.map((r) => r.id) },
-        });
-        fail("DENIED", `tag ${tag} already points to another manifest and may not be moved: ${overwrite.reason}`, { tag });
-      }
+    if (tag === null) return null;
+    const before = await findTagTarget(trx, repositoryId, tag);
+    if (before !== null && before !== digest && overwrite && !overwrite.allowed) {
+      reg.audit.record({
+        ...by,
+        event: "access.denied",
+        outcome: "denied",
+        repository: name,
+        tag,
+        digest,
+        detail: { action: "overwrite", reason: overwrite.reason, rules: overwrite.decidedBy.map((r) => r.id) },
+      });
+      fail("DENIED", `tag ${tag} already points to another manifest and may not be moved: ${overwrite.reason}`, { tag });
     }
     await setTag(trx, repositoryId, tag, manifestId, now);
+    return before;
   });
+  const detail: Record<string, unknown> = { mediaType: parsed.mediaType, size: bytes.byteLength };
+  if (parsed.artifactType !== null && !imageConfigMediaTypes.includes(parsed.artifactType)) detail.artifactType = parsed.artifactType;
+  if (parsed.subject !== null) detail.subject = parsed.subject;
+  reg.audit.record({ ...by, event: "manifest.pushed", outcome: "success", repository: name, digest, tag, detail });
+  if (tag !== null && previous !== null && previous !== digest) {
+    reg.audit.record({ ...by, event: "tag.moved", outcome: "success", repository: name, digest, tag, detail: { from: previous } });
+  }
   return { digest, subject: parsed.subject };
 }
 
@@ -127,18 +135,37 @@ export async function getManifest(reg: Registry, name: string, reference: string
 }
 
 /**
+ * A manifest GET: `getManifest`, audited as `manifest.pulled`. (HEAD, which
+ * clients send to check a digest, is not a pull and calls `getManifest`.)
+ */
+export async function pullManifest(
+  reg: Registry,
+  name: string,
+  reference: string,
+  accepted: readonly string[],
+  by: AuditContext,
+): Promise<Manifest> {
+  const manifest = await getManifest(reg, name, reference, accepted);
+  const tag = looksLikeDigest(reference) ? null : reference;
+  reg.audit.record({ ...by, event: "manifest.pulled", outcome: "success", repository: name, digest: manifest.digest, tag });
+  return manifest;
+}
+
+/**
  * Deletes by digest (the manifest, its tags and its references; refused
  * with MANIFEST_REFERENCED while an index lists it) or by tag (only the
- * tag). Throws MANIFEST_UNKNOWN when there is nothing to delete.
+ * tag). Throws MANIFEST_UNKNOWN when there is nothing to delete. Audited
+ * as `manifest.deleted` (with the tags that went with it) or `tag.deleted`.
  */
-export async function deleteManifest(reg: Registry, name: string, reference: string): Promise<void> {
+export async function deleteManifest(reg: Registry, name: string, reference: string, by: AuditContext): Promise<void> {
   const tag = parseReference(reference);
-  await reg.db.transaction().execute(async (trx) => {
+  const deleted = await reg.db.transaction().execute(async (trx) => {
     const repositoryId = await findRepositoryId(trx, name);
     if (repositoryId === null) fail("MANIFEST_UNKNOWN", "manifest unknown to registry", { reference });
     if (tag !== null) {
-      if (!(await deleteTag(trx, repositoryId, tag))) fail("MANIFEST_UNKNOWN", "tag unknown to registry", { reference });
-      return;
+      const target = await findTagTarget(trx, repositoryId, tag);
+      if (target === null || !(await deleteTag(trx, repositoryId, tag))) fail("MANIFEST_UNKNOWN", "tag unknown to registry", { reference });
+      return { digest: target, tags: [] };
     }
     const manifest = await findManifestByDigest(trx, name, reference);
     if (!manifest) fail("MANIFEST_UNKNOWN", "manifest unknown to registry", { reference });
@@ -146,8 +173,15 @@ export async function deleteManifest(reg: Registry, name: string, reference: str
     if (parents.length > 0) {
       fail("MANIFEST_REFERENCED", "manifest is listed by an index of this repository; delete the index first", { reference, indexes: parents });
     }
+    const tags = await tagsOfManifest(trx, manifest.id);
     await deleteManifestRow(trx, manifest.id);
+    return { digest: manifest.digest, tags };
   });
+  if (tag !== null) {
+    reg.audit.record({ ...by, event: "tag.deleted", outcome: "success", repository: name, digest: deleted.digest, tag });
+  } else {
+    reg.audit.record({ ...by, event: "manifest.deleted", outcome: "success", repository: name, digest: deleted.digest, detail: { tags: deleted.tags } });
+  }
 }
 
 /** A reference is a tag (returned) or a digest (null); anything else is invalid. */

@@ -3,6 +3,7 @@
  * written and verified by the blob store first; only then does a short
  * transaction record the blob and link it to the repository.
  */
+import type { AuditContext } from "../audit/audit-log.ts";
 import { fail, RegistryError } from "../errors.ts";
 import { linkBlob } from "../db/queries/blobs.ts";
 import { upsertRepository } from "../db/queries/repositories.ts";
@@ -93,17 +94,21 @@ export async function uploadBlob(
   try {
     return await completeUpload(reg, name, id, digest, body);
   } catch (error) {
-    await cancelUpload(reg, name, id).catch(() => {});
+    // The client did not cancel anything: the session is internal to this request, so no audit event.
+    await deleteUpload(reg.db, id).catch(() => {});
+    await reg.store.abortUpload(id).catch(() => {});
     throw error;
   }
 }
 
-/** Cancels a session and removes its bytes; throws BLOB_UPLOAD_UNKNOWN. */
-export async function cancelUpload(reg: Registry, name: string, id: string): Promise<void> {
+/** Cancels a session and removes its bytes; throws BLOB_UPLOAD_UNKNOWN. Audited as `upload.cancelled`. */
+export async function cancelUpload(reg: Registry, name: string, id: string, by: AuditContext): Promise<void> {
   const session = await findUpload(reg.db, name, id);
   if (!session) fail("BLOB_UPLOAD_UNKNOWN", "upload unknown to registry", { id });
+  const size = await reg.store.uploadSize(id);
   await deleteUpload(reg.db, id);
   await reg.store.abortUpload(id);
+  reg.audit.record({ ...by, event: "upload.cancelled", outcome: "success", repository: name, detail: { id, size } });
 }
 
 /** Sessions idle this long are abandoned: the default for `sweepStaleUploads`. */

@@ -1,6 +1,6 @@
 /**
  * @module The `n`/`last` query parameters of listings and the `Link`
- * header that points to the next page.
+ * header that points to the next page; integer parameters of /v1 listings.
  */
 import { fail } from "../../lib/errors.ts";
 import type { Page } from "../../lib/registry/tags.ts";
@@ -21,4 +21,13 @@ export function nextLink(url: URL, page: Page, n: number | undefined): Record<st
   if (n !== undefined) next.set("n", String(n));
   next.set("last", page.next);
   return { Link: `<${url.pathname}?${next}>; rel="next"` };
+}
+
+/** Integer query parameter `name` within [min, max], or undefined when absent; throws INVALID_ARGUMENT. */
+export function integerParam(url: URL, name: string, min: number, max: number): number | undefined {
+  const text = url.searchParams.get(name);
+  if (text === null) return undefined;
+  const value = Number(text);
+  if (!/^\d{1,15}$/.test(text) || value < min || value > max) fail("INVALID_ARGUMENT", `${name} must be an integer from ${min} to ${max}`);
+  return value;
 }

@@ -41,11 +41,20 @@ export function matchV1(routes: readonly V1Route[], method: string, path: string
     if (!match) continue;
     pathMatched = true;
     if (route.method !== method) continue;
-    const params = Object.fromEntries(Object.entries(match.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)]));
+    const params = Object.fromEntries(Object.entries(match.groups ?? {}).map(([k, v]) => [k, decodePathPart(v)]));
     return { route, params };
   }
   if (pathMatched) fail("UNSUPPORTED", `${method} is not supported on this endpoint`);
   fail("NOT_FOUND", "no such endpoint");
+}
+
+/** A percent-decoded path parameter; a malformed escape is the caller's mistake, not a 500. */
+function decodePathPart(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    fail("INVALID_ARGUMENT", "malformed percent-encoding in the path");
+  }
 }
 
 /** The admin behind the request's credentials; throws UNAUTHORIZED or DENIED. */

@@ -4,6 +4,8 @@
  */
 import type { Authenticator } from "../../lib/auth/authenticator.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
+import { auditRoutes } from "./audit.ts";
+import { repositoryRoutes } from "./repositories.ts";
 import type { V1Route } from "./router.ts";
 import { policyRoutes } from "./policy.ts";
 import { sessionRoutes } from "./sessions.ts";
@@ -11,5 +13,11 @@ import { userRoutes } from "./users.ts";
 
 /** Every /v1 route. */
 export function v1Routes(reg: Registry, auth: Authenticator): V1Route[] {
-  return [...sessionRoutes(reg, auth), ...userRoutes(reg), ...policyRoutes(reg)];
+  return [
+    ...sessionRoutes(reg, auth),
+    ...userRoutes(reg),
+    ...policyRoutes(reg),
+    ...auditRoutes(reg),
+    ...repositoryRoutes(reg),
+  ];
 }

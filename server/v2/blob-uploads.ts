@@ -105,8 +105,8 @@ export function uploadSessionHandlers(reg: Registry) {
       return blobCreated(name, blob.digest);
     },
 
-    async DELETE(_req: Request, { name, id }: RouteParams): Promise<Response> {
-      await cancelUpload(reg, name, id);
+    async DELETE(_req: Request, { name, id }: RouteParams, _url: URL, ctx: RequestContext): Promise<Response> {
+      await cancelUpload(reg, name, id, ctx.by);
       return new Response(null, { status: 204 });
     },
   };

@@ -7,7 +7,7 @@ import { checkDigest } from "../../lib/oci/names.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
 import type { ByteRange } from "../../lib/storage/blob-store.ts";
 import { parseRange } from "../http/range.ts";
-import type { RouteParams } from "./router.ts";
+import type { RequestContext, RouteParams } from "./router.ts";
 
 function blobResponse(body: Blob | null, digest: string, size: number, range: ByteRange | null): Response {
   const headers: Record<string, string> = {
@@ -37,9 +37,9 @@ export function blobHandlers(reg: Registry) {
       return blobResponse(blob.body, digest, blob.size, blob.range);
     },
 
-    async DELETE(_req: Request, { name, digest }: RouteParams): Promise<Response> {
+    async DELETE(_req: Request, { name, digest }: RouteParams, _url: URL, ctx: RequestContext): Promise<Response> {
       checkDigest(digest);
-      await deleteBlob(reg, name, digest);
+      await deleteBlob(reg, name, digest, ctx.by);
       return new Response(null, { status: 202, headers: { "Content-Length": "0" } });
     },
   };

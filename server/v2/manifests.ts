@@ -2,7 +2,7 @@
  * @module Manifests: `PUT`, `GET` and `HEAD /v2/<name>/manifests/<reference>`,
  * by tag or digest. Content is served byte-exact with its pushed media type.
  */
-import { deleteManifest, getManifest, putManifest } from "../../lib/registry/manifests.ts";
+import { deleteManifest, getManifest, pullManifest, putManifest } from "../../lib/registry/manifests.ts";
 import { MAX_MANIFEST_BYTES } from "../../lib/oci/media-types.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
 import type { Manifest } from "../../lib/db/schema.ts";
@@ -31,8 +31,8 @@ function acceptedTypes(req: Request): string[] {
 /** Handlers for one manifest reference. */
 export function manifestHandlers(reg: Registry) {
   return {
-    async GET(req: Request, { name, reference }: RouteParams): Promise<Response> {
-      const manifest = await getManifest(reg, name, reference, acceptedTypes(req));
+    async GET(req: Request, { name, reference }: RouteParams, _url: URL, ctx: RequestContext): Promise<Response> {
+      const manifest = await pullManifest(reg, name, reference, acceptedTypes(req), ctx.by);
       return new Response(manifest.content, { headers: manifestHeaders(manifest) });
     },
 
@@ -41,14 +41,14 @@ export function manifestHandlers(reg: Registry) {
       return new Response(null, { headers: manifestHeaders(manifest) });
     },
 
-    async DELETE(_req: Request, { name, reference }: RouteParams): Promise<Response> {
-      await deleteManifest(reg, name, reference);
+    async DELETE(_req: Request, { name, reference }: RouteParams, _url: URL, ctx: RequestContext): Promise<Response> {
+      await deleteManifest(reg, name, reference, ctx.by);
       return new Response(null, { status: 202, headers: { "Content-Length": "0" } });
     },
 
     async PUT(req: Request, { name, reference }: RouteParams, _url: URL, ctx: RequestContext): Promise<Response> {
       const bytes = await readBody(req, MAX_MANIFEST_BYTES, "MANIFEST_TOO_LARGE");
-      const pushed = await putManifest(reg, name, reference, req.headers.get("content-type"), bytes, ctx.caller);
+      const pushed = await putManifest(reg, name, reference, req.headers.get("content-type"), bytes, ctx.by, ctx.auth.identity);
       const headers: Record<string, string> = {
         Location: `/v2/${name}/manifests/${pushed.digest}`,
         "Docker-Content-Digest": pushed.digest,

@@ -5,7 +5,7 @@
  */
 import { fail } from "../../lib/errors.ts";
 import { checkRepositoryName } from "../../lib/oci/names.ts";
-import type { Caller } from "../../lib/auth/identity.ts";
+import type { AuditContext } from "../../lib/audit/audit-log.ts";
 import type { RequestAuth, RouteAccess } from "../auth/guard.ts";
 
 /** What a handler receives besides the request. */
@@ -19,8 +19,8 @@ export interface RouteParams {
 /** What a handler knows about the caller, for checks beyond its route's own access. */
 export interface RequestContext {
   auth: RequestAuth;
-  /** The caller as lib/ needs it, to decide and to audit. */
-  caller: Caller;
+  /** Who is asking and from where, for the audit events the handler's lib/ call records. */
+  by: AuditContext;
   /** Whether the caller may pull from repository `name` (cross-repository mount needs it). */
   canRead(name: string): Promise<boolean>;
 }

@@ -1,6 +1,7 @@
 /**
  * @module The mcr command line as a child process for tests: one-shot commands
- * with their exit code and output, and a `serve` whose every output line is kept.
+ * with their exit code and output, a `serve` whose every output line is kept,
+ * and long-running commands (`audit tail -f`) read line by line as they print.
  */
 import { join } from "node:path";
 
@@ -95,6 +96,43 @@ export async function startServe(dataDir: string, opts: { args?: string[]; env?:
       clearTimeout(killer);
       // Let the readers take the last lines.
       await Bun.sleep(20);
+    },
+  };
+}
+
+/** A running command whose stdout lines are kept with the time each arrived. */
+export interface LiveCommand {
+  proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  lines: { text: string; at: number }[];
+  /** The first line matching `match`, waiting up to `ms`; throws with what was printed. */
+  waitFor(match: (text: string) => boolean, ms: number): Promise<{ text: string; at: number }>;
+}
+
+/** Starts `mcr ARGS` and reads its stdout as it comes (`at` is `performance.now()`). */
+export function startCli(args: string[]): LiveCommand {
+  const proc = Bun.spawn([process.execPath, MAIN, ...args], { cwd: ROOT, env: cliEnv(), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const lines: { text: string; at: number }[] = [];
+  void (async () => {
+    const decoder = new TextDecoder();
+    let pending = "";
+    for await (const chunk of proc.stdout) {
+      pending += decoder.decode(chunk, { stream: true });
+      const parts = pending.split("\n");
+      pending = parts.pop() ?? "";
+      for (const text of parts) lines.push({ text, at: performance.now() });
+    }
+  })();
+  return {
+    proc,
+    lines,
+    async waitFor(match, ms) {
+      const deadline = performance.now() + ms;
+      for (;;) {
+        const line = lines.find((l) => match(l.text));
+        if (line) return line;
+        if (performance.now() > deadline) throw new Error(`no matching line within ${ms} ms; got:\n${lines.map((l) => l.text).join("\n")}`);
+        await Bun.sleep(5);
+      }
     },
   };
 }

@@ -42,8 +42,20 @@ export async function deleteTag(db: Kysely<DB>, repositoryId: number, name: stri
   return result.numDeletedRows > 0n;
 }
 
-/** The manifest id tag `name` points at, or null when there is no such tag. */
-export async function tagTarget(db: Kysely<DB>, repositoryId: number, name: string): Promise<number | null> {
-  const row = await db.selectFrom("tags").select("manifest_id").where("repository_id", "=", repositoryId).where("name", "=", name).executeTakeFirst();
-  return row?.manifest_id ?? null;
+/** The digest tag `name` of a repository points at, or null when there is no such tag. */
+export async function findTagTarget(db: Kysely<DB>, repositoryId: number, name: string): Promise<string | null> {
+  const row = await db
+    .selectFrom("tags as t")
+    .innerJoin("manifests as m", "m.id", "t.manifest_id")
+    .select("m.digest")
+    .where("t.repository_id", "=", repositoryId)
+    .where("t.name", "=", name)
+    .executeTakeFirst();
+  return row?.digest ?? null;
+}
+
+/** Names of the tags pointing at manifest `manifestId`, in byte order. */
+export async function tagsOfManifest(db: Kysely<DB>, manifestId: number): Promise<string[]> {
+  const rows = await db.selectFrom("tags").select("name").where("manifest_id", "=", manifestId).orderBy("name").execute();
+  return rows.map((r) => r.name);
 }

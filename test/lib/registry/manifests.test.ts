@@ -11,6 +11,7 @@ import { uploadBlob } from "../../../lib/registry/uploads.ts";
 import { tempDir } from "../../support/temp.ts";
 
 const enc = new TextEncoder();
+const BY = { actor: "local:test", source: null };
 
 async function* once(text: string): AsyncIterable<Uint8Array> {
   yield enc.encode(text);
@@ -38,7 +39,7 @@ describe("putManifest", () => {
     const config = await blob(reg, "app", "{}");
     const layer = await blob(reg, "app", "layer");
     const bytes = image(config, [layer, layer]);
-    const pushed = await putManifest(reg, "app", "v1", null, bytes);
+    const pushed = await putManifest(reg, "app", "v1", null, bytes, BY);
     expect(pushed.digest).toBe(sha256Digest(bytes));
     expect(await counts(reg)).toEqual({ repositories: 1, manifests: 1, refs: 2, tags: 1 });
     expect((await getManifest(reg, "app", "v1")).content).toEqual(bytes);
@@ -50,7 +51,7 @@ describe("putManifest", () => {
     const config = await blob(reg, "other", "{}");
     const bytes = image(config, [{ mediaType: "x/y", digest: sha256Digest("never pushed"), size: 1 }]);
     const before = await counts(reg);
-    const error = await putManifest(reg, "fresh", "v1", null, bytes).catch((e: unknown) => e);
+    const error = await putManifest(reg, "fresh", "v1", null, bytes, BY).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegistryError);
     expect((error as RegistryError).code).toBe("MANIFEST_BLOB_UNKNOWN");
     expect(await counts(reg)).toEqual(before);
@@ -67,7 +68,7 @@ describe("putManifest", () => {
     }
     const pushes = ["a", "b", "c", "d"].map(async (text) => {
       const layer = { mediaType: "application/octet-stream", digest: sha256Digest(text), size: 1 };
-      return putManifest(reg, "app", "latest", null, image(config, [layer]));
+      return putManifest(reg, "app", "latest", null, image(config, [layer]), BY);
     });
     const reads = Array.from({ length: 20 }, () => getManifest(reg, "app", "latest").then((m) => m.digest, () => null));
     await Promise.all(pushes);

@@ -65,4 +65,10 @@ describe("/v1/users and /v1/tokens", () => {
     expect((await send("DELETE", "/v1/users/admin")).status).toBe(409);
     expect((await send("PUT", "/v1/users/admin")).status).toBe(405);
   });
+
+  test("a malformed percent-escape in a path is a 400 with a JSON error, not a 500", async () => {
+    const res = await send("GET", "/v1/users/%E0%A4");
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: "malformed percent-encoding in the path" });
+  });
 });
