@@ -4,7 +4,7 @@
  * login) act through /v1 with the same output and exit codes as locally.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { runCli, type CliResult } from "../support/cli.ts";
 import { basicAuth } from "../support/credentials.ts";
@@ -54,6 +54,40 @@ describe("mcr login", () => {
     // The login session used to create it is gone; the token is listed like any other.
     const tokens = JSON.parse(ok(await remote(["token", "list", "--json"]))) as { label: string; user: string }[];
     expect(tokens.some((t) => t.label.startsWith("mcr login from ") && t.user === "admin")).toBe(true);
+  });
+});
+
+describe("policy, repo and audit over /v1", () => {
+  test("the same output remotely as locally", async () => {
+    // Something to list: a pushed blob and manifest in two repositories.
+    for (const repo of ["team/app", "public/base"]) {
+      const config = new TextEncoder().encode(`{"repo":"${repo}"}`);
+      const digest = `sha256:${new Bun.CryptoHasher("sha256").update(config).digest("hex")}`;
+      expect((await fetch(`${server.url}/v2/${repo}/blobs/uploads/?digest=${digest}`, { method: "POST", body: config, headers: { Authorization: server.authHeader } })).status).toBe(201);
+      const manifest = JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", config: { mediaType: "application/vnd.oci.image.config.v1+json", digest, size: config.byteLength }, layers: [] });
+      const put = await fetch(`${server.url}/v2/${repo}/manifests/v1`, { method: "PUT", body: manifest, headers: { Authorization: server.authHeader, "Content-Type": "application/vnd.oci.image.manifest.v1+json" } });
+      expect(put.status).toBe(201);
+    }
+    for (const args of [["repo", "list"], ["repo", "list", "--json"], ["repo", "show", "team/app"], ["repo", "show", "team/app", "--json"], ["policy", "show"], ["policy", "show", "--json"]]) {
+      expect(ok(await remote(args))).toBe(ok(await local(args)));
+    }
+    const test = ["policy", "test", "--user", "anonymous", "--action", "pull", "--repo", "public/base"];
+    expect(ok(await remote(test))).toBe(ok(await local(test)));
+
+    const policy = join(tempDir("policy-"), "p.toml");
+    writeFileSync(policy, `${ok(await local(["policy", "show"]))}\n[[rule]]\nid = "public-pull"\neffect = "allow"\nsubjects = ["anonymous"]\nactions = ["pull"]\nrepositories = ["public/**"]\n`);
+    expect(ok(await remote(["policy", "apply", "-f", policy, "--dry-run"]))).toBe("+ public-pull: allow anonymous pull on public/**\ndry run: nothing applied\n");
+    expect(ok(await remote(["policy", "apply", "-f", policy]))).toContain("policy applied");
+    expect(ok(await local(test))).toStartWith("ALLOW");
+    expect((await fetch(`${server.url}/v2/public/base/manifests/v1`)).status).toBe(200);
+
+    const tail = ["audit", "tail", "-n", "5", "--json", "--event", "manifest.*"];
+    const remoteTail = ok(await remote(tail));
+    expect(remoteTail).toBe(ok(await local(tail)));
+    expect(remoteTail.trim().split("\n").map((l) => (JSON.parse(l) as { event: string }).event)).toContain("manifest.pushed");
+
+    expect(ok(await remote(["repo", "delete", "team/app", "--yes"]))).toStartWith("deleted team/app:");
+    expect(ok(await local(["repo", "list", "--json"]))).not.toContain('"team/app"');
   });
 });
 
