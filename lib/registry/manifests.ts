@@ -11,6 +11,7 @@ import {
   findManifestByTag,
   manifestIdsByDigest,
   parentDigests,
+  touchManifest,
   upsertManifest,
 } from "../db/queries/manifests.ts";
 import { findRepositoryId, upsertRepository } from "../db/queries/repositories.ts";
@@ -20,6 +21,7 @@ import { sha256Digest } from "../oci/digest.ts";
 import { parseManifest } from "../oci/manifest.ts";
 import { accepts, MAX_MANIFEST_BYTES } from "../oci/media-types.ts";
 import { checkDigest, checkTag, looksLikeDigest } from "../oci/names.ts";
+import { TOUCH_INTERVAL_MS } from "./blobs.ts";
 import { EMPTY_JSON_DIGEST, ensureEmptyJsonBlob } from "./empty-blob.ts";
 import type { Registry } from "./registry.ts";
 
@@ -74,6 +76,7 @@ export async function putManifest(
         content: bytes,
         size: bytes.byteLength,
         created_at: now,
+        last_seen_at: now,
       },
       parsed.blobs,
       [...children.values()],
@@ -93,6 +96,11 @@ export async function getManifest(reg: Registry, name: string, reference: string
   const manifest =
     tag === null ? await findManifestByDigest(reg.db, name, reference) : await findManifestByTag(reg.db, name, tag);
   if (!manifest) fail("MANIFEST_UNKNOWN", "manifest unknown to registry", { reference });
+  // A read is a use: GC's grace period protects a manifest a client just checked (and will reference).
+  const now = reg.now();
+  if (now - manifest.last_seen_at > TOUCH_INTERVAL_MS && !(await touchManifest(reg.db, manifest.id, now))) {
+    fail("MANIFEST_UNKNOWN", "manifest unknown to registry", { reference });
+  }
   if (!accepts(accepted, manifest.media_type)) {
     fail("MANIFEST_UNKNOWN", `manifest is a ${manifest.media_type}, which the Accept header does not allow`, {
       reference,

@@ -5,8 +5,13 @@
 import type { Kysely } from "kysely";
 import * as m001 from "./001-initial.ts";
 import * as m002 from "./002-auth.ts";
+import * as m005 from "./005-gc.ts";
 
-/** One schema step; its version is its position in `migrations` plus one. */
+/**
+ * One schema step; its version is its position in `migrations` plus one.
+ * Files are numbered as they were planned; 003 and 004 are being written on
+ * other branches, so until they are merged 005 sits in position 3.
+ */
 export interface Migration {
   name: string;
   up(db: Kysely<any>): Promise<void>;
@@ -16,4 +21,5 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { name: "001-initial", ...m001 },
   { name: "002-auth", ...m002 },
+  { name: "005-gc", ...m005 },
 ];
