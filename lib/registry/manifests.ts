@@ -5,6 +5,7 @@
  */
 import { fail } from "../errors.ts";
 import { linkBlob, linkedDigests } from "../db/queries/blobs.ts";
+import { withStoredBlobs } from "../gc/claims.ts";
 import {
   deleteManifestRow,
   findManifestByDigest,
@@ -52,10 +53,11 @@ export async function putManifest(
   }
   const parsed = parseManifest(bytes, contentType);
   const usesEmptyJson = parsed.blobs.includes(EMPTY_JSON_DIGEST);
-  // Artifacts may name the empty JSON config without pushing it; its bytes are known.
-  if (usesEmptyJson) await ensureEmptyJsonBlob(reg);
-  const now = reg.now();
-  await reg.db.transaction().execute(async (trx) => {
+  // Artifacts may name the empty JSON config without pushing it; its bytes are
+  // known, so it is provided, and linked only once it is stored and not being collected.
+  const provided = usesEmptyJson ? [EMPTY_JSON_DIGEST] : [];
+  await withStoredBlobs(reg, provided, () => ensureEmptyJsonBlob(reg), async (trx) => {
+    const now = reg.now();
     const repositoryId = await upsertRepository(trx, name, now);
     if (usesEmptyJson) await linkBlob(trx, repositoryId, EMPTY_JSON_DIGEST, 2, now);
     const present = await linkedDigests(trx, repositoryId, parsed.blobs);
