@@ -215,20 +215,21 @@ async function openUpload(path: string, flags: string, id: string): Promise<File
 async function placeBlob(source: string, target: string, id: string): Promise<void> {
   await mkdir(dirname(target), { recursive: true, mode: 0o700 });
   for (;;) {
+    let linked = false;
     try {
       await link(source, target);
-      await fsyncDirectory(dirname(target));
-      return;
+      linked = true;
     } catch (error) {
       if (isNotFound(error)) fail("BLOB_UPLOAD_UNKNOWN", "upload not found", { id });
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
-    const now = new Date();
     try {
+      const now = new Date();
       await utimes(target, now, now);
+      if (linked) await fsyncDirectory(dirname(target));
       return;
     } catch (error) {
-      // Removed between the two calls (GC took it): link ours instead.
+      // Removed meanwhile (GC took it): link ours again.
       if (!isNotFound(error)) throw error;
     }
   }

@@ -41,9 +41,16 @@ export async function deleteClaims(db: Kysely<DB>, digests: readonly string[]): 
   for (const batch of batches(digests)) await db.deleteFrom("gc_claims").where("digest", "in", batch).execute();
 }
 
-/** Claims held by runs other than `runId` (left by runs that died), at most `limit`. */
-export async function foreignClaims(db: Kysely<DB>, runId: number, limit: number): Promise<string[]> {
-  const rows = await db.selectFrom("gc_claims").select("digest").where("run_id", "!=", runId).limit(limit).execute();
+/** Claims held by runs other than `runId` (left by runs that died), in digest order after `after`. */
+export async function foreignClaims(db: Kysely<DB>, runId: number, after: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom("gc_claims")
+    .select("digest")
+    .where("run_id", "!=", runId)
+    .where("digest", ">", after)
+    .orderBy("digest")
+    .limit(limit)
+    .execute();
   return rows.map((r) => r.digest);
 }
 
