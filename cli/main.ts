@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { RegistryError } from "../lib/errors.ts";
+import { registerGc } from "./commands/gc.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerToken } from "./commands/token.ts";
 import { registerUser } from "./commands/user.ts";
@@ -20,6 +21,7 @@ const program = new Command("mcr")
 registerServe(program);
 registerUser(program);
 registerToken(program);
+registerGc(program);
 registerVersion(program);
 
 try {

@@ -22,8 +22,8 @@ export interface DoomedGroup {
   ids: number[];
 }
 
-/** The groups of manifests nothing keeps, given that manifests seen since `cutoff` are kept. */
-export async function markUntagged(db: Kysely<DB>, cutoff: number): Promise<DoomedGroup[]> {
+/** The groups of manifests nothing keeps, given that manifests seen since `cutoff` are kept; and how many were weighed. */
+export async function markUntagged(db: Kysely<DB>, cutoff: number): Promise<{ groups: DoomedGroup[]; weighed: number }> {
   const { nodes, tagged, edges } = await manifestGraph(db);
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const key = (repositoryId: number, digest: string) => `${repositoryId} ${digest}`;
@@ -48,16 +48,17 @@ export async function markUntagged(db: Kysely<DB>, cutoff: number): Promise<Doom
   }
 
   const doomed = nodes.filter((n) => !kept.has(n.id));
-  const groups = new UnionFind<number>();
+  const sets = new UnionFind<number>();
   for (const n of doomed) {
-    groups.add(n.id);
+    sets.add(n.id);
     const subject = subjectOf(n);
-    if (subject !== undefined && !kept.has(subject)) groups.union(n.id, subject);
+    if (subject !== undefined && !kept.has(subject)) sets.union(n.id, subject);
   }
-  for (const e of edges) if (!kept.has(e.manifest_id) && !kept.has(e.child_id)) groups.union(e.manifest_id, e.child_id);
+  for (const e of edges) if (!kept.has(e.manifest_id) && !kept.has(e.child_id)) sets.union(e.manifest_id, e.child_id);
 
-  const members = groupBy(doomed, (n) => groups.find(n.id), (n) => n.id);
-  return [...members.values()].map((ids) => ({ repositoryId: byId.get(ids[0]!)!.repository_id, ids: parentsFirst(ids, children) }));
+  const members = groupBy(doomed, (n) => sets.find(n.id), (n) => n.id);
+  const groups = [...members.values()].map((ids) => ({ repositoryId: byId.get(ids[0]!)!.repository_id, ids: parentsFirst(ids, children) }));
+  return { groups, weighed: nodes.length };
 }
 
 /** `ids` ordered so that an index comes before the children it lists (Kahn's algorithm). */

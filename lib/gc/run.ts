@@ -116,6 +116,7 @@ async function execute(reg: Registry, lock: HeldLock, options: GcOptions, reques
   };
   try {
     for (const [phase, run] of phases) {
+      if (phase === "manifests" && !options.untagged) continue;
       ctx.progress(phase, 0, 0);
       await run(ctx);
     }

@@ -14,9 +14,7 @@ import { markUntagged, type DoomedGroup } from "./mark-manifests.ts";
 
 /** Removes untagged manifests nothing keeps (counts them, in a dry run). */
 export async function sweepManifests(ctx: GcContext): Promise<void> {
-  if (!ctx.options.untagged) return;
-  const groups = await markUntagged(ctx.reg.db, ctx.cutoff);
-  let checked = 0;
+  const { groups, weighed } = await markUntagged(ctx.reg.db, ctx.cutoff);
   let removed = 0;
   const record = (ids: readonly number[]) => {
     for (const id of ids) ctx.doomedManifests.add(id);
@@ -42,9 +40,9 @@ export async function sweepManifests(ctx: GcContext): Promise<void> {
       });
       record(gone);
     }
-    checked += size;
-    ctx.progress("manifests", checked, removed);
+    ctx.progress("manifests", weighed, removed);
   }
+  ctx.progress("manifests", weighed, removed);
 }
 
 /** Inside a transaction: removes the group if nothing outside it has come to keep it; returns the ids removed. */
