@@ -8,6 +8,7 @@ import { ensureAdmin } from "../lib/auth/users.ts";
 import { openRegistry, type Registry } from "../lib/registry/registry.ts";
 import { FsLayout } from "../lib/storage/fs-layout.ts";
 import { STALE_UPLOAD_MS, sweepStaleUploads } from "../lib/registry/uploads.ts";
+import { stopGcRuns } from "../lib/gc/run.ts";
 import { createApp } from "./app.ts";
 import { errorResponse } from "./http/errors.ts";
 
@@ -63,6 +64,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     async stop() {
       clearInterval(sweep);
       await server.stop();
+      // A GC started through /v1/gc stops at its next batch; the next run finishes its work.
+      await stopGcRuns(reg);
       await reg.close();
     },
   };

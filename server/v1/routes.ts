@@ -4,11 +4,12 @@
  */
 import type { Authenticator } from "../../lib/auth/authenticator.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
+import { gcRoutes } from "./gc.ts";
 import type { V1Route } from "./router.ts";
 import { sessionRoutes } from "./sessions.ts";
 import { userRoutes } from "./users.ts";
 
 /** Every /v1 route. */
 export function v1Routes(reg: Registry, auth: Authenticator): V1Route[] {
-  return [...sessionRoutes(reg, auth), ...userRoutes(reg)];
+  return [...sessionRoutes(reg, auth), ...userRoutes(reg), ...gcRoutes(reg)];
 }

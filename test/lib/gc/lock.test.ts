@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { hostname } from "node:os";
 import { setGcLock, insertGcRun } from "../../../lib/db/queries/gc-runs.ts";
 import { acquireGcLock, LOCK_STALE_MS, releaseGcLock } from "../../../lib/gc/lock.ts";
-import { runGc, startGc } from "../../../lib/gc/run.ts";
+import { runGc, startGc, stopGcRuns } from "../../../lib/gc/run.ts";
 import { getGcRun, listGcRunInfos } from "../../../lib/gc/runs.ts";
 import { recentAuditEvents } from "../../../lib/db/queries/audit.ts";
 import { clockedRegistry, HOUR, pushBlob } from "../../support/gc-fixtures.ts";
@@ -66,6 +66,18 @@ describe("runs", () => {
     expect(info.report).toEqual(report);
     expect((await listGcRunInfos(reg)).map((r) => r.id)).toEqual([started.runId]);
     await expect(getGcRun(reg, 12345)).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await reg.close();
+  });
+
+  test("a process shutting down stops its runs at the next batch, and the run is recorded as failed", async () => {
+    const { reg, advance } = await clockedRegistry();
+    await pushBlob(reg, "app", "garbage");
+    advance(2 * HOUR);
+    const started = await startGc(reg, { actor: "test" });
+    await stopGcRuns(reg);
+    await expect(started.done).rejects.toMatchObject({ code: "UNAVAILABLE" });
+    expect(await getGcRun(reg, started.runId)).toMatchObject({ status: "failed", error: expect.stringContaining("stopped") });
+    expect(await reg.db.selectFrom("gc_lock").selectAll().execute()).toEqual([]);
     await reg.close();
   });
 
