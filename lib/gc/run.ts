@@ -6,6 +6,7 @@
  * `stopGcRuns` stops a process's runs when it shuts down.
  */
 import { finishGcRun, setGcRunProgress, heartbeatGcLock } from "../db/queries/gc-runs.ts";
+import { checkpointLog } from "../db/queries/maintenance.ts";
 import { TOUCH_INTERVAL_MS } from "../registry/blobs.ts";
 import type { Registry } from "../registry/registry.ts";
 import { checkpoint, type GcContext } from "./context.ts";
@@ -123,6 +124,9 @@ async function execute(reg: Registry, lock: HeldLock, options: GcOptions, reques
     const result = report();
     await finishGcRun(reg.db, runId, { status: "succeeded", finished_at: reg.now(), report: JSON.stringify(result), error: null });
     reg.audit.record({ event: "gc.finished", actor: request.actor, outcome: "success", detail: auditCounts(result) });
+    await reg.audit.flush();
+    // The rows removed freed pages; without this the log would keep their space until SQLite's next checkpoint.
+    if (!options.dryRun) await checkpointLog(reg.db).catch(() => {});
     return result;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
