@@ -3,7 +3,7 @@
  * process: the JSON report, plain lines when not on a terminal, the live
  * view on one, dry runs, exit codes (2 usage, 1 lock held or files missing).
  */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { hostname } from "node:os";
 import { insertGcRun, setGcLock } from "../../lib/db/queries/gc-runs.ts";
 import type { GcReport } from "../../lib/gc/report.ts";
@@ -12,6 +12,9 @@ import { FsLayout } from "../../lib/storage/fs-layout.ts";
 import { runCli } from "../support/cli.ts";
 import { blobState, HOUR, pushBlob, pushImage } from "../support/gc-fixtures.ts";
 import { tempDir } from "../support/temp.ts";
+
+// Each test starts mcr processes; bunfig's timeout is not applied by Bun 1.4.5, so set one here.
+setDefaultTimeout(30_000);
 
 /** A data dir holding a tagged image, and garbage pushed three hours ago. */
 async function prepared(): Promise<{ data: string; layout: FsLayout; kept: string[]; garbage: string[] }> {

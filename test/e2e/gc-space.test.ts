@@ -80,5 +80,5 @@ describe("space", () => {
     } finally {
       await server.stop();
     }
-  });
+  }, 60_000);
 });
