@@ -2,12 +2,15 @@
  * @module `mcr user` and `mcr token` run as child processes on a temp data
  * dir: exit codes, what is printed (secrets once, hashes never) and its effect.
  */
-import { beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Authenticator } from "../../lib/auth/authenticator.ts";
 import { ephemeralSigningKey } from "../../lib/auth/signing-key.ts";
 import { openRegistry } from "../../lib/registry/registry.ts";
 import { cliOk, runCli } from "../support/cli.ts";
 import { tempDir } from "../support/temp.ts";
+
+// Tests here run mcr several times each; bunfig's [test] timeout is not applied by Bun 1.4.5 (5 s default).
+setDefaultTimeout(30_000);
 
 const DAY_MS = 86_400_000;
 const TOKEN_LINE = /^mcr_([0-9a-f]{16})_\S+$/gm;
