@@ -30,15 +30,20 @@ export interface GcContext {
   doomedManifests: Set<number>;
   /** In a dry run, blobs the blob phase would remove (later phases must not count them again). */
   doomedBlobs: Set<string>;
-  /** Records progress within `phase`. */
+  /** Records progress within `phase`; throws when the run was asked to stop (every page passes here). */
   progress(phase: GcPhase, checked: number, removed: number): void;
   /** Throws when the run must stop: asked to, or its lock was taken over. */
   checkpoint(trx: Kysely<DB>): Promise<void>;
 }
 
+/** Throws when `signal` asks the run to stop. */
+export function stopIfAsked(signal?: AbortSignal): void {
+  if (signal?.aborted) fail("UNAVAILABLE", "garbage collection was stopped (the process is shutting down)");
+}
+
 /** Throws unless run `runId` still holds the lock (refreshing its heartbeat), or when `signal` asks to stop. */
 export async function checkpoint(trx: Kysely<DB>, runId: number, now: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) fail("UNAVAILABLE", "garbage collection was stopped (the process is shutting down)");
+  stopIfAsked(signal);
   if (!(await heartbeatGcLock(trx, runId, now))) {
     fail("CONFLICT", `garbage collection run ${runId} lost its lock to another run; stopping`);
   }

@@ -9,7 +9,7 @@ import { finishGcRun, setGcRunProgress, heartbeatGcLock } from "../db/queries/gc
 import { checkpointLog } from "../db/queries/maintenance.ts";
 import { TOUCH_INTERVAL_MS } from "../registry/blobs.ts";
 import type { Registry } from "../registry/registry.ts";
-import { checkpoint, type GcContext } from "./context.ts";
+import { checkpoint, stopIfAsked, type GcContext } from "./context.ts";
 import { acquireGcLock, HEARTBEAT_MS, releaseGcLock, type HeldLock } from "./lock.ts";
 import { gcOptions, type GcOptions } from "./options.ts";
 import { recoverClaims, sweepOrphans, verifyRows } from "./reconcile.ts";
@@ -93,6 +93,7 @@ async function execute(reg: Registry, lock: HeldLock, options: GcOptions, reques
     progress(phase, checked, removed) {
       latest = { phase, checked, removed, bytesFreed: tally.bytesFreed };
       request.onProgress?.(latest);
+      stopIfAsked(signal);
     },
     checkpoint: (trx) => checkpoint(trx, runId, reg.now(), signal),
   };
