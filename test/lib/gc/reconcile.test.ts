@@ -87,6 +87,10 @@ describe("orphans and missing files", () => {
     expect((await blobState(reg, layout, unused.digest)).row).toBe(false);
     // Still corrupt, so still reported, every run.
     expect((await gc(reg)).missing.map((m) => m.digest)).toEqual([layer]);
+    // Pushing the blob again puts its file back.
+    await pushBlob(reg, "app", "precious");
+    expect(await blobState(reg, layout, layer)).toEqual({ row: true, repositories: ["app"], file: true });
+    expect((await gc(reg)).missing).toEqual([]);
     await reg.close();
   });
 
