@@ -12,6 +12,7 @@ import { registerFsck } from "./commands/fsck.ts";
 import { registerLogin } from "./commands/login.ts";
 import { registerAudit } from "./commands/audit.ts";
 import { registerRepo } from "./commands/repo.ts";
+import { registerGc } from "./commands/gc.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerToken } from "./commands/token.ts";
 import { registerUser } from "./commands/user.ts";
@@ -34,6 +35,7 @@ registerFsck(program);
 registerLogin(program);
 registerAudit(program);
 registerRepo(program);
+registerGc(program);
 registerVersion(program);
 
 try {

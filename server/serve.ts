@@ -13,6 +13,7 @@ import { ensureAdmin } from "../lib/auth/users.ts";
 import { openRegistry, type Registry } from "../lib/registry/registry.ts";
 import { FsLayout } from "../lib/storage/fs-layout.ts";
 import { STALE_UPLOAD_MS, sweepStaleUploads } from "../lib/registry/uploads.ts";
+import { stopGcRuns } from "../lib/gc/run.ts";
 import { createApp } from "./app.ts";
 import { errorResponse } from "./http/errors.ts";
 import { silentLogger, type Logger } from "./observability/logger.ts";
@@ -148,6 +149,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       }
       stopPruning();
       await server.stop();
+      // A GC started through /v1/gc stops at its next batch; the next run finishes its work.
+      await stopGcRuns(reg);
       await reg.close();
       return { forced };
     },

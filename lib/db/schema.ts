@@ -40,6 +40,8 @@ export interface ManifestsTable {
   content: Uint8Array;
   size: number;
   created_at: number;
+  /** Last push, HEAD or GET: what GC's grace period measures from (migration 5). */
+  last_seen_at: number;
 }
 
 export interface ManifestBlobsTable {
@@ -131,6 +133,45 @@ export interface PolicyRulesTable {
   description: string;
 }
 
+/** Where a GC run is: running, or how it ended. */
+export const gcStatuses = ["running", "succeeded", "failed"] as const;
+export type GcStatus = (typeof gcStatuses)[number];
+
+export interface GcRunsTable {
+  id: Generated<number>;
+  status: GcStatus;
+  /** Who started it, as the audit log names them. */
+  actor: string;
+  /** JSON: the options it ran with. */
+  options: string;
+  pid: number;
+  host: string;
+  started_at: number;
+  finished_at: number | null;
+  /** JSON: the latest progress, refreshed while it runs. */
+  progress: string | null;
+  /** JSON: the report, once finished. */
+  report: string | null;
+  error: string | null;
+}
+
+/** The one lock row a GC run holds while it runs. */
+export interface GcLockTable {
+  name: string;
+  run_id: number;
+  pid: number;
+  host: string;
+  started_at: number;
+  heartbeat_at: number;
+}
+
+/** A digest whose file GC is removing; no blob row may be created for it meanwhile. */
+export interface GcClaimsTable {
+  digest: string;
+  run_id: number;
+  created_at: number;
+}
+
 /** Every table of mcr.db. */
 export interface DB {
   meta: MetaTable;
@@ -146,6 +187,9 @@ export interface DB {
   access_tokens: AccessTokensTable;
   audit_events: AuditEventsTable;
   policy_rules: PolicyRulesTable;
+  gc_runs: GcRunsTable;
+  gc_lock: GcLockTable;
+  gc_claims: GcClaimsTable;
 }
 
 export type Manifest = Selectable<ManifestsTable>;
@@ -155,3 +199,5 @@ export type User = Selectable<UsersTable>;
 export type AccessToken = Selectable<AccessTokensTable>;
 export type AuditEvent = Selectable<AuditEventsTable>;
 export type NewAuditEvent = Insertable<AuditEventsTable>;
+export type GcRun = Selectable<GcRunsTable>;
+export type GcLock = Selectable<GcLockTable>;

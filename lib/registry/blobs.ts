@@ -4,20 +4,26 @@
  */
 import type { AuditContext } from "../audit/audit-log.ts";
 import { fail } from "../errors.ts";
-import { findLinkedBlob, manifestsUsingBlob, touchBlob, unlinkBlob } from "../db/queries/blobs.ts";
+import { findLinkedBlob, manifestsUsingBlob, touchLinkedBlob, unlinkBlob } from "../db/queries/blobs.ts";
 import { findRepositoryId } from "../db/queries/repositories.ts";
 import type { ByteRange } from "../storage/blob-store.ts";
 import type { Registry } from "./registry.ts";
 
-/** A touch refreshes `last_seen_at` at most this often, so reads rarely write. */
-const TOUCH_INTERVAL_MS = 60_000;
+/**
+ * A read refreshes `last_seen_at` (of blobs and manifests) at most this
+ * often, so reads rarely write. GC widens its grace period by as much, so a
+ * read within the grace period protects whatever was read.
+ */
+export const TOUCH_INTERVAL_MS = 60_000;
 
 /** Size of blob `digest` in repository `name`; throws BLOB_UNKNOWN. Counts as a use for GC. */
 export async function statBlob(reg: Registry, name: string, digest: string): Promise<{ size: number }> {
   const blob = await findLinkedBlob(reg.db, name, digest);
   if (!blob) fail("BLOB_UNKNOWN", "blob unknown to registry", { digest });
   const now = reg.now();
-  if (now - blob.last_seen_at > TOUCH_INTERVAL_MS) await touchBlob(reg.db, digest, now);
+  if (now - blob.last_seen_at > TOUCH_INTERVAL_MS && !(await touchLinkedBlob(reg.db, name, digest, now))) {
+    fail("BLOB_UNKNOWN", "blob unknown to registry", { digest });
+  }
   return { size: blob.size };
 }
 

@@ -19,8 +19,8 @@ export async function ensureEmptyJsonBlob(reg: Registry): Promise<void> {
   try {
     await reg.store.appendUpload(id, [EMPTY_JSON]);
     await reg.store.commitUpload(id, EMPTY_JSON_DIGEST);
-  } catch (error) {
+  } finally {
+    // The blob has its own name now; the upload's is no longer needed.
     await reg.store.abortUpload(id);
-    throw error;
   }
 }

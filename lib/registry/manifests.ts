@@ -7,12 +7,14 @@
 import type { AuditContext } from "../audit/audit-log.ts";
 import { fail } from "../errors.ts";
 import { linkBlob, linkedDigests } from "../db/queries/blobs.ts";
+import { withStoredBlobs } from "../gc/claims.ts";
 import {
   deleteManifestRow,
   findManifestByDigest,
   findManifestByTag,
   manifestIdsByDigest,
   parentDigests,
+  touchManifest,
   upsertManifest,
 } from "../db/queries/manifests.ts";
 import { findRepositoryId, upsertRepository } from "../db/queries/repositories.ts";
@@ -23,6 +25,7 @@ import { sha256Digest } from "../oci/digest.ts";
 import { parseManifest } from "../oci/manifest.ts";
 import { accepts, imageConfigMediaTypes, MAX_MANIFEST_BYTES } from "../oci/media-types.ts";
 import { checkDigest, checkTag, looksLikeDigest } from "../oci/names.ts";
+import { TOUCH_INTERVAL_MS } from "./blobs.ts";
 import { EMPTY_JSON_DIGEST, ensureEmptyJsonBlob } from "./empty-blob.ts";
 import type { Registry } from "./registry.ts";
 
@@ -58,12 +61,13 @@ export async function putManifest(
   }
   const parsed = parseManifest(bytes, contentType);
   const usesEmptyJson = parsed.blobs.includes(EMPTY_JSON_DIGEST);
-  // Artifacts may name the empty JSON config without pushing it; its bytes are known.
-  if (usesEmptyJson) await ensureEmptyJsonBlob(reg);
+  // Artifacts may name the empty JSON config without pushing it; its bytes are
+  // known, so it is provided, and linked only once it is stored and not being collected.
+  const provided = usesEmptyJson ? [EMPTY_JSON_DIGEST] : [];
   // Decided before the transaction, which must not wait on anything but its own statements.
   const overwrite = tag !== null && identity ? await reg.policy.decide(identity, "overwrite", name) : null;
-  const now = reg.now();
-  const previous = await reg.db.transaction().execute(async (trx) => {
+  const previous = await withStoredBlobs(reg, provided, () => ensureEmptyJsonBlob(reg), async (trx) => {
+    const now = reg.now();
     const repositoryId = await upsertRepository(trx, name, now);
     if (usesEmptyJson) await linkBlob(trx, repositoryId, EMPTY_JSON_DIGEST, 2, now);
     const present = await linkedDigests(trx, repositoryId, parsed.blobs);
@@ -84,6 +88,7 @@ export async function putManifest(
         content: bytes,
         size: bytes.byteLength,
         created_at: now,
+        last_seen_at: now,
       },
       parsed.blobs,
       [...children.values()],
@@ -125,6 +130,11 @@ export async function getManifest(reg: Registry, name: string, reference: string
   const manifest =
     tag === null ? await findManifestByDigest(reg.db, name, reference) : await findManifestByTag(reg.db, name, tag);
   if (!manifest) fail("MANIFEST_UNKNOWN", "manifest unknown to registry", { reference });
+  // A read is a use: GC's grace period protects a manifest a client just checked (and will reference).
+  const now = reg.now();
+  if (now - manifest.last_seen_at > TOUCH_INTERVAL_MS && !(await touchManifest(reg.db, manifest.id, now))) {
+    fail("MANIFEST_UNKNOWN", "manifest unknown to registry", { reference });
+  }
   if (!accepts(accepted, manifest.media_type)) {
     fail("MANIFEST_UNKNOWN", `manifest is a ${manifest.media_type}, which the Accept header does not allow`, {
       reference,

@@ -8,6 +8,7 @@ import { fail, RegistryError } from "../errors.ts";
 import { linkBlob } from "../db/queries/blobs.ts";
 import { upsertRepository } from "../db/queries/repositories.ts";
 import { deleteUpload, findUpload, insertUpload, staleUploadIds, touchUpload } from "../db/queries/uploads.ts";
+import { withStoredBlobs } from "../gc/claims.ts";
 import { checkDigest } from "../oci/names.ts";
 import type { ByteSource } from "../storage/blob-store.ts";
 import type { Registry } from "./registry.ts";
@@ -54,7 +55,9 @@ export async function appendUpload(
 
 /**
  * Ends a session with its last chunk (if any) and makes it blob `digest`
- * of repository `name`. A digest mismatch discards the session.
+ * of repository `name`. A digest mismatch discards the session. The
+ * upload's bytes are kept until the blob is recorded: should GC remove a
+ * file of the same digest meanwhile, they put it back.
  */
 export async function completeUpload(
   reg: Registry,
@@ -74,11 +77,12 @@ export async function completeUpload(
     if (error instanceof RegistryError && error.code === "DIGEST_INVALID") await deleteUpload(reg.db, id);
     throw error;
   }
-  const now = reg.now();
-  await reg.db.transaction().execute(async (trx) => {
-    await linkBlob(trx, session.repository_id, digest, size, now);
+  const restore = async () => void (await reg.store.commitUpload(id, digest));
+  await withStoredBlobs(reg, [digest], restore, async (trx) => {
+    await linkBlob(trx, session.repository_id, digest, size, reg.now());
     await deleteUpload(trx, id);
   });
+  await reg.store.abortUpload(id);
   return { digest, size };
 }
 

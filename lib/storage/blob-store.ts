@@ -20,6 +20,13 @@ export interface StoredBlob {
   modifiedAt: number;
 }
 
+/** An upload's bytes as listed for reconciliation. */
+export interface StoredUpload {
+  id: string;
+  size: number;
+  modifiedAt: number;
+}
+
 /** Where bytes live: committed blobs by digest, uploads by id. */
 export interface BlobStore {
   /** Size of a committed blob, or null when it is not stored. */
@@ -38,16 +45,21 @@ export interface BlobStore {
   appendUpload(id: string, body: ByteSource, at?: number): Promise<number>;
   /**
    * Makes an upload the blob `digest`: flushes it to disk, verifies the hash
-   * and moves it into place. On mismatch the upload is discarded and
-   * DIGEST_INVALID is thrown. Returns the blob's size.
+   * and puts a copy in place (or, when the blob is already stored, marks it
+   * as just used). On mismatch the upload is discarded and DIGEST_INVALID is
+   * thrown. The upload keeps its bytes, refuses further appends, and can be
+   * committed again (to put the blob back should it vanish before the
+   * caller recorded it) until `abortUpload` drops it. Returns the size.
    */
   commitUpload(id: string, digest: string): Promise<{ size: number }>;
   /** Discards an upload and its bytes; absent uploads are ignored. */
   abortUpload(id: string): Promise<void>;
-  /** Removes a committed blob; absent blobs are ignored. */
-  delete(digest: string): Promise<void>;
+  /** Removes a committed blob; returns whether it was there. */
+  delete(digest: string): Promise<boolean>;
   /** Every committed blob. */
   list(): AsyncIterable<StoredBlob>;
   /** Resolves when the store accepts a write now (readiness); throws why not. */
   probe(): Promise<void>;
+  /** Every upload's bytes, whether or not a session still owns them. */
+  listUploads(): AsyncIterable<StoredUpload>;
 }

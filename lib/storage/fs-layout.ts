@@ -4,7 +4,8 @@
  *   <data>/mcr.db                    SQLite database (and -wal, -shm)
  *   <data>/blobs/sha256/ab/abcdef…   committed blobs, named by the hex digest,
  *                                    fanned out by its first two characters
- *   <data>/uploads/<id>              bytes of an upload in progress
+ *   <data>/uploads/<id>              bytes of an upload in progress (after its commit,
+ *                                    briefly, a second name of the blob)
  *   <data>/signing-key.pem           Ed25519 key that signs registry tokens (0600)
  */
 import { join } from "node:path";

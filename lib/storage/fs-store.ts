@@ -1,20 +1,24 @@
 /**
  * @module The blob store on a local file system. Uploads are files that
  * are hashed as they are written; a commit fsyncs, verifies the digest and
- * renames the file into the content-addressed tree, so a blob path only
- * ever holds complete, verified bytes.
+ * hard-links the file into the content-addressed tree, so a blob path only
+ * ever holds complete, verified bytes. The upload keeps its name until it
+ * is dropped, so a blob that GC removed before the commit was recorded can
+ * be put back from it.
  */
 import { mkdirSync } from "node:fs";
-import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from "node:fs/promises";
+import { link, mkdir, open, readdir, stat, unlink, utimes, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fail } from "../errors.ts";
-import type { BlobStore, ByteRange, ByteSource, StoredBlob } from "./blob-store.ts";
+import type { BlobStore, ByteRange, ByteSource, StoredBlob, StoredUpload } from "./blob-store.ts";
 import { FsLayout } from "./fs-layout.ts";
 
 interface UploadState {
   hasher: Bun.CryptoHasher;
   size: number;
   busy: boolean;
+  /** The digest the bytes were verified as; the file is then also that blob and must not change. */
+  committed: string | null;
 }
 
 /** A BlobStore keeping its files under one data directory. */
@@ -47,7 +51,7 @@ export class FsBlobStore implements BlobStore {
   async beginUpload(id: string): Promise<void> {
     const handle = await open(this.layout.upload(id), "wx", 0o600);
     await handle.close();
-    this.states.set(id, { hasher: new Bun.CryptoHasher("sha256"), size: 0, busy: false });
+    this.states.set(id, { hasher: new Bun.CryptoHasher("sha256"), size: 0, busy: false, committed: null });
   }
 
   async uploadSize(id: string): Promise<number | null> {
@@ -64,11 +68,14 @@ export class FsBlobStore implements BlobStore {
   async appendUpload(id: string, body: ByteSource, at?: number): Promise<number> {
     const state = await this.claim(id);
     try {
+      if (state.committed !== null) fail("BLOB_UPLOAD_UNKNOWN", "upload already completed", { id });
       if (at !== undefined && at !== state.size) {
         fail("CHUNK_OUT_OF_ORDER", `chunk starts at ${at} but the upload holds ${state.size} bytes`, { size: state.size });
       }
       const handle = await openUpload(this.layout.upload(id), "r+", id);
       try {
+        // A second name means a commit linked it into the blob tree (maybe in a process since gone): never write into a blob.
+        if ((await handle.stat()).nlink > 1) fail("BLOB_UPLOAD_UNKNOWN", "upload already completed", { id });
         state.size = await writeHashed(handle, body, state);
       } finally {
         await handle.close();
@@ -84,32 +91,31 @@ export class FsBlobStore implements BlobStore {
 
   async commitUpload(id: string, digest: string): Promise<{ size: number }> {
     const target = this.layout.blob(digest);
-    // Claimed until the file has moved: a racing append is refused, never written into the blob.
+    // Claimed while it is checked and linked: a racing append is refused, never written into the blob.
     const state = await this.claim(id);
+    const source = this.layout.upload(id);
     try {
-      const source = this.layout.upload(id);
-      const actual = `sha256:${state.hasher.digest("hex")}`;
-      if (actual !== digest) {
-        await unlinkIfPresent(source);
-        fail("DIGEST_INVALID", "uploaded content does not match the digest", { expected: digest, actual });
+      if (state.committed !== digest) {
+        const actual = state.committed ?? `sha256:${state.hasher.digest("hex")}`;
+        if (actual !== digest) {
+          this.states.delete(id);
+          await unlinkIfPresent(source);
+          fail("DIGEST_INVALID", "uploaded content does not match the digest", { expected: digest, actual });
+        }
+        const handle = await openUpload(source, "r", id);
+        try {
+          await handle.datasync();
+        } finally {
+          await handle.close();
+        }
+        state.committed = digest;
       }
-      const handle = await openUpload(source, "r", id);
-      try {
-        await handle.datasync();
-      } finally {
-        await handle.close();
-      }
-      await mkdir(dirname(target), { recursive: true, mode: 0o700 });
-      if (await Bun.file(target).exists()) {
-        await unlinkIfPresent(source);
-      } else {
-        await rename(source, target);
-        await fsyncDirectory(dirname(target));
-      }
+      await placeBlob(source, target, id);
       return { size: state.size };
     } finally {
-      // The hash is finished either way; a retry after a failure recomputes it from the file.
-      this.states.delete(id);
+      // The hash is finished: without a verified digest, a retry recomputes it from the file.
+      if (state.committed === null) this.states.delete(id);
+      state.busy = false;
     }
   }
 
@@ -118,8 +124,8 @@ export class FsBlobStore implements BlobStore {
     await unlinkIfPresent(this.layout.upload(id));
   }
 
-  async delete(digest: string): Promise<void> {
-    await unlinkIfPresent(this.layout.blob(digest));
+  async delete(digest: string): Promise<boolean> {
+    return unlinkIfPresent(this.layout.blob(digest));
   }
 
   async *list(): AsyncIterable<StoredBlob> {
@@ -146,6 +152,14 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  async *listUploads(): AsyncIterable<StoredUpload> {
+    for (const id of await readdirIfPresent(this.layout.uploadsDir)) {
+      if (!/^[A-Za-z0-9-]{1,64}$/.test(id)) continue;
+      const info = await stat(join(this.layout.uploadsDir, id)).catch(() => null);
+      if (info?.isFile()) yield { id, size: info.size, modifiedAt: info.mtimeMs };
+    }
+  }
+
   /** Takes an upload for one writer, recomputing its hash from disk when this process has none. */
   private async claim(id: string): Promise<UploadState> {
     let state = this.states.get(id);
@@ -159,7 +173,7 @@ export class FsBlobStore implements BlobStore {
         hasher.update(chunk);
         size += chunk.byteLength;
       }
-      state = this.states.get(id) ?? { hasher, size, busy: false };
+      state = this.states.get(id) ?? { hasher, size, busy: false, committed: null };
       this.states.set(id, state);
     }
     if (state.busy) fail("CHUNK_OUT_OF_ORDER", "another request is writing this upload", { size: state.size });
@@ -205,6 +219,35 @@ async function openUpload(path: string, flags: string, id: string): Promise<File
   }
 }
 
+/**
+ * Gives the verified upload at `source` the blob name `target` (a hard
+ * link, so the upload keeps its bytes), or, when the blob is already there,
+ * refreshes its modification time: GC leaves recent files without a row
+ * alone, and this one is about to get its row.
+ */
+async function placeBlob(source: string, target: string, id: string): Promise<void> {
+  await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+  for (;;) {
+    let linked = false;
+    try {
+      await link(source, target);
+      linked = true;
+    } catch (error) {
+      if (isNotFound(error)) fail("BLOB_UPLOAD_UNKNOWN", "upload not found", { id });
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    try {
+      const now = new Date();
+      await utimes(target, now, now);
+      if (linked) await fsyncDirectory(dirname(target));
+      return;
+    } catch (error) {
+      // Removed meanwhile (GC took it): link ours again.
+      if (!isNotFound(error)) throw error;
+    }
+  }
+}
+
 async function fsyncDirectory(path: string): Promise<void> {
   const handle = await open(path, "r");
   try {
@@ -214,11 +257,13 @@ async function fsyncDirectory(path: string): Promise<void> {
   }
 }
 
-async function unlinkIfPresent(path: string): Promise<void> {
+async function unlinkIfPresent(path: string): Promise<boolean> {
   try {
     await unlink(path);
+    return true;
   } catch (error) {
     if (!isNotFound(error)) throw error;
+    return false;
   }
 }
 

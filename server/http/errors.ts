@@ -36,6 +36,7 @@ export const errorTable = {
   TAG_INVALID: { status: 400, code: "TAG_INVALID" },
   TOO_MANY_REQUESTS: { status: 429, code: "TOOMANYREQUESTS" },
   UNAUTHORIZED: { status: 401, code: "UNAUTHORIZED" },
+  UNAVAILABLE: { status: 503, code: "UNAVAILABLE" },
   UNSUPPORTED: { status: 405, code: "UNSUPPORTED" },
 } as const satisfies Record<ErrorCode, WireError>;
 

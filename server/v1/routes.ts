@@ -6,6 +6,7 @@ import type { Authenticator } from "../../lib/auth/authenticator.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
 import { auditRoutes } from "./audit.ts";
 import { repositoryRoutes } from "./repositories.ts";
+import { gcRoutes } from "./gc.ts";
 import type { V1Route } from "./router.ts";
 import { policyRoutes } from "./policy.ts";
 import { sessionRoutes } from "./sessions.ts";
@@ -19,5 +20,6 @@ export function v1Routes(reg: Registry, auth: Authenticator): V1Route[] {
     ...policyRoutes(reg),
     ...auditRoutes(reg),
     ...repositoryRoutes(reg),
+    ...gcRoutes(reg),
   ];
 }

@@ -88,6 +88,14 @@ describe("policy, repo and audit over /v1", () => {
 
     expect(ok(await remote(["repo", "delete", "team/app", "--yes"]))).toStartWith("deleted team/app:");
     expect(ok(await local(["repo", "list", "--json"]))).not.toContain('"team/app"');
+
+    // gc runs on the server and reports back; the deleted repository's blob goes with grace 0.
+    const dry = JSON.parse(ok(await remote(["gc", "--dry-run", "--grace", "0s", "--json"]))) as { dryRun: boolean; blobsRemoved: number };
+    expect(dry).toMatchObject({ dryRun: true });
+    expect(dry.blobsRemoved).toBeGreaterThanOrEqual(1);
+    const real = JSON.parse(ok(await remote(["gc", "--grace", "0s", "--json"]))) as { dryRun: boolean; blobsRemoved: number };
+    expect(real).toMatchObject({ dryRun: false, blobsRemoved: dry.blobsRemoved });
+    expect(ok(await local(["gc", "--grace", "0s"]))).toContain("0 blob");
   });
 });
 

@@ -43,7 +43,7 @@ export async function seedRepositories(reg: Registry, count: number): Promise<st
         const content = seedManifest(name, version);
         const row = await trx
           .insertInto("manifests")
-          .values({ repository_id: id, digest: sha256Digest(content), media_type: "application/vnd.oci.image.manifest.v1+json", artifact_type: null, subject: null, content, size: content.byteLength, created_at: now })
+          .values({ repository_id: id, digest: sha256Digest(content), media_type: "application/vnd.oci.image.manifest.v1+json", artifact_type: null, subject: null, content, size: content.byteLength, created_at: now, last_seen_at: now })
           .returning("id")
           .executeTakeFirstOrThrow();
         manifestIds.push(row.id);

@@ -6,6 +6,7 @@ import type { Kysely } from "kysely";
 import * as m001 from "./001-initial.ts";
 import * as m002 from "./002-auth.ts";
 import * as m003 from "./003-policy.ts";
+import * as m004 from "./004-gc.ts";
 
 /** One schema step; its version is its position in `migrations` plus one. */
 export interface Migration {
@@ -18,4 +19,5 @@ export const migrations: readonly Migration[] = [
   { name: "001-initial", ...m001 },
   { name: "002-auth", ...m002 },
   { name: "003-policy", ...m003 },
+  { name: "004-gc", ...m004 },
 ];

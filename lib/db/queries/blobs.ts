@@ -24,9 +24,29 @@ export async function findLinkedBlob(db: Kysely<DB>, repositoryName: string, dig
     .executeTakeFirst();
 }
 
-/** Records that the blob was just used, so GC's grace period starts again. */
-export async function touchBlob(db: Kysely<DB>, digest: string, now: number): Promise<void> {
-  await db.updateTable("blobs").set({ last_seen_at: now }).where("digest", "=", digest).execute();
+/**
+ * Records that repository `repositoryName` just served blob `digest`, so
+ * GC's grace period starts again. False when the repository no longer
+ * holds it: checked in the same statement, so a GC that removed it first
+ * is never answered with a stale "exists".
+ */
+export async function touchLinkedBlob(db: Kysely<DB>, repositoryName: string, digest: string, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable("blobs")
+    .set({ last_seen_at: now })
+    .where("digest", "=", digest)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom("repository_blobs as rb")
+          .innerJoin("repositories as r", "r.id", "rb.repository_id")
+          .select("rb.digest")
+          .where("r.name", "=", repositoryName)
+          .whereRef("rb.digest", "=", "blobs.digest"),
+      ),
+    )
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 /** Records a verified blob and makes it readable through one repository. */

@@ -1,5 +1,5 @@
 /**
- * @module Queries for backup, restore and fsck: a consistent copy of the
+ * @module Queries for backup, restore, fsck and GC upkeep: a consistent copy of the
  * database, and paged walks over blobs, manifests and sessions, and
  * checks for references that point nowhere.
  */
@@ -81,4 +81,13 @@ export async function allUploadIds(db: Kysely<DB>): Promise<string[]> {
 /** Removes upload session rows (their bytes are handled by the caller). */
 export async function deleteUploadRows(db: Kysely<DB>, ids: readonly string[]): Promise<void> {
   for (const batch of batches(ids)) await db.deleteFrom("uploads").where("id", "in", batch).execute();
+}
+
+/**
+ * Moves the write-ahead log into the database file and empties it, so the
+ * space a GC run freed is not held by the log. If readers keep it busy it
+ * does what it can and leaves the rest to SQLite's own checkpoints.
+ */
+export async function checkpointLog(db: Kysely<DB>): Promise<void> {
+  await sql`pragma wal_checkpoint(truncate)`.execute(db);
 }

@@ -56,7 +56,11 @@ export async function upsertManifest(
     .where("repository_id", "=", row.repository_id)
     .where("digest", "=", row.digest)
     .executeTakeFirst();
-  if (existing) return existing.id;
+  if (existing) {
+    // Pushed again: a use, as far as GC's grace period is concerned.
+    await db.updateTable("manifests").set({ last_seen_at: row.last_seen_at }).where("id", "=", existing.id).execute();
+    return existing.id;
+  }
   const { id } = await db.insertInto("manifests").values(row).returning("id").executeTakeFirstOrThrow();
   for (const batch of batches(blobDigests)) {
     await db.insertInto("manifest_blobs").values(batch.map((digest) => ({ manifest_id: id, digest }))).execute();
@@ -77,6 +81,12 @@ export async function parentDigests(db: Kysely<DB>, manifestId: number, limit: n
     .limit(limit)
     .execute();
   return rows.map((r) => r.digest);
+}
+
+/** Records that manifest `manifestId` was just read; false when it no longer exists. */
+export async function touchManifest(db: Kysely<DB>, manifestId: number, now: number): Promise<boolean> {
+  const result = await db.updateTable("manifests").set({ last_seen_at: now }).where("id", "=", manifestId).executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 /** Removes a manifest; its tags and references go with it (ON DELETE CASCADE). */

@@ -1,6 +1,7 @@
 /**
  * @module The file-system blob store: uploads hash as they write, commits
- * verify and move atomically, mismatches leave nothing behind.
+ * verify and link atomically (keeping the upload's bytes until it is
+ * dropped), mismatches leave nothing behind.
  */
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -39,9 +40,40 @@ describe("FsBlobStore", () => {
     expect(readFileSync(store.layout.blob(digest), "utf8")).toBe("hello world");
     expect(store.layout.blob(digest)).toContain(`/blobs/sha256/${digest.slice(7, 9)}/${digest.slice(7)}`);
     expect(await store.stat(digest)).toEqual({ size: 11 });
-    expect(await store.uploadSize("u1")).toBeNull();
     expect(await (await store.open(digest))!.text()).toBe("hello world");
     expect(await (await store.open(digest, { start: 6, end: 10 }))!.text()).toBe("world");
+    // The upload keeps its bytes until it is dropped, and takes no more of them.
+    expect(await store.uploadSize("u1")).toBe(11);
+    expect(await codeOf(store.appendUpload("u1", chunks("!")))).toBe("BLOB_UPLOAD_UNKNOWN");
+    await store.abortUpload("u1");
+    expect(await store.uploadSize("u1")).toBeNull();
+    expect(readFileSync(store.layout.blob(digest), "utf8")).toBe("hello world");
+  });
+
+  test("committing again puts back a blob removed meanwhile, without rehashing", async () => {
+    const store = new FsBlobStore(tempDir());
+    const digest = sha256Digest("put back");
+    await upload(store, "p", "put ", "back");
+    await store.commitUpload("p", digest);
+    expect(await store.delete(digest)).toBe(true);
+    expect(await store.delete(digest)).toBe(false);
+    expect(await store.commitUpload("p", digest)).toEqual({ size: 8 });
+    expect(readFileSync(store.layout.blob(digest), "utf8")).toBe("put back");
+    expect(await codeOf(store.commitUpload("p", sha256Digest("other")))).toBe("DIGEST_INVALID");
+    expect(await store.uploadSize("p")).toBeNull();
+    expect(readFileSync(store.layout.blob(digest), "utf8")).toBe("put back");
+  });
+
+  test("a committed upload is never appended to, even by a process that did not commit it", async () => {
+    const root = tempDir();
+    const first = new FsBlobStore(root);
+    const digest = sha256Digest("sealed");
+    await upload(first, "s", "sealed");
+    await first.commitUpload("s", digest);
+    const second = new FsBlobStore(root);
+    expect(await codeOf(second.appendUpload("s", chunks("tail"), 6))).toBe("BLOB_UPLOAD_UNKNOWN");
+    expect(readFileSync(second.layout.blob(digest), "utf8")).toBe("sealed");
+    expect(await second.commitUpload("s", digest)).toEqual({ size: 6 });
   });
 
   test("a digest mismatch discards the upload and stores nothing", async () => {
@@ -65,7 +97,7 @@ describe("FsBlobStore", () => {
     await upload(store, "b", "sa", "me");
     expect(await store.commitUpload("b", digest)).toEqual({ size: 4 });
     expect(readFileSync(store.layout.blob(digest), "utf8")).toBe("same");
-    expect(readdirSync(store.layout.uploadsDir)).toEqual([]);
+    expect(readdirSync(store.layout.uploadsDir).sort()).toEqual(["a", "b"]);
   });
 
   test("concurrent commits of the same digest both succeed and leave one file", async () => {
@@ -79,6 +111,7 @@ describe("FsBlobStore", () => {
     const fan = digest.slice(7, 9);
     expect(readdirSync(`${store.layout.blobsDir}/${fan}`)).toEqual([digest.slice(7)]);
     expect(readFileSync(store.layout.blob(digest), "utf8")).toBe(content);
+    await Promise.all(ids.map((id) => store.abortUpload(id)));
     expect(readdirSync(store.layout.uploadsDir)).toEqual([]);
   });
 
@@ -125,8 +158,8 @@ describe("FsBlobStore", () => {
     const digest = sha256Digest("data");
     await upload(store, "y", "data");
     await store.commitUpload("y", digest);
-    await store.delete(digest);
-    await store.delete(digest);
+    expect(await store.delete(digest)).toBe(true);
+    expect(await store.delete(digest)).toBe(false);
     expect(await store.stat(digest)).toBeNull();
     expect(await store.open(digest)).toBeNull();
   });
@@ -141,6 +174,9 @@ describe("FsBlobStore", () => {
     const listed = [];
     for await (const blob of store.list()) listed.push(blob.digest);
     expect(listed.sort()).toEqual(digests.sort());
+    const uploads = [];
+    for await (const u of store.listUploads()) uploads.push(`${u.id}:${u.size}`);
+    expect(uploads.sort()).toEqual(["l-one:3", "l-three:5", "l-two:3"]);
   });
 
   test("upload ids cannot name a path outside the uploads directory", async () => {
