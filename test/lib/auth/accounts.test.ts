@@ -112,7 +112,7 @@ describe("access tokens", () => {
     expect(listed[0]).toMatchObject({ user: "ci", label: "pipeline", revokedAt: null });
     expect(listed[0]!.lastUsedAt).not.toBeNull();
     const text = JSON.stringify(listed);
-    expect(text).not.toContain(token.split("_")[2]!);
+    expect(text).not.toContain(token.slice("mcr_".length + 17));
     expect(text).not.toContain("hash");
     expect(await code(listTokens(reg, "nobody"))).toBe("NOT_FOUND");
     await reg.close();
