@@ -52,7 +52,8 @@ function channel() {
 }
 
 async function until(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 3000;
+  // Generous: on a loaded machine ink may take seconds to flush a frame.
+  const deadline = Date.now() + 20_000;
   while (!check() && Date.now() < deadline) await Bun.sleep(10);
 }
 
