@@ -5,6 +5,7 @@
 import { Authenticator } from "../lib/auth/authenticator.ts";
 import { loadSigningKey } from "../lib/auth/signing-key.ts";
 import { ensureAdmin } from "../lib/auth/users.ts";
+import type { Limits } from "../lib/limits.ts";
 import { openRegistry, type Registry } from "../lib/registry/registry.ts";
 import { FsLayout } from "../lib/storage/fs-layout.ts";
 import { STALE_UPLOAD_MS, sweepStaleUploads } from "../lib/registry/uploads.ts";
@@ -23,6 +24,8 @@ export interface ServeOptions {
   adminPassword?: string;
   /** Lifetime of registry tokens in seconds (default 300). */
   tokenTtlSeconds?: number;
+  /** Overrides of the default resource limits (lib/limits.ts). */
+  limits?: Partial<Limits>;
 }
 
 const SWEEP_EVERY_MS = 60 * 60 * 1000;
@@ -39,7 +42,7 @@ export interface RunningServer {
 
 /** Opens the data directory and starts serving it. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
-  const reg = await openRegistry(options.dataDir);
+  const reg = await openRegistry(options.dataDir, { limits: options.limits });
   const admin = await ensureAdmin(reg, options.adminPassword);
   const key = loadSigningKey(new FsLayout(options.dataDir).signingKey);
   const auth = new Authenticator(reg, key, { tokenTtlSeconds: options.tokenTtlSeconds ?? 300 });

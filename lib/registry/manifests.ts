@@ -19,7 +19,7 @@ import { actorOf, type Caller } from "../auth/identity.ts";
 import type { Manifest } from "../db/schema.ts";
 import { sha256Digest } from "../oci/digest.ts";
 import { parseManifest } from "../oci/manifest.ts";
-import { accepts, MAX_MANIFEST_BYTES } from "../oci/media-types.ts";
+import { accepts } from "../oci/media-types.ts";
 import { checkDigest, checkTag, looksLikeDigest } from "../oci/names.ts";
 import { EMPTY_JSON_DIGEST, ensureEmptyJsonBlob } from "./empty-blob.ts";
 import type { Registry } from "./registry.ts";
@@ -45,9 +45,8 @@ export async function putManifest(
   bytes: Uint8Array,
   caller?: Caller,
 ): Promise<PushedManifest> {
-  if (bytes.byteLength > MAX_MANIFEST_BYTES) {
-    fail("MANIFEST_TOO_LARGE", `manifest larger than ${MAX_MANIFEST_BYTES} bytes`, { size: bytes.byteLength });
-  }
+  const limit = reg.limits.maxManifestBytes;
+  if (bytes.byteLength > limit) fail("MANIFEST_TOO_LARGE", `manifest larger than ${limit} bytes`, { size: bytes.byteLength, limit });
   const digest = sha256Digest(bytes);
   const tag = parseReference(reference);
   if (tag === null && reference !== digest) {

@@ -3,7 +3,6 @@
  * by tag or digest. Content is served byte-exact with its pushed media type.
  */
 import { deleteManifest, getManifest, putManifest } from "../../lib/registry/manifests.ts";
-import { MAX_MANIFEST_BYTES } from "../../lib/oci/media-types.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
 import type { Manifest } from "../../lib/db/schema.ts";
 import { readBody } from "../http/body.ts";
@@ -47,7 +46,7 @@ export function manifestHandlers(reg: Registry) {
     },
 
     async PUT(req: Request, { name, reference }: RouteParams, _url: URL, ctx: RequestContext): Promise<Response> {
-      const bytes = await readBody(req, MAX_MANIFEST_BYTES, "MANIFEST_TOO_LARGE");
+      const bytes = await readBody(req, reg.limits.maxManifestBytes, "MANIFEST_TOO_LARGE");
       const pushed = await putManifest(reg, name, reference, req.headers.get("content-type"), bytes, ctx.caller);
       const headers: Record<string, string> = {
         Location: `/v2/${name}/manifests/${pushed.digest}`,
