@@ -11,6 +11,7 @@ import type { Registry } from "../lib/registry/registry.ts";
 import { authenticate, challenge, requireAccess, type RequestOrigin } from "./auth/guard.ts";
 import { handleTokenRequest } from "./auth/token-endpoint.ts";
 import { errorResponse, jsonErrorResponse } from "./http/errors.ts";
+import { withSecurityHeaders } from "./http/security-headers.ts";
 import { matchV1, requireAdmin } from "./v1/router.ts";
 import { v1Routes } from "./v1/routes.ts";
 import { matchRoute, type RequestContext } from "./v2/router.ts";
@@ -91,6 +92,7 @@ export function createApp(reg: Registry, options: AppOptions): App {
       } else {
         response = Response.json({ error: "not found" }, { status: 404 });
       }
+      withSecurityHeaders(response);
       if (options.log) {
         const ms = (performance.now() - started).toFixed(1);
         const bytes = response.headers.get("content-length") ?? "-";

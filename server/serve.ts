@@ -11,6 +11,7 @@ import { FsLayout } from "../lib/storage/fs-layout.ts";
 import { STALE_UPLOAD_MS, sweepStaleUploads } from "../lib/registry/uploads.ts";
 import { createApp } from "./app.ts";
 import { errorResponse } from "./http/errors.ts";
+import { withSecurityHeaders } from "./http/security-headers.ts";
 
 /** Where and how to serve. */
 export interface ServeOptions {
@@ -51,7 +52,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     hostname: options.hostname,
     port: options.port,
     fetch: app.fetch,
-    error: (error) => errorResponse(error),
+    error: (error) => withSecurityHeaders(errorResponse(error)),
     // Blobs may be of any size: 2 ** 40, since 1 << 40 is 256 in JavaScript.
     maxRequestBodySize: 2 ** 40,
     // The longest Bun allows; a connection that moves bytes is never idle.
