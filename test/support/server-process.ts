@@ -11,6 +11,10 @@ import { tempDir } from "./temp.ts";
 export interface ServerProcessOptions {
   dataDir?: string;
   cmd?: string[];
+  /** Added to the environment. */
+  env?: Record<string, string>;
+  /** Working directory of the process (default: the repository root). */
+  cwd?: string;
   /** How long to wait for the "listening" line, in milliseconds. */
   startTimeoutMs?: number;
 }
@@ -32,6 +36,10 @@ export interface ServerProcess {
   output(): string;
   /** SIGTERM, wait for exit; SIGKILL if it has not exited after a few seconds. */
   stop(): Promise<void>;
+  /** SIGKILL, as a crash would: no cleanup runs. Resolves once the process is gone. */
+  kill(): Promise<void>;
+  /** Resolves with the exit code when the process ends. */
+  exited: Promise<number>;
   /** Resident set size now (VmRSS), in bytes. */
   rssBytes(): number;
   /** Peak resident set size so far (VmHWM), in bytes. */
@@ -89,8 +97,8 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
   const dataDir = opts.dataDir ?? tempDir("server-");
   const cmd = opts.cmd ?? [process.execPath, join(ROOT, "cli", "main.ts")];
   const proc = Bun.spawn([...cmd, "serve", "--listen", "127.0.0.1:0", "--data", dataDir], {
-    cwd: ROOT,
-    env: { ...process.env, MCR_ADMIN_PASSWORD: TEST_ADMIN.password },
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, MCR_ADMIN_PASSWORD: TEST_ADMIN.password, ...opts.env },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -133,6 +141,11 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
     password: TEST_ADMIN.password,
     authHeader: ADMIN_AUTH,
     output: () => tail.text(),
+    exited: proc.exited,
+    async kill() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
+      await proc.exited;
+    },
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill("SIGTERM");
