@@ -15,6 +15,8 @@ export interface ServerProcessOptions {
   env?: Record<string, string>;
   /** Working directory of the process (default: the repository root). */
   cwd?: string;
+  /** Sees every line the process writes (stderr lines prefixed `[stderr] `). */
+  onLine?: (line: string) => void;
   /** How long to wait for the "listening" line, in milliseconds. */
   startTimeoutMs?: number;
 }
@@ -104,6 +106,7 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
     stderr: "pipe",
   });
   const tail = new LineTail();
+  if (opts.onLine) tail.onLine(opts.onLine);
   const listening = new Promise<string>((resolve) => {
     tail.onLine((line) => {
       const url = LISTENING.exec(line)?.[1];
