@@ -14,33 +14,19 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { Rng, seedFrom } from "../support/random.ts";
 import { startServerProcess, type ServerProcess } from "../support/server-process.ts";
-import { ADMIN_AUTH, TEST_ADMIN } from "../support/credentials.ts";
+import { ADMIN_AUTH } from "../support/credentials.ts";
 import { tempDir } from "../support/temp.ts";
 import { ChaosClient } from "./client.ts";
 import { gcLoop, GC_GRACE_MS } from "./gc-loop.ts";
 import { Ledger } from "./ledger.ts";
 import { offlineCheck, type HashCache, type OfflineStats } from "./offline-check.ts";
 import { verify } from "./verify.ts";
+import { killDuringStartup } from "./startup.ts";
 import { sharedLayers, Worker } from "./workload.ts";
 
 const SEED = seedFrom("CHAOS_SEED");
 const KILLS = Number(process.env.CHAOS_KILLS ?? 50);
 const WORKERS = 4;
-const ROOT = join(import.meta.dir, "..", "..");
-
-/** Starts `mcr serve` and SIGKILLs it `afterMs` later, whether or not it got as far as listening. */
-async function killDuringStartup(dataDir: string, afterMs: number): Promise<void> {
-  const proc = Bun.spawn([process.execPath, join(ROOT, "cli", "main.ts"), "serve", "--listen", "127.0.0.1:0", "--data", dataDir], {
-    cwd: ROOT,
-    env: { ...process.env, MCR_ADMIN_PASSWORD: TEST_ADMIN.password },
-    stdin: "ignore",
-    stdout: "ignore",
-    stderr: "ignore",
-  });
-  await Bun.sleep(afterMs);
-  proc.kill("SIGKILL");
-  await proc.exited;
-}
 
 /** Watches a server's output for errors it should never log. */
 function watchOutput(problems: string[]): (line: string) => void {
