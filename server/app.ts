@@ -11,6 +11,7 @@ import type { Registry } from "../lib/registry/registry.ts";
 import { authenticate, challenge, requireAccess, type RequestOrigin } from "./auth/guard.ts";
 import { handleTokenRequest } from "./auth/token-endpoint.ts";
 import { errorResponse, jsonErrorResponse } from "./http/errors.ts";
+import { checkHeaderSize } from "./http/header-size.ts";
 import { withSecurityHeaders } from "./http/security-headers.ts";
 import { matchV1, requireAdmin } from "./v1/router.ts";
 import { v1Routes } from "./v1/routes.ts";
@@ -43,6 +44,7 @@ export function createApp(reg: Registry, options: AppOptions): App {
 
   async function handleV2(req: Request, url: URL, origin: RequestOrigin): Promise<Response> {
     try {
+      checkHeaderSize(req, url, reg.limits.maxHeaderBytes);
       if (url.pathname === "/v2/token") return await handleTokenRequest(reg, options.auth, req, url, origin);
       const match = matchRoute(routes, req.method, url.pathname);
       if (!match) fail("NOT_FOUND", "no such endpoint", { path: url.pathname.slice(0, 200) });
@@ -66,6 +68,7 @@ export function createApp(reg: Registry, options: AppOptions): App {
 
   async function handleV1(req: Request, url: URL, origin: RequestOrigin): Promise<Response> {
     try {
+      checkHeaderSize(req, url, reg.limits.maxHeaderBytes);
       const { route, params } = matchV1(v1, req.method, url.pathname);
       const identity = route.access === "admin" ? await requireAdmin(options.auth, req, origin) : null;
       return await route.handle(req, { url, origin, params, identity, actor: identity ? actorOf(identity) : "anonymous" });
