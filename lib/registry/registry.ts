@@ -11,6 +11,7 @@ import type { DB } from "../db/schema.ts";
 import { resolveLimits, type Limits } from "../limits.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
 import { FsBlobStore } from "../storage/fs-store.ts";
+import { UploadSlots } from "./upload-slots.ts";
 
 /** What registry operations work on. */
 export interface Registry {
@@ -21,6 +22,8 @@ export interface Registry {
   policy: PolicyEngine;
   /** The resource limits this process enforces. */
   limits: Limits;
+  /** Uploads streaming into this process now, held against the limits. */
+  uploadSlots: UploadSlots;
   /** Where per-installation secrets (the token signing key) live. */
   dataDir: string;
   /** The clock, replaceable in tests. */
@@ -44,6 +47,7 @@ export async function openRegistry(dataDir: string, options: RegistryOptions = {
     db,
     store,
     limits,
+    uploadSlots: new UploadSlots(limits),
     dataDir,
     audit: new AuditLog(db, () => reg.now()),
     policy: new PolicyEngine(db),

@@ -6,7 +6,7 @@
 import { fail, RegistryError } from "../errors.ts";
 import { linkBlob } from "../db/queries/blobs.ts";
 import { upsertRepository } from "../db/queries/repositories.ts";
-import { deleteUpload, findUpload, insertUpload, staleUploadIds, touchUpload } from "../db/queries/uploads.ts";
+import { countUploads, deleteUpload, findUpload, insertUpload, staleUploadIds, touchUpload } from "../db/queries/uploads.ts";
 import { checkDigest } from "../oci/names.ts";
 import type { ByteSource } from "../storage/blob-store.ts";
 import type { Registry } from "./registry.ts";
@@ -17,8 +17,18 @@ export interface UploadStatus {
   size: number;
 }
 
-/** Opens a new upload session in repository `name` (created if new). */
+/**
+ * Opens a new upload session in repository `name` (created if new).
+ * Throws TOO_MANY_REQUESTS when `maxUploadSessions` sessions are open.
+ */
 export async function startUpload(reg: Registry, name: string): Promise<UploadStatus> {
+  const open = await countUploads(reg.db);
+  if (open >= reg.limits.maxUploadSessions) {
+    fail("TOO_MANY_REQUESTS", `${open} upload sessions are open, the most the registry keeps; complete or cancel some first`, {
+      retryAfter: 60,
+      limit: reg.limits.maxUploadSessions,
+    });
+  }
   const id = crypto.randomUUID();
   await reg.store.beginUpload(id);
   const now = reg.now();

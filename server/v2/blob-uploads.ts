@@ -3,6 +3,7 @@
  * with `?digest=`, uploads in one request); `PATCH` appends a chunk, `PUT`
  * completes, `GET` reports progress and `DELETE` cancels.
  */
+import { actorOf } from "../../lib/auth/identity.ts";
 import { fail } from "../../lib/errors.ts";
 import {
   appendUpload,
@@ -68,7 +69,7 @@ export function uploadCollectionHandlers(reg: Registry) {
     async POST(req: Request, { name }: RouteParams, url: URL, ctx: RequestContext): Promise<Response> {
       const digest = url.searchParams.get("digest");
       if (digest !== null) {
-        const blob = await uploadBlob(reg, name, digest, chunkOf(req, 0).body);
+        const blob = await reg.uploadSlots.with(actorOf(ctx.caller.identity), () => uploadBlob(reg, name, digest, chunkOf(req, 0).body));
         return blobCreated(name, blob.digest);
       }
       const mount = url.searchParams.get("mount");
@@ -90,19 +91,23 @@ export function uploadSessionHandlers(reg: Registry) {
       return sessionResponse(204, name, await uploadStatus(reg, name, id));
     },
 
-    async PATCH(req: Request, { name, id }: RouteParams): Promise<Response> {
-      const { at, body } = chunkOf(req, (await uploadStatus(reg, name, id)).size);
-      return sessionResponse(202, name, await appendUpload(reg, name, id, body, at));
+    async PATCH(req: Request, { name, id }: RouteParams, _url: URL, ctx: RequestContext): Promise<Response> {
+      return reg.uploadSlots.with(actorOf(ctx.caller.identity), async () => {
+        const { at, body } = chunkOf(req, (await uploadStatus(reg, name, id)).size);
+        return sessionResponse(202, name, await appendUpload(reg, name, id, body, at));
+      });
     },
 
-    async PUT(req: Request, { name, id }: RouteParams, url: URL): Promise<Response> {
+    async PUT(req: Request, { name, id }: RouteParams, url: URL, ctx: RequestContext): Promise<Response> {
       const digest = url.searchParams.get("digest");
       if (digest === null) fail("DIGEST_INVALID", "the digest query parameter is required to complete an upload");
       checkDigest(digest);
-      const { at, body } = chunkOf(req, (await uploadStatus(reg, name, id)).size);
-      if (at !== undefined) await appendUpload(reg, name, id, body, at);
-      const blob = await completeUpload(reg, name, id, digest, at === undefined ? body : undefined);
-      return blobCreated(name, blob.digest);
+      return reg.uploadSlots.with(actorOf(ctx.caller.identity), async () => {
+        const { at, body } = chunkOf(req, (await uploadStatus(reg, name, id)).size);
+        if (at !== undefined) await appendUpload(reg, name, id, body, at);
+        const blob = await completeUpload(reg, name, id, digest, at === undefined ? body : undefined);
+        return blobCreated(name, blob.digest);
+      });
     },
 
     async DELETE(_req: Request, { name, id }: RouteParams): Promise<Response> {
