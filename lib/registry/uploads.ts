@@ -6,7 +6,7 @@
 import { fail, RegistryError } from "../errors.ts";
 import { linkBlob } from "../db/queries/blobs.ts";
 import { upsertRepository } from "../db/queries/repositories.ts";
-import { countUploads, deleteUpload, findUpload, insertUpload, staleUploadIds, touchUpload } from "../db/queries/uploads.ts";
+import { countUploads, deleteUpload, expiredUploadIds, findUpload, insertUpload, staleUploadIds, touchUpload } from "../db/queries/uploads.ts";
 import { checkDigest } from "../oci/names.ts";
 import type { ByteSource } from "../storage/blob-store.ts";
 import type { Registry } from "./registry.ts";
@@ -39,9 +39,23 @@ export async function startUpload(reg: Registry, name: string): Promise<UploadSt
   return { id, size: 0 };
 }
 
+/**
+ * The session `id` of repository `name`, if it is open and younger than
+ * `maxUploadSessionAgeMs`; an older one is removed. Throws BLOB_UPLOAD_UNKNOWN.
+ */
+async function openSession(reg: Registry, name: string, id: string) {
+  const row = await findUpload(reg.db, name, id);
+  if (row && reg.now() - row.created_at > reg.limits.maxUploadSessionAgeMs) {
+    await deleteUpload(reg.db, id);
+    await reg.store.abortUpload(id);
+    fail("BLOB_UPLOAD_UNKNOWN", `upload session expired: sessions last at most ${Math.round(reg.limits.maxUploadSessionAgeMs / 60_000)} minutes; start a new one`, { id });
+  }
+  return row;
+}
+
 /** The session `id` of repository `name`; throws BLOB_UPLOAD_UNKNOWN. */
 export async function uploadStatus(reg: Registry, name: string, id: string): Promise<UploadStatus> {
-  const row = await findUpload(reg.db, name, id);
+  const row = await openSession(reg, name, id);
   const size = row ? await reg.store.uploadSize(id) : null;
   if (size === null) fail("BLOB_UPLOAD_UNKNOWN", "upload unknown to registry", { id });
   return { id, size };
@@ -73,7 +87,7 @@ export async function completeUpload(
   body?: ByteSource,
 ): Promise<{ digest: string; size: number }> {
   checkDigest(digest);
-  const session = await findUpload(reg.db, name, id);
+  const session = await openSession(reg, name, id);
   if (!session) fail("BLOB_UPLOAD_UNKNOWN", "upload unknown to registry", { id });
   if (body) await reg.store.appendUpload(id, body);
   let size: number;
@@ -119,16 +133,25 @@ export async function cancelUpload(reg: Registry, name: string, id: string): Pro
 /** Sessions idle this long are abandoned: the default for `sweepStaleUploads`. */
 export const STALE_UPLOAD_MS = 24 * 60 * 60 * 1000;
 
-/** Removes sessions (rows and bytes) idle for `maxAgeMs`; returns how many went. */
-export async function sweepStaleUploads(reg: Registry, maxAgeMs = STALE_UPLOAD_MS): Promise<number> {
+/**
+ * Removes sessions (rows and bytes) idle for `maxIdleMs`, or older than
+ * `maxUploadSessionAgeMs` however active; returns how many went.
+ */
+export async function sweepStaleUploads(reg: Registry, maxIdleMs = STALE_UPLOAD_MS): Promise<number> {
   let removed = 0;
-  for (;;) {
-    const ids = await staleUploadIds(reg.db, reg.now() - maxAgeMs, 500);
-    for (const id of ids) {
-      await deleteUpload(reg.db, id);
-      await reg.store.abortUpload(id);
+  for (const [find, cutoff] of [
+    [staleUploadIds, reg.now() - maxIdleMs],
+    [expiredUploadIds, reg.now() - reg.limits.maxUploadSessionAgeMs],
+  ] as const) {
+    for (;;) {
+      const ids = await find(reg.db, cutoff, 500);
+      for (const id of ids) {
+        await deleteUpload(reg.db, id);
+        await reg.store.abortUpload(id);
+      }
+      removed += ids.length;
+      if (ids.length < 500) break;
     }
-    removed += ids.length;
-    if (ids.length < 500) return removed;
   }
+  return removed;
 }

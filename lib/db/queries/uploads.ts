@@ -36,6 +36,12 @@ export async function staleUploadIds(db: Kysely<DB>, cutoff: number, limit: numb
   return rows.map((r) => r.id);
 }
 
+/** Ids of sessions started before `cutoff`, however active, at most `limit`. */
+export async function expiredUploadIds(db: Kysely<DB>, cutoff: number, limit: number): Promise<string[]> {
+  const rows = await db.selectFrom("uploads").select("id").where("created_at", "<", cutoff).limit(limit).execute();
+  return rows.map((r) => r.id);
+}
+
 /** How many upload sessions are open. */
 export async function countUploads(db: Kysely<DB>): Promise<number> {
   const row = await db.selectFrom("uploads").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
