@@ -26,6 +26,7 @@ export const errorCodes = [
   "NAME_UNKNOWN",
   "NOT_FOUND",
   "PAGINATION_NUMBER_INVALID",
+  "QUOTA_EXCEEDED",
   "RANGE_INVALID",
   "SIZE_INVALID",
   "TAG_INVALID",

@@ -9,6 +9,7 @@ import { upsertRepository } from "../db/queries/repositories.ts";
 import { countUploads, deleteUpload, expiredUploadIds, findUpload, insertUpload, staleUploadIds, touchUpload } from "../db/queries/uploads.ts";
 import { checkDigest } from "../oci/names.ts";
 import type { ByteSource } from "../storage/blob-store.ts";
+import { ensureQuota, withinQuota } from "./quota.ts";
 import type { Registry } from "./registry.ts";
 
 /** An upload session's id and how many bytes it holds. */
@@ -61,23 +62,31 @@ export async function uploadStatus(reg: Registry, name: string, id: string): Pro
   return { id, size };
 }
 
-/** Appends a chunk; `at` (from Content-Range) must equal the current size. */
+/**
+ * Appends a chunk; `at` (from Content-Range) must equal the current size.
+ * `declared` is the chunk's length when the client said it, so a chunk
+ * over the repository's quota is refused before it is read.
+ */
 export async function appendUpload(
   reg: Registry,
   name: string,
   id: string,
   body: ByteSource,
   at?: number,
+  declared?: number,
 ): Promise<UploadStatus> {
-  await uploadStatus(reg, name, id);
-  const size = await reg.store.appendUpload(id, body, at);
+  const status = await uploadStatus(reg, name, id);
+  const bounded = await withinQuota(reg, name, body, { held: status.size, declared });
+  const size = await reg.store.appendUpload(id, bounded, at);
   await touchUpload(reg.db, id, reg.now());
   return { id, size };
 }
 
 /**
- * Ends a session with its last chunk (if any) and makes it blob `digest`
- * of repository `name`. A digest mismatch discards the session.
+ * Ends a session with its last chunk (if any, `declared` bytes long when
+ * known) and makes it blob `digest` of repository `name`. A digest
+ * mismatch, or a blob the repository's quota has no room for, discards
+ * the session.
  */
 export async function completeUpload(
   reg: Registry,
@@ -85,11 +94,26 @@ export async function completeUpload(
   id: string,
   digest: string,
   body?: ByteSource,
+  declared?: number,
 ): Promise<{ digest: string; size: number }> {
   checkDigest(digest);
   const session = await openSession(reg, name, id);
   if (!session) fail("BLOB_UPLOAD_UNKNOWN", "upload unknown to registry", { id });
-  if (body) await reg.store.appendUpload(id, body);
+  try {
+    if (body) {
+      const held = (await reg.store.uploadSize(id)) ?? 0;
+      await reg.store.appendUpload(id, await withinQuota(reg, name, body, { held, declared, digest }));
+    }
+    // Checked again now the size is final: uploads running side by side each fit, but maybe not together.
+    await ensureQuota(reg, name, (await reg.store.uploadSize(id)) ?? 0, digest);
+  } catch (error) {
+    // A blob that cannot fit is not kept waiting in its session: the space goes back now.
+    if (error instanceof RegistryError && error.code === "QUOTA_EXCEEDED") {
+      await deleteUpload(reg.db, id);
+      await reg.store.abortUpload(id);
+    }
+    throw error;
+  }
   let size: number;
   try {
     ({ size } = await reg.store.commitUpload(id, digest));
@@ -105,17 +129,20 @@ export async function completeUpload(
   return { digest, size };
 }
 
-/** Pushes a whole blob in one call (POST with `?digest=`). */
+/** Pushes a whole blob in one call (POST with `?digest=`), `declared` bytes long when known. */
 export async function uploadBlob(
   reg: Registry,
   name: string,
   digest: string,
   body: ByteSource,
+  declared?: number,
 ): Promise<{ digest: string; size: number }> {
   checkDigest(digest);
+  // Refused before a session (or a file) exists when it cannot fit.
+  await withinQuota(reg, name, [], { declared, digest });
   const { id } = await startUpload(reg, name);
   try {
-    return await completeUpload(reg, name, id, digest, body);
+    return await completeUpload(reg, name, id, digest, body, declared);
   } catch (error) {
     await cancelUpload(reg, name, id).catch(() => {});
     throw error;

@@ -32,6 +32,7 @@ export const errorTable = {
   NAME_UNKNOWN: { status: 404, code: "NAME_UNKNOWN" },
   NOT_FOUND: { status: 404, code: "NOT_FOUND" },
   PAGINATION_NUMBER_INVALID: { status: 400, code: "PAGINATION_NUMBER_INVALID" },
+  QUOTA_EXCEEDED: { status: 413, code: "DENIED" },
   RANGE_INVALID: { status: 416, code: "RANGE_INVALID" },
   SIZE_INVALID: { status: 400, code: "SIZE_INVALID" },
   TAG_INVALID: { status: 400, code: "TAG_INVALID" },

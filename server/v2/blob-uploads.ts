@@ -46,7 +46,7 @@ function blobCreated(name: string, digest: string): Response {
  * answers 416 with the Range the session holds (`size` bytes), so the
  * client can resume.
  */
-function chunkOf(req: Request, size: number): { at?: number; body: AsyncIterable<Uint8Array> } {
+function chunkOf(req: Request, size: number): { at?: number; length?: number; body: AsyncIterable<Uint8Array> } {
   const lengthHeader = req.headers.get("content-length");
   const length = lengthHeader === null ? undefined : Number(lengthHeader);
   let range;
@@ -55,12 +55,12 @@ function chunkOf(req: Request, size: number): { at?: number; body: AsyncIterable
   } catch (error) {
     fail("CHUNK_OUT_OF_ORDER", (error as Error).message, { size });
   }
-  if (range === null) return { body: bodyStream(req, length) };
+  if (range === null) return { length, body: bodyStream(req, length) };
   const rangeLength = range.end - range.start + 1;
   if (length !== undefined && length !== rangeLength) {
     fail("CHUNK_OUT_OF_ORDER", "Content-Length does not match Content-Range", { size, contentLength: length, range: `${range.start}-${range.end}` });
   }
-  return { at: range.start, body: bodyStream(req, rangeLength) };
+  return { at: range.start, length: rangeLength, body: bodyStream(req, rangeLength) };
 }
 
 /** Handlers for the upload collection of a repository. */
@@ -69,7 +69,8 @@ export function uploadCollectionHandlers(reg: Registry) {
     async POST(req: Request, { name }: RouteParams, url: URL, ctx: RequestContext): Promise<Response> {
       const digest = url.searchParams.get("digest");
       if (digest !== null) {
-        const blob = await reg.uploadSlots.with(actorOf(ctx.caller.identity), () => uploadBlob(reg, name, digest, chunkOf(req, 0).body));
+        const { length, body } = chunkOf(req, 0);
+        const blob = await reg.uploadSlots.with(actorOf(ctx.caller.identity), () => uploadBlob(reg, name, digest, body, length));
         return blobCreated(name, blob.digest);
       }
       const mount = url.searchParams.get("mount");
@@ -93,8 +94,8 @@ export function uploadSessionHandlers(reg: Registry) {
 
     async PATCH(req: Request, { name, id }: RouteParams, _url: URL, ctx: RequestContext): Promise<Response> {
       return reg.uploadSlots.with(actorOf(ctx.caller.identity), async () => {
-        const { at, body } = chunkOf(req, (await uploadStatus(reg, name, id)).size);
-        return sessionResponse(202, name, await appendUpload(reg, name, id, body, at));
+        const { at, length, body } = chunkOf(req, (await uploadStatus(reg, name, id)).size);
+        return sessionResponse(202, name, await appendUpload(reg, name, id, body, at, length));
       });
     },
 
@@ -103,9 +104,9 @@ export function uploadSessionHandlers(reg: Registry) {
       if (digest === null) fail("DIGEST_INVALID", "the digest query parameter is required to complete an upload");
       checkDigest(digest);
       return reg.uploadSlots.with(actorOf(ctx.caller.identity), async () => {
-        const { at, body } = chunkOf(req, (await uploadStatus(reg, name, id)).size);
-        if (at !== undefined) await appendUpload(reg, name, id, body, at);
-        const blob = await completeUpload(reg, name, id, digest, at === undefined ? body : undefined);
+        const { at, length, body } = chunkOf(req, (await uploadStatus(reg, name, id)).size);
+        if (at !== undefined) await appendUpload(reg, name, id, body, at, length);
+        const blob = await completeUpload(reg, name, id, digest, at === undefined ? body : undefined, length);
         return blobCreated(name, blob.digest);
       });
     },
