@@ -33,11 +33,31 @@ export async function startUpload(reg: Registry, name: string): Promise<UploadSt
   const id = crypto.randomUUID();
   await reg.store.beginUpload(id);
   const now = reg.now();
-  await reg.db.transaction().execute(async (trx) => {
-    const repositoryId = await upsertRepository(trx, name, now);
-    await insertUpload(trx, id, repositoryId, now);
-  });
+  try {
+    await reg.db.transaction().execute(async (trx) => {
+      const repositoryId = await upsertRepository(trx, name, now);
+      await insertUpload(trx, id, repositoryId, now);
+    });
+  } catch (error) {
+    await reg.store.abortUpload(id);
+    throw error;
+  }
   return { id, size: 0 };
+}
+
+/** Whether `error` means the session cannot go on and should give back its space now. */
+function isFatalToSession(error: unknown): boolean {
+  return error instanceof RegistryError && (error.code === "INSUFFICIENT_STORAGE" || error.code === "QUOTA_EXCEEDED");
+}
+
+/**
+ * Drops a session: its bytes first, then its row, because on a full disk
+ * the row's delete needs the room the bytes free. Should the row stay
+ * anyway, the session answers as unknown (it has no file) until swept.
+ */
+async function discard(reg: Registry, id: string): Promise<void> {
+  await reg.store.abortUpload(id);
+  await deleteUpload(reg.db, id).catch(() => {});
 }
 
 /**
@@ -77,7 +97,14 @@ export async function appendUpload(
 ): Promise<UploadStatus> {
   const status = await uploadStatus(reg, name, id);
   const bounded = await withinQuota(reg, name, body, { held: status.size, declared });
-  const size = await reg.store.appendUpload(id, bounded, at);
+  let size: number;
+  try {
+    size = await reg.store.appendUpload(id, bounded, at);
+  } catch (error) {
+    // Out of disk space, the session is dropped rather than left holding what little room is left.
+    if (error instanceof RegistryError && error.code === "INSUFFICIENT_STORAGE") await discard(reg, id);
+    throw error;
+  }
   await touchUpload(reg.db, id, reg.now());
   return { id, size };
 }
@@ -108,10 +135,7 @@ export async function completeUpload(
     await ensureQuota(reg, name, (await reg.store.uploadSize(id)) ?? 0, digest);
   } catch (error) {
     // A blob that cannot fit is not kept waiting in its session: the space goes back now.
-    if (error instanceof RegistryError && error.code === "QUOTA_EXCEEDED") {
-      await deleteUpload(reg.db, id);
-      await reg.store.abortUpload(id);
-    }
+    if (isFatalToSession(error)) await discard(reg, id);
     throw error;
   }
   let size: number;
@@ -119,13 +143,20 @@ export async function completeUpload(
     ({ size } = await reg.store.commitUpload(id, digest));
   } catch (error) {
     if (error instanceof RegistryError && error.code === "DIGEST_INVALID") await deleteUpload(reg.db, id);
+    if (isFatalToSession(error)) await discard(reg, id);
     throw error;
   }
   const now = reg.now();
-  await reg.db.transaction().execute(async (trx) => {
-    await linkBlob(trx, session.repository_id, digest, size, now);
-    await deleteUpload(trx, id);
-  });
+  try {
+    await reg.db.transaction().execute(async (trx) => {
+      await linkBlob(trx, session.repository_id, digest, size, now);
+      await deleteUpload(trx, id);
+    });
+  } catch (error) {
+    // The verified file stays in the store, unrecorded, for GC; the session cannot be completed again.
+    if (isFatalToSession(error)) await discard(reg, id);
+    throw error;
+  }
   return { digest, size };
 }
 
@@ -144,7 +175,7 @@ export async function uploadBlob(
   try {
     return await completeUpload(reg, name, id, digest, body, declared);
   } catch (error) {
-    await cancelUpload(reg, name, id).catch(() => {});
+    await discard(reg, id);
     throw error;
   }
 }

@@ -9,6 +9,7 @@ import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from "nod
 import { dirname, join } from "node:path";
 import { fail } from "../errors.ts";
 import type { BlobStore, ByteRange, ByteSource, StoredBlob } from "./blob-store.ts";
+import { storageError } from "./fs-errors.ts";
 import { FsLayout } from "./fs-layout.ts";
 
 interface UploadState {
@@ -45,7 +46,9 @@ export class FsBlobStore implements BlobStore {
   }
 
   async beginUpload(id: string): Promise<void> {
-    const handle = await open(this.layout.upload(id), "wx", 0o600);
+    const handle = await open(this.layout.upload(id), "wx", 0o600).catch((error: unknown) => {
+      throw storageError(error);
+    });
     await handle.close();
     this.states.set(id, { hasher: new Bun.CryptoHasher("sha256"), size: 0, busy: false });
   }
@@ -78,7 +81,7 @@ export class FsBlobStore implements BlobStore {
     } catch (error) {
       // The hash may now disagree with the file; recompute it next time.
       this.states.delete(id);
-      throw error;
+      throw storageError(error);
     }
   }
 
@@ -107,6 +110,8 @@ export class FsBlobStore implements BlobStore {
         await fsyncDirectory(dirname(target));
       }
       return { size: state.size };
+    } catch (error) {
+      throw storageError(error);
     } finally {
       // The hash is finished either way; a retry after a failure recomputes it from the file.
       this.states.delete(id);

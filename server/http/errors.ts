@@ -22,6 +22,7 @@ export const errorTable = {
   DENIED: { status: 403, code: "DENIED" },
   DIGEST_INVALID: { status: 400, code: "DIGEST_INVALID" },
   HEADERS_TOO_LARGE: { status: 431, code: "HEADERS_TOO_LARGE" },
+  INSUFFICIENT_STORAGE: { status: 507, code: "INSUFFICIENT_STORAGE" },
   INVALID_ARGUMENT: { status: 400, code: "INVALID_ARGUMENT" },
   MANIFEST_BLOB_UNKNOWN: { status: 400, code: "MANIFEST_BLOB_UNKNOWN" },
   MANIFEST_INVALID: { status: 400, code: "MANIFEST_INVALID" },
