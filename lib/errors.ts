@@ -33,6 +33,7 @@ export const errorCodes = [
   "TAG_INVALID",
   "TOO_MANY_REQUESTS",
   "UNAUTHORIZED",
+  "UNAVAILABLE",
   "UNSUPPORTED",
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];

@@ -44,6 +44,10 @@ function environmentError(error: unknown): unknown {
   if (code === "SQLITE_FULL") {
     return new RegistryError("INSUFFICIENT_STORAGE", "the registry is out of disk space", { sqlite: code });
   }
+  // Another process (GC, an admin command) kept the write lock for longer than busy_timeout.
+  if (typeof code === "string" && code.startsWith("SQLITE_BUSY")) {
+    return new RegistryError("UNAVAILABLE", "the database is busy with another process; retry shortly", { sqlite: code, retryAfter: 1 });
+  }
   return error;
 }
 

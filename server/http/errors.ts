@@ -39,6 +39,7 @@ export const errorTable = {
   TAG_INVALID: { status: 400, code: "TAG_INVALID" },
   TOO_MANY_REQUESTS: { status: 429, code: "TOOMANYREQUESTS" },
   UNAUTHORIZED: { status: 401, code: "UNAUTHORIZED" },
+  UNAVAILABLE: { status: 503, code: "UNAVAILABLE" },
   UNSUPPORTED: { status: 405, code: "UNSUPPORTED" },
 } as const satisfies Record<ErrorCode, WireError>;
 
@@ -73,12 +74,14 @@ function publicDetail(detail: unknown): unknown {
 /**
  * A 416 on an upload tells the client how much the server holds, so it can
  * resume; a 416 on a blob read tells it the blob's size; a 401 carries
- * its challenge and a 429 says when to retry.
+ * its challenge and a 429 or 503 says when to retry.
  */
 function extraHeaders(error: RegistryError): Record<string, string> {
   const detail = error.detail as { size?: unknown; challenge?: unknown; retryAfter?: unknown } | undefined;
   if (error.code === "UNAUTHORIZED" && typeof detail?.challenge === "string") return { "WWW-Authenticate": detail.challenge };
-  if (error.code === "TOO_MANY_REQUESTS" && typeof detail?.retryAfter === "number") return { "Retry-After": String(detail.retryAfter) };
+  if ((error.code === "TOO_MANY_REQUESTS" || error.code === "UNAVAILABLE") && typeof detail?.retryAfter === "number") {
+    return { "Retry-After": String(detail.retryAfter) };
+  }
   const size = detail?.size;
   if (typeof size !== "number") return {};
   if (error.code === "CHUNK_OUT_OF_ORDER") return { Range: `0-${Math.max(0, size - 1)}` };
