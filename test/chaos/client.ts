@@ -23,7 +23,7 @@ export class ChaosClient {
   ) {}
 
   /** Sends a request; throws Interrupted when there is no answer, records a violation on 5xx. */
-  async send(method: string, path: string, init: { body?: Uint8Array | string; headers?: Record<string, string> } = {}): Promise<Response> {
+  async send(method: string, path: string, init: { body?: Uint8Array | string | ReadableStream<Uint8Array>; headers?: Record<string, string> } = {}): Promise<Response> {
     let res: Response;
     try {
       res = await fetch(`${this.base}${path}`, {
@@ -44,7 +44,7 @@ export class ChaosClient {
   }
 
   /** Like `send`, but a status outside `ok` is recorded as a violation. Returns the response. */
-  async expect(ok: number[], method: string, path: string, init: { body?: Uint8Array | string; headers?: Record<string, string> } = {}): Promise<Response> {
+  async expect(ok: number[], method: string, path: string, init: { body?: Uint8Array | string | ReadableStream<Uint8Array>; headers?: Record<string, string> } = {}): Promise<Response> {
     const res = await this.send(method, path, init);
     if (!ok.includes(res.status)) {
       const text = await res.text().catch(() => "");

@@ -16,6 +16,19 @@ const INDEX = "application/vnd.oci.image.index.v1+json";
 const LAYER = "application/vnd.oci.image.layer.v1.tar+gzip";
 const enc = new TextEncoder();
 
+/** `bytes` as a request body arriving 8 KiB every 10 ms. */
+function trickle(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (at >= bytes.byteLength) return controller.close();
+      if (at > 0) await Bun.sleep(10);
+      controller.enqueue(bytes.slice(at, at + 8192));
+      at += 8192;
+    },
+  });
+}
+
 /** Content every client shares, so the same blob is pushed to the same places at once. */
 export function sharedLayers(rng: Rng): Uint8Array[] {
   return Array.from({ length: 6 }, (_, i) => rng.fork(1000 + i).bytes(8 * 1024 * (i + 1)));
@@ -59,7 +72,7 @@ export class Worker {
     if (roll < 60) return this.deleteManifest();
     if (roll < 68) return this.pushLooseBlob();
     if (roll < 72) return this.deleteLooseBlob();
-    if (roll < 84) return this.parkedUpload();
+    if (roll < 90) return this.parkedUpload();
     return this.pull();
   }
 
@@ -207,7 +220,7 @@ export class Worker {
       if (mine.length >= 3) return;
       const res = await this.client.expect([202], "POST", `/v2/${repo}/blobs/uploads/`);
       if (res.status !== 202) return;
-      const content = this.rng.bytes(this.rng.int(2 * 1024, 128 * 1024));
+      const content = this.rng.bytes(this.rng.int(16 * 1024, 256 * 1024));
       this.ledger.parked.add({ repo, location: res.headers.get("location")!, content, digest: sha256Digest(content), acked: 0, inflight: 0, completing: false });
       return;
     }
@@ -215,7 +228,9 @@ export class Worker {
     if (remaining > 0 && this.rng.chance(0.7)) {
       const end = open.acked + this.rng.int(1, remaining);
       open.inflight = end - open.acked;
-      const res = await this.client.expect([202], "PATCH", open.location, { body: open.content.subarray(open.acked, end), headers: { "Content-Range": `${open.acked}-${end - 1}` } });
+      // Sent slowly, so that kills often land in the middle of a chunk and the session must resume from a partial one.
+      const body = trickle(open.content.subarray(open.acked, end));
+      const res = await this.client.expect([202], "PATCH", open.location, { body, headers: { "Content-Range": `${open.acked}-${end - 1}` } });
       if (res.status === 202) open.acked = end;
       open.inflight = 0;
       return;
