@@ -51,7 +51,8 @@ describe("slow clients", () => {
     await Bun.sleep(300);
     const pings: number[] = [];
     for (let i = 0; i < 20; i++) pings.push(await timedPing());
-    expect(Math.max(...pings)).toBeLessThan(1000);
+    // A server held up by the slow clients would answer only after they finish, 3 s from now.
+    expect(Math.max(...pings)).toBeLessThan(2500);
     await Promise.all(slow);
   }, 30_000);
 
