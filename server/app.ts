@@ -12,6 +12,8 @@ import { authenticate, challenge, requireAccess, type RequestOrigin } from "./au
 import { handleTokenRequest } from "./auth/token-endpoint.ts";
 import { clientAddress } from "./http/client-address.ts";
 import { errorResponse, jsonErrorResponse } from "./http/errors.ts";
+import { checkHeaderSize } from "./http/header-size.ts";
+import { withSecurityHeaders } from "./http/security-headers.ts";
 import { matchV1, requireAdmin } from "./v1/router.ts";
 import { v1Routes } from "./v1/routes.ts";
 import { matchRoute, type RequestContext } from "./v2/router.ts";
@@ -48,6 +50,7 @@ export function createApp(reg: Registry, options: AppOptions): App {
 
   async function handleV2(req: Request, url: URL, origin: RequestOrigin): Promise<Response> {
     try {
+      checkHeaderSize(req, url, reg.limits.maxHeaderBytes);
       if (url.pathname === "/v2/token") return await handleTokenRequest(reg, options.auth, req, url, origin);
       const match = matchRoute(routes, req.method, url.pathname);
       if (!match) fail("NOT_FOUND", "no such endpoint", { path: url.pathname.slice(0, 200) });
@@ -71,6 +74,7 @@ export function createApp(reg: Registry, options: AppOptions): App {
 
   async function handleV1(req: Request, url: URL, origin: RequestOrigin): Promise<Response> {
     try {
+      checkHeaderSize(req, url, reg.limits.maxHeaderBytes);
       const { route, params } = matchV1(v1, req.method, url.pathname);
       const identity = route.access === "admin" ? await requireAdmin(options.auth, req, origin) : null;
       return await route.handle(req, { url, origin, params, identity, actor: identity ? actorOf(identity) : "anonymous" });
@@ -94,6 +98,7 @@ export function createApp(reg: Registry, options: AppOptions): App {
       } else {
         response = Response.json({ error: "not found" }, { status: 404 });
       }
+      withSecurityHeaders(response);
       if (options.log) {
         const ms = (performance.now() - started).toFixed(1);
         const bytes = response.headers.get("content-length") ?? "-";

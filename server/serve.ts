@@ -10,6 +10,7 @@ import { Authenticator } from "../lib/auth/authenticator.ts";
 import { readTlsFiles, type TlsFiles } from "../lib/config/tls.ts";
 import { loadSigningKey } from "../lib/auth/signing-key.ts";
 import { ensureAdmin } from "../lib/auth/users.ts";
+import type { Limits } from "../lib/limits.ts";
 import { openRegistry, type Registry } from "../lib/registry/registry.ts";
 import { FsLayout } from "../lib/storage/fs-layout.ts";
 import { STALE_UPLOAD_MS, sweepStaleUploads } from "../lib/registry/uploads.ts";
@@ -19,6 +20,7 @@ import { errorResponse } from "./http/errors.ts";
 import { silentLogger, type Logger } from "./observability/logger.ts";
 import { observe } from "./observability/observe.ts";
 import { ServerMetrics } from "./observability/server-metrics.ts";
+import { withSecurityHeaders } from "./http/security-headers.ts";
 
 /** Where and how to serve. */
 export interface ServeOptions {
@@ -47,6 +49,8 @@ export interface ServeOptions {
   tls?: { cert: string; key: string } | null;
   /** How long audit events are kept (default 90 days, 1,000,000 rows); pruned at start and hourly. */
   auditRetention?: AuditRetention;
+  /** Overrides of the default resource limits (lib/limits.ts). */
+  limits?: Partial<Limits>;
 }
 
 const SWEEP_EVERY_MS = 60 * 60 * 1000;
@@ -82,7 +86,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // Bad certificate files stop the start before anything is opened.
   const tlsPaths = options.tls ?? null;
   let tls: TlsFiles | null = tlsPaths ? readTlsFiles(tlsPaths.cert, tlsPaths.key) : null;
-  const reg = await openRegistry(options.dataDir);
+  const reg = await openRegistry(options.dataDir, { limits: options.limits });
   const admin = await ensureAdmin(reg, options.adminPassword);
   const key = loadSigningKey(new FsLayout(options.dataDir).signingKey);
   const auth = new Authenticator(reg, key, { tokenTtlSeconds: options.tokenTtlSeconds ?? 300 });
@@ -96,7 +100,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       hostname: options.hostname,
       port,
       fetch: (req, srv) => observed.fetch(req, srv),
-      error: (error) => errorResponse(error),
+      error: (error) => withSecurityHeaders(errorResponse(error)),
       // Blobs may be of any size: 2 ** 40, since 1 << 40 is 256 in JavaScript.
       maxRequestBodySize: 2 ** 40,
       // The longest Bun allows by default; a connection that moves bytes is never idle.

@@ -10,7 +10,7 @@ import type { Registry } from "../registry/registry.ts";
 import { ANONYMOUS, actorOf, type Identity, type UserIdentity } from "./identity.ts";
 import { signJwt, verifyJwt, type AccessClaim } from "./jwt.ts";
 import { grantScopes, type Scope } from "./scope.ts";
-import { hashSecret, verifyPassword } from "./secrets.ts";
+import { hashSecret, verifyDecoy, verifyPassword } from "./secrets.ts";
 import type { SigningKey } from "./signing-key.ts";
 import { LoginThrottle } from "./throttle.ts";
 import { isTokenString, resolveToken, tokenIsLive } from "./tokens.ts";
@@ -79,7 +79,7 @@ export class Authenticator {
       return found && found.user.name === username ? toIdentity(found.user, "token", found.tokenId) : null;
     }
     const user = await findUserByName(this.reg.db, username);
-    if (!user || user.disabled !== 0 || user.password_hash === null) return null;
+    if (!user || user.disabled !== 0 || user.password_hash === null) return verifyDecoy(secret).then(() => null);
     const cacheKey = `${username}\0${hashSecret(secret)}`;
     const cached = this.verified.get(cacheKey);
     const now = this.reg.now();

@@ -20,6 +20,20 @@ export async function verifyPassword(password: string, hash: string): Promise<bo
   return Bun.password.verify(password, hash).catch(() => false);
 }
 
+let decoy: Promise<string> | null = null;
+
+/**
+ * Checks `password` against a hash no password matches, at the cost of a
+ * real check: a login for an account that does not exist (or cannot use
+ * a password) must take as long as one with a wrong password, or the
+ * response time tells which user names are real.
+ */
+export async function verifyDecoy(password: string): Promise<false> {
+  decoy ??= hashPassword(randomSecret(32));
+  await verifyPassword(password.slice(0, MAX_PASSWORD_LENGTH), await decoy);
+  return false;
+}
+
 /** `bytes` random bytes, base64url-encoded. */
 export function randomSecret(bytes = 24): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString("base64url");

@@ -19,6 +19,7 @@ import {
   type QueryCompiler,
   type QueryResult,
 } from "kysely";
+import { RegistryError } from "../errors.ts";
 
 /** Kysely dialect that runs every query on the given bun:sqlite handle. */
 export class BunSqliteDialect implements Dialect {
@@ -35,6 +36,19 @@ export class BunSqliteDialect implements Dialect {
   createIntrospector(db: Kysely<any>): DatabaseIntrospector {
     return new SqliteIntrospector(db);
   }
+}
+
+/** SQLite's answers that are about the machine, not the query, as the domain errors callers handle. */
+function environmentError(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "SQLITE_FULL") {
+    return new RegistryError("INSUFFICIENT_STORAGE", "the registry is out of disk space", { sqlite: code });
+  }
+  // Another process (GC, an admin command) kept the write lock for longer than busy_timeout.
+  if (typeof code === "string" && code.startsWith("SQLITE_BUSY")) {
+    return new RegistryError("UNAVAILABLE", "the database is busy with another process; retry shortly", { sqlite: code, retryAfter: 1 });
+  }
+  return error;
 }
 
 class BunSqliteDriver implements Driver {
@@ -61,7 +75,9 @@ class BunSqliteDriver implements Driver {
     await conn.executeQuery(CompiledQuery.raw("commit"));
   }
   async rollbackTransaction(conn: DatabaseConnection): Promise<void> {
-    await conn.executeQuery(CompiledQuery.raw("rollback"));
+    // SQLite rolls back on its own after some errors (a full disk, for one); a second rollback would
+    // fail with "no transaction is active" and hide the error that matters.
+    if (this.connection.inTransaction) await conn.executeQuery(CompiledQuery.raw("rollback"));
   }
   async releaseConnection(): Promise<void> {
     this.connection.release();
@@ -73,18 +89,26 @@ class BunSqliteConnection implements DatabaseConnection {
   release: () => void = () => {};
   constructor(private readonly sqlite: Database) {}
 
+  get inTransaction(): boolean {
+    return this.sqlite.inTransaction;
+  }
+
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const stmt = this.sqlite.query(compiled.sql);
-    const params = compiled.parameters as SQLQueryBindings[];
-    if (stmt.columnNames.length > 0) {
-      return { rows: stmt.all(...params) as R[] };
+    try {
+      const stmt = this.sqlite.query(compiled.sql);
+      const params = compiled.parameters as SQLQueryBindings[];
+      if (stmt.columnNames.length > 0) {
+        return { rows: stmt.all(...params) as R[] };
+      }
+      const result = stmt.run(...params);
+      return {
+        rows: [],
+        numAffectedRows: BigInt(result.changes),
+        insertId: BigInt(result.lastInsertRowid),
+      };
+    } catch (error) {
+      throw environmentError(error);
     }
-    const result = stmt.run(...params);
-    return {
-      rows: [],
-      numAffectedRows: BigInt(result.changes),
-      insertId: BigInt(result.lastInsertRowid),
-    };
   }
 
   async *streamQuery<R>(compiled: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {

@@ -16,14 +16,20 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
+/** How to open the database. */
+export interface DatabaseOptions {
+  /** How long a statement waits for another connection's lock before it fails (default 10 s). */
+  busyTimeoutMs?: number;
+}
+
 /** Opens (creating with mode 0600 if needed) and migrates the database at `path`. */
-export async function openDatabase(path: string): Promise<DatabaseHandle> {
+export async function openDatabase(path: string, options: DatabaseOptions = {}): Promise<DatabaseHandle> {
   mkdirSync(dirname(path), { recursive: true });
   if (!existsSync(path)) closeSync(openSync(path, "a", 0o600));
   chmodSync(path, 0o600);
   const sqlite = new Database(path, { create: true, strict: true });
   sqlite.exec("pragma journal_mode = wal");
-  sqlite.exec("pragma busy_timeout = 10000");
+  sqlite.exec(`pragma busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 10_000))}`);
   sqlite.exec("pragma foreign_keys = on");
   sqlite.exec("pragma synchronous = normal");
   const db = new Kysely<DB>({ dialect: new BunSqliteDialect(sqlite) });

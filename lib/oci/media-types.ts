@@ -29,7 +29,7 @@ export const foreignLayerMediaTypes: readonly string[] = [
   "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
 ];
 
-/** Largest manifest accepted, in bytes (the spec's recommended minimum limit). */
+/** Default largest manifest accepted, in bytes (the spec's recommended minimum limit); see lib/limits.ts. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 /**

@@ -51,9 +51,8 @@ export async function putManifest(
   by: AuditContext,
   identity?: Identity,
 ): Promise<PushedManifest> {
-  if (bytes.byteLength > MAX_MANIFEST_BYTES) {
-    fail("MANIFEST_TOO_LARGE", `manifest larger than ${MAX_MANIFEST_BYTES} bytes`, { size: bytes.byteLength });
-  }
+  const limit = reg.limits.maxManifestBytes;
+  if (bytes.byteLength > limit) fail("MANIFEST_TOO_LARGE", `manifest larger than ${limit} bytes`, { size: bytes.byteLength, limit });
   const digest = sha256Digest(bytes);
   const tag = parseReference(reference);
   if (tag === null && reference !== digest) {

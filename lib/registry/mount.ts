@@ -5,6 +5,7 @@
 import { findLinkedBlob, linkBlob, repositoriesWithBlob } from "../db/queries/blobs.ts";
 import { findRepositoryId, upsertRepository } from "../db/queries/repositories.ts";
 import { checkDigest } from "../oci/names.ts";
+import { quotaRoom } from "./quota.ts";
 import type { Registry } from "./registry.ts";
 
 /** Decides whether the caller may read repository `name`; the access policy plugs in here. */
@@ -26,6 +27,9 @@ export async function mountBlob(reg: Registry, name: string, digest: string, fro
     if (!(await canRead(source))) continue;
     const blob = await findLinkedBlob(reg.db, source, digest);
     if (!blob || !(await reg.store.stat(digest))) continue;
+    // Over quota, the mount is declined and the client's fallback upload is refused with the reason.
+    const room = await quotaRoom(reg, name, digest);
+    if (room !== null && blob.size > room) return false;
     const now = reg.now();
     const linked = await reg.db.transaction().execute(async (trx) => {
       // Re-checked inside the transaction: the source may have lost the blob since.

@@ -8,8 +8,10 @@ import { AuditLog } from "../audit/audit-log.ts";
 import { PolicyEngine } from "../policy/engine.ts";
 import { openDatabase } from "../db/connection.ts";
 import type { DB } from "../db/schema.ts";
+import { resolveLimits, type Limits } from "../limits.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
 import { FsBlobStore } from "../storage/fs-store.ts";
+import { UploadSlots } from "./upload-slots.ts";
 
 /** What registry operations work on. */
 export interface Registry {
@@ -18,6 +20,10 @@ export interface Registry {
   audit: AuditLog;
   /** The access policy, reloaded when any process changes it. */
   policy: PolicyEngine;
+  /** The resource limits this process enforces. */
+  limits: Limits;
+  /** Uploads streaming into this process now, held against the limits. */
+  uploadSlots: UploadSlots;
   /** Where per-installation secrets (the token signing key) live. */
   dataDir: string;
   /** The clock, replaceable in tests. */
@@ -25,14 +31,23 @@ export interface Registry {
   close(): Promise<void>;
 }
 
+/** How to open a registry. */
+export interface RegistryOptions {
+  /** Overrides of the default limits. */
+  limits?: Partial<Limits>;
+}
+
 /** Opens (creating and migrating as needed) the registry kept in `dataDir`. */
-export async function openRegistry(dataDir: string): Promise<Registry> {
+export async function openRegistry(dataDir: string, options: RegistryOptions = {}): Promise<Registry> {
+  const limits = resolveLimits(options.limits);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const store = new FsBlobStore(dataDir);
-  const { db, close } = await openDatabase(store.layout.database);
+  const { db, close } = await openDatabase(store.layout.database, { busyTimeoutMs: limits.databaseBusyTimeoutMs });
   const reg: Registry = {
     db,
     store,
+    limits,
+    uploadSlots: new UploadSlots(limits),
     dataDir,
     audit: new AuditLog(db, () => reg.now()),
     policy: new PolicyEngine(db),

@@ -7,10 +7,11 @@ import type { AuditContext } from "../audit/audit-log.ts";
 import { fail, RegistryError } from "../errors.ts";
 import { linkBlob } from "../db/queries/blobs.ts";
 import { upsertRepository } from "../db/queries/repositories.ts";
-import { deleteUpload, findUpload, insertUpload, staleUploadIds, touchUpload } from "../db/queries/uploads.ts";
+import { countUploads, deleteUpload, expiredUploadIds, findUpload, insertUpload, staleUploadIds, touchUpload } from "../db/queries/uploads.ts";
 import { withStoredBlobs } from "../gc/claims.ts";
 import { checkDigest } from "../oci/names.ts";
 import type { ByteSource } from "../storage/blob-store.ts";
+import { ensureQuota, withinQuota } from "./quota.ts";
 import type { Registry } from "./registry.ts";
 
 /** An upload session's id and how many bytes it holds. */
@@ -19,45 +20,103 @@ export interface UploadStatus {
   size: number;
 }
 
-/** Opens a new upload session in repository `name` (created if new). */
+/**
+ * Opens a new upload session in repository `name` (created if new).
+ * Throws TOO_MANY_REQUESTS when `maxUploadSessions` sessions are open.
+ */
 export async function startUpload(reg: Registry, name: string): Promise<UploadStatus> {
+  const open = await countUploads(reg.db);
+  if (open >= reg.limits.maxUploadSessions) {
+    fail("TOO_MANY_REQUESTS", `${open} upload sessions are open, the most the registry keeps; complete or cancel some first`, {
+      retryAfter: 60,
+      limit: reg.limits.maxUploadSessions,
+    });
+  }
   const id = crypto.randomUUID();
   await reg.store.beginUpload(id);
   const now = reg.now();
-  await reg.db.transaction().execute(async (trx) => {
-    const repositoryId = await upsertRepository(trx, name, now);
-    await insertUpload(trx, id, repositoryId, now);
-  });
+  try {
+    await reg.db.transaction().execute(async (trx) => {
+      const repositoryId = await upsertRepository(trx, name, now);
+      await insertUpload(trx, id, repositoryId, now);
+    });
+  } catch (error) {
+    await reg.store.abortUpload(id);
+    throw error;
+  }
   return { id, size: 0 };
+}
+
+/** Whether `error` means the session cannot go on and should give back its space now. */
+function isFatalToSession(error: unknown): boolean {
+  return error instanceof RegistryError && (error.code === "INSUFFICIENT_STORAGE" || error.code === "QUOTA_EXCEEDED");
+}
+
+/**
+ * Drops a session: its bytes first, then its row, because on a full disk
+ * the row's delete needs the room the bytes free. Should the row stay
+ * anyway, the session answers as unknown (it has no file) until swept.
+ */
+async function discard(reg: Registry, id: string): Promise<void> {
+  await reg.store.abortUpload(id);
+  await deleteUpload(reg.db, id).catch(() => {});
+}
+
+/**
+ * The session `id` of repository `name`, if it is open and younger than
+ * `maxUploadSessionAgeMs`; an older one is removed. Throws BLOB_UPLOAD_UNKNOWN.
+ */
+async function openSession(reg: Registry, name: string, id: string) {
+  const row = await findUpload(reg.db, name, id);
+  if (row && reg.now() - row.created_at > reg.limits.maxUploadSessionAgeMs) {
+    await deleteUpload(reg.db, id);
+    await reg.store.abortUpload(id);
+    fail("BLOB_UPLOAD_UNKNOWN", `upload session expired: sessions last at most ${Math.round(reg.limits.maxUploadSessionAgeMs / 60_000)} minutes; start a new one`, { id });
+  }
+  return row;
 }
 
 /** The session `id` of repository `name`; throws BLOB_UPLOAD_UNKNOWN. */
 export async function uploadStatus(reg: Registry, name: string, id: string): Promise<UploadStatus> {
-  const row = await findUpload(reg.db, name, id);
+  const row = await openSession(reg, name, id);
   const size = row ? await reg.store.uploadSize(id) : null;
   if (size === null) fail("BLOB_UPLOAD_UNKNOWN", "upload unknown to registry", { id });
   return { id, size };
 }
 
-/** Appends a chunk; `at` (from Content-Range) must equal the current size. */
+/**
+ * Appends a chunk; `at` (from Content-Range) must equal the current size.
+ * `declared` is the chunk's length when the client said it, so a chunk
+ * over the repository's quota is refused before it is read.
+ */
 export async function appendUpload(
   reg: Registry,
   name: string,
   id: string,
   body: ByteSource,
   at?: number,
+  declared?: number,
 ): Promise<UploadStatus> {
-  await uploadStatus(reg, name, id);
-  const size = await reg.store.appendUpload(id, body, at);
+  const status = await uploadStatus(reg, name, id);
+  const bounded = await withinQuota(reg, name, body, { held: status.size, declared });
+  let size: number;
+  try {
+    size = await reg.store.appendUpload(id, bounded, at);
+  } catch (error) {
+    // Out of disk space, the session is dropped rather than left holding what little room is left.
+    if (error instanceof RegistryError && error.code === "INSUFFICIENT_STORAGE") await discard(reg, id);
+    throw error;
+  }
   await touchUpload(reg.db, id, reg.now());
   return { id, size };
 }
 
 /**
- * Ends a session with its last chunk (if any) and makes it blob `digest`
- * of repository `name`. A digest mismatch discards the session. The
- * upload's bytes are kept until the blob is recorded: should GC remove a
- * file of the same digest meanwhile, they put it back.
+ * Ends a session with its last chunk (if any, `declared` bytes long when
+ * known) and makes it blob `digest` of repository `name`. A digest
+ * mismatch, or a blob the repository's quota has no room for, discards
+ * the session. The upload's bytes are kept until the blob is recorded:
+ * should GC remove a file of the same digest meanwhile, they put it back.
  */
 export async function completeUpload(
   reg: Registry,
@@ -65,42 +124,62 @@ export async function completeUpload(
   id: string,
   digest: string,
   body?: ByteSource,
+  declared?: number,
 ): Promise<{ digest: string; size: number }> {
   checkDigest(digest);
-  const session = await findUpload(reg.db, name, id);
+  const session = await openSession(reg, name, id);
   if (!session) fail("BLOB_UPLOAD_UNKNOWN", "upload unknown to registry", { id });
-  if (body) await reg.store.appendUpload(id, body);
+  try {
+    if (body) {
+      const held = (await reg.store.uploadSize(id)) ?? 0;
+      await reg.store.appendUpload(id, await withinQuota(reg, name, body, { held, declared, digest }));
+    }
+    // Checked again now the size is final: uploads running side by side each fit, but maybe not together.
+    await ensureQuota(reg, name, (await reg.store.uploadSize(id)) ?? 0, digest);
+  } catch (error) {
+    // A blob that cannot fit is not kept waiting in its session: the space goes back now.
+    if (isFatalToSession(error)) await discard(reg, id);
+    throw error;
+  }
   let size: number;
   try {
     ({ size } = await reg.store.commitUpload(id, digest));
   } catch (error) {
     if (error instanceof RegistryError && error.code === "DIGEST_INVALID") await deleteUpload(reg.db, id);
+    if (isFatalToSession(error)) await discard(reg, id);
     throw error;
   }
   const restore = async () => void (await reg.store.commitUpload(id, digest));
-  await withStoredBlobs(reg, [digest], restore, async (trx) => {
-    await linkBlob(trx, session.repository_id, digest, size, reg.now());
-    await deleteUpload(trx, id);
-  });
+  try {
+    await withStoredBlobs(reg, [digest], restore, async (trx) => {
+      await linkBlob(trx, session.repository_id, digest, size, reg.now());
+      await deleteUpload(trx, id);
+    });
+  } catch (error) {
+    // The verified file stays in the store, unrecorded, for GC; the session cannot be completed again.
+    if (isFatalToSession(error)) await discard(reg, id);
+    throw error;
+  }
   await reg.store.abortUpload(id);
   return { digest, size };
 }
 
-/** Pushes a whole blob in one call (POST with `?digest=`). */
+/** Pushes a whole blob in one call (POST with `?digest=`), `declared` bytes long when known. */
 export async function uploadBlob(
   reg: Registry,
   name: string,
   digest: string,
   body: ByteSource,
+  declared?: number,
 ): Promise<{ digest: string; size: number }> {
   checkDigest(digest);
+  // Refused before a session (or a file) exists when it cannot fit.
+  await withinQuota(reg, name, [], { declared, digest });
   const { id } = await startUpload(reg, name);
   try {
-    return await completeUpload(reg, name, id, digest, body);
+    return await completeUpload(reg, name, id, digest, body, declared);
   } catch (error) {
-    // The client did not cancel anything: the session is internal to this request, so no audit event.
-    await deleteUpload(reg.db, id).catch(() => {});
-    await reg.store.abortUpload(id).catch(() => {});
+    await discard(reg, id);
     throw error;
   }
 }
@@ -118,16 +197,25 @@ export async function cancelUpload(reg: Registry, name: string, id: string, by: 
 /** Sessions idle this long are abandoned: the default for `sweepStaleUploads`. */
 export const STALE_UPLOAD_MS = 24 * 60 * 60 * 1000;
 
-/** Removes sessions (rows and bytes) idle for `maxAgeMs`; returns how many went. */
-export async function sweepStaleUploads(reg: Registry, maxAgeMs = STALE_UPLOAD_MS): Promise<number> {
+/**
+ * Removes sessions (rows and bytes) idle for `maxIdleMs`, or older than
+ * `maxUploadSessionAgeMs` however active; returns how many went.
+ */
+export async function sweepStaleUploads(reg: Registry, maxIdleMs = STALE_UPLOAD_MS): Promise<number> {
   let removed = 0;
-  for (;;) {
-    const ids = await staleUploadIds(reg.db, reg.now() - maxAgeMs, 500);
-    for (const id of ids) {
-      await deleteUpload(reg.db, id);
-      await reg.store.abortUpload(id);
+  for (const [find, cutoff] of [
+    [staleUploadIds, reg.now() - maxIdleMs],
+    [expiredUploadIds, reg.now() - reg.limits.maxUploadSessionAgeMs],
+  ] as const) {
+    for (;;) {
+      const ids = await find(reg.db, cutoff, 500);
+      for (const id of ids) {
+        await deleteUpload(reg.db, id);
+        await reg.store.abortUpload(id);
+      }
+      removed += ids.length;
+      if (ids.length < 500) break;
     }
-    removed += ids.length;
-    if (ids.length < 500) return removed;
   }
+  return removed;
 }

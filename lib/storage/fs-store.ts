@@ -11,6 +11,7 @@ import { link, mkdir, open, readdir, stat, unlink, utimes, type FileHandle } fro
 import { dirname, join } from "node:path";
 import { fail } from "../errors.ts";
 import type { BlobStore, ByteRange, ByteSource, StoredBlob, StoredUpload } from "./blob-store.ts";
+import { storageError } from "./fs-errors.ts";
 import { FsLayout } from "./fs-layout.ts";
 
 interface UploadState {
@@ -49,7 +50,9 @@ export class FsBlobStore implements BlobStore {
   }
 
   async beginUpload(id: string): Promise<void> {
-    const handle = await open(this.layout.upload(id), "wx", 0o600);
+    const handle = await open(this.layout.upload(id), "wx", 0o600).catch((error: unknown) => {
+      throw storageError(error);
+    });
     await handle.close();
     this.states.set(id, { hasher: new Bun.CryptoHasher("sha256"), size: 0, busy: false, committed: null });
   }
@@ -85,7 +88,7 @@ export class FsBlobStore implements BlobStore {
     } catch (error) {
       // The hash may now disagree with the file; recompute it next time.
       this.states.delete(id);
-      throw error;
+      throw storageError(error);
     }
   }
 
@@ -112,6 +115,8 @@ export class FsBlobStore implements BlobStore {
       }
       await placeBlob(source, target, id);
       return { size: state.size };
+    } catch (error) {
+      throw storageError(error);
     } finally {
       // The hash is finished: without a verified digest, a retry recomputes it from the file.
       if (state.committed === null) this.states.delete(id);

@@ -15,7 +15,8 @@ import type { RequestOrigin } from "./guard.ts";
 
 /** Refresh tokens live this long. */
 const REFRESH_TTL_MS = 30 * 24 * 60 * 60 * 1000;
-const MAX_FORM_BYTES = 64 * 1024;
+/** Anyone may post this form: what it buffers per connection stays small (scopes included, it fits many times over). */
+const MAX_FORM_BYTES = 16 * 1024;
 
 function tokenResponse(issued: IssuedToken, refreshToken?: string): Response {
   return Response.json(

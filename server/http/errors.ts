@@ -21,6 +21,8 @@ export const errorTable = {
   CONFLICT: { status: 409, code: "CONFLICT" },
   DENIED: { status: 403, code: "DENIED" },
   DIGEST_INVALID: { status: 400, code: "DIGEST_INVALID" },
+  HEADERS_TOO_LARGE: { status: 431, code: "HEADERS_TOO_LARGE" },
+  INSUFFICIENT_STORAGE: { status: 507, code: "INSUFFICIENT_STORAGE" },
   INVALID_ARGUMENT: { status: 400, code: "INVALID_ARGUMENT" },
   MANIFEST_BLOB_UNKNOWN: { status: 400, code: "MANIFEST_BLOB_UNKNOWN" },
   MANIFEST_INVALID: { status: 400, code: "MANIFEST_INVALID" },
@@ -31,6 +33,7 @@ export const errorTable = {
   NAME_UNKNOWN: { status: 404, code: "NAME_UNKNOWN" },
   NOT_FOUND: { status: 404, code: "NOT_FOUND" },
   PAGINATION_NUMBER_INVALID: { status: 400, code: "PAGINATION_NUMBER_INVALID" },
+  QUOTA_EXCEEDED: { status: 413, code: "DENIED" },
   RANGE_INVALID: { status: 416, code: "RANGE_INVALID" },
   SIZE_INVALID: { status: 400, code: "SIZE_INVALID" },
   TAG_INVALID: { status: 400, code: "TAG_INVALID" },
@@ -71,12 +74,14 @@ function publicDetail(detail: unknown): unknown {
 /**
  * A 416 on an upload tells the client how much the server holds, so it can
  * resume; a 416 on a blob read tells it the blob's size; a 401 carries
- * its challenge and a 429 says when to retry.
+ * its challenge and a 429 or 503 says when to retry.
  */
 function extraHeaders(error: RegistryError): Record<string, string> {
   const detail = error.detail as { size?: unknown; challenge?: unknown; retryAfter?: unknown } | undefined;
   if (error.code === "UNAUTHORIZED" && typeof detail?.challenge === "string") return { "WWW-Authenticate": detail.challenge };
-  if (error.code === "TOO_MANY_REQUESTS" && typeof detail?.retryAfter === "number") return { "Retry-After": String(detail.retryAfter) };
+  if ((error.code === "TOO_MANY_REQUESTS" || error.code === "UNAVAILABLE") && typeof detail?.retryAfter === "number") {
+    return { "Retry-After": String(detail.retryAfter) };
+  }
   const size = detail?.size;
   if (typeof size !== "number") return {};
   if (error.code === "CHUNK_OUT_OF_ORDER") return { Range: `0-${Math.max(0, size - 1)}` };

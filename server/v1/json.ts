@@ -6,9 +6,12 @@ import { readBody } from "../http/body.ts";
 
 const MAX_JSON_BYTES = 1024 * 1024;
 
-/** The body as a JSON object; throws INVALID_ARGUMENT otherwise. */
-export async function readJson(req: Request): Promise<Record<string, unknown>> {
-  const bytes = await readBody(req, MAX_JSON_BYTES, "INVALID_ARGUMENT");
+/** The most a body read before anyone logged in may hold: a user name and a password fit many times over. */
+export const MAX_UNAUTHENTICATED_JSON_BYTES = 16 * 1024;
+
+/** The body as a JSON object of at most `limit` bytes; throws INVALID_ARGUMENT otherwise. */
+export async function readJson(req: Request, limit = MAX_JSON_BYTES): Promise<Record<string, unknown>> {
+  const bytes = await readBody(req, limit, "INVALID_ARGUMENT");
   try {
     const value: unknown = JSON.parse(new TextDecoder().decode(bytes));
     if (typeof value === "object" && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;

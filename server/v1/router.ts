@@ -41,19 +41,19 @@ export function matchV1(routes: readonly V1Route[], method: string, path: string
     if (!match) continue;
     pathMatched = true;
     if (route.method !== method) continue;
-    const params = Object.fromEntries(Object.entries(match.groups ?? {}).map(([k, v]) => [k, decodePathPart(v)]));
+    const params = Object.fromEntries(Object.entries(match.groups ?? {}).map(([k, v]) => [k, decodePathParam(v)]));
     return { route, params };
   }
   if (pathMatched) fail("UNSUPPORTED", `${method} is not supported on this endpoint`);
   fail("NOT_FOUND", "no such endpoint");
 }
 
-/** A percent-decoded path parameter; a malformed escape is the caller's mistake, not a 500. */
-function decodePathPart(value: string): string {
+/** A percent-encoded path segment; a malformed escape (`%zz`, a cut UTF-8 sequence) is the client's error. */
+function decodePathParam(value: string): string {
   try {
     return decodeURIComponent(value);
   } catch {
-    fail("INVALID_ARGUMENT", "malformed percent-encoding in the path");
+    fail("INVALID_ARGUMENT", "malformed percent-encoding in the path", { segment: value.slice(0, 100) });
   }
 }
 

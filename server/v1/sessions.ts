@@ -7,7 +7,7 @@ import { createToken, revokeToken } from "../../lib/auth/tokens.ts";
 import { fail } from "../../lib/errors.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
 import { parseAuthorization } from "../auth/credentials.ts";
-import { optionalString, readJson } from "./json.ts";
+import { MAX_UNAUTHENTICATED_JSON_BYTES, optionalString, readJson } from "./json.ts";
 import type { V1Route } from "./router.ts";
 
 /** Admin API sessions live this long. */
@@ -22,7 +22,8 @@ export function sessionRoutes(reg: Registry, auth: Authenticator): V1Route[] {
       pattern: /^\/v1\/auth\/login$/,
       access: "public",
       async handle(req, { origin }) {
-        const body = await readJson(req);
+        // Anyone may call this: what it buffers per connection stays small.
+        const body = await readJson(req, MAX_UNAUTHENTICATED_JSON_BYTES);
         const username = optionalString(body, "username") ?? "";
         const password = optionalString(body, "password") ?? "";
         if (username === "" || password === "") fail("INVALID_ARGUMENT", "username and password are required");

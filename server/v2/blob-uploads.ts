@@ -3,6 +3,7 @@
  * with `?digest=`, uploads in one request); `PATCH` appends a chunk, `PUT`
  * completes, `GET` reports progress and `DELETE` cancels.
  */
+import { actorOf } from "../../lib/auth/identity.ts";
 import { fail } from "../../lib/errors.ts";
 import {
   appendUpload,
@@ -45,7 +46,7 @@ function blobCreated(name: string, digest: string): Response {
  * answers 416 with the Range the session holds (`size` bytes), so the
  * client can resume.
  */
-function chunkOf(req: Request, size: number): { at?: number; body: AsyncIterable<Uint8Array> } {
+function chunkOf(req: Request, size: number): { at?: number; length?: number; body: AsyncIterable<Uint8Array> } {
   const lengthHeader = req.headers.get("content-length");
   const length = lengthHeader === null ? undefined : Number(lengthHeader);
   let range;
@@ -54,12 +55,12 @@ function chunkOf(req: Request, size: number): { at?: number; body: AsyncIterable
   } catch (error) {
     fail("CHUNK_OUT_OF_ORDER", (error as Error).message, { size });
   }
-  if (range === null) return { body: bodyStream(req, length) };
+  if (range === null) return { length, body: bodyStream(req, length) };
   const rangeLength = range.end - range.start + 1;
   if (length !== undefined && length !== rangeLength) {
     fail("CHUNK_OUT_OF_ORDER", "Content-Length does not match Content-Range", { size, contentLength: length, range: `${range.start}-${range.end}` });
   }
-  return { at: range.start, body: bodyStream(req, rangeLength) };
+  return { at: range.start, length: rangeLength, body: bodyStream(req, rangeLength) };
 }
 
 /** Handlers for the upload collection of a repository. */
@@ -68,7 +69,8 @@ export function uploadCollectionHandlers(reg: Registry) {
     async POST(req: Request, { name }: RouteParams, url: URL, ctx: RequestContext): Promise<Response> {
       const digest = url.searchParams.get("digest");
       if (digest !== null) {
-        const blob = await uploadBlob(reg, name, digest, chunkOf(req, 0).body);
+        const { length, body } = chunkOf(req, 0);
+        const blob = await reg.uploadSlots.with(actorOf(ctx.auth.identity), () => uploadBlob(reg, name, digest, body, length));
         return blobCreated(name, blob.digest);
       }
       const mount = url.searchParams.get("mount");
@@ -90,19 +92,23 @@ export function uploadSessionHandlers(reg: Registry) {
       return sessionResponse(204, name, await uploadStatus(reg, name, id));
     },
 
-    async PATCH(req: Request, { name, id }: RouteParams): Promise<Response> {
-      const { at, body } = chunkOf(req, (await uploadStatus(reg, name, id)).size);
-      return sessionResponse(202, name, await appendUpload(reg, name, id, body, at));
+    async PATCH(req: Request, { name, id }: RouteParams, _url: URL, ctx: RequestContext): Promise<Response> {
+      return reg.uploadSlots.with(actorOf(ctx.auth.identity), async () => {
+        const { at, length, body } = chunkOf(req, (await uploadStatus(reg, name, id)).size);
+        return sessionResponse(202, name, await appendUpload(reg, name, id, body, at, length));
+      });
     },
 
-    async PUT(req: Request, { name, id }: RouteParams, url: URL): Promise<Response> {
+    async PUT(req: Request, { name, id }: RouteParams, url: URL, ctx: RequestContext): Promise<Response> {
       const digest = url.searchParams.get("digest");
       if (digest === null) fail("DIGEST_INVALID", "the digest query parameter is required to complete an upload");
       checkDigest(digest);
-      const { at, body } = chunkOf(req, (await uploadStatus(reg, name, id)).size);
-      if (at !== undefined) await appendUpload(reg, name, id, body, at);
-      const blob = await completeUpload(reg, name, id, digest, at === undefined ? body : undefined);
-      return blobCreated(name, blob.digest);
+      return reg.uploadSlots.with(actorOf(ctx.auth.identity), async () => {
+        const { at, length, body } = chunkOf(req, (await uploadStatus(reg, name, id)).size);
+        if (at !== undefined) await appendUpload(reg, name, id, body, at, length);
+        const blob = await completeUpload(reg, name, id, digest, at === undefined ? body : undefined, length);
+        return blobCreated(name, blob.digest);
+      });
     },
 
     async DELETE(_req: Request, { name, id }: RouteParams, _url: URL, ctx: RequestContext): Promise<Response> {

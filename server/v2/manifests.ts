@@ -2,8 +2,8 @@
  * @module Manifests: `PUT`, `GET` and `HEAD /v2/<name>/manifests/<reference>`,
  * by tag or digest. Content is served byte-exact with its pushed media type.
  */
+import { actorOf } from "../../lib/auth/identity.ts";
 import { deleteManifest, getManifest, pullManifest, putManifest } from "../../lib/registry/manifests.ts";
-import { MAX_MANIFEST_BYTES } from "../../lib/oci/media-types.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
 import type { Manifest } from "../../lib/db/schema.ts";
 import { readBody } from "../http/body.ts";
@@ -47,8 +47,10 @@ export function manifestHandlers(reg: Registry) {
     },
 
     async PUT(req: Request, { name, reference }: RouteParams, _url: URL, ctx: RequestContext): Promise<Response> {
-      const bytes = await readBody(req, MAX_MANIFEST_BYTES, "MANIFEST_TOO_LARGE");
-      const pushed = await putManifest(reg, name, reference, req.headers.get("content-type"), bytes, ctx.by, ctx.auth.identity);
+      const pushed = await reg.uploadSlots.with(actorOf(ctx.auth.identity), async () => {
+        const bytes = await readBody(req, reg.limits.maxManifestBytes, "MANIFEST_TOO_LARGE");
+        return putManifest(reg, name, reference, req.headers.get("content-type"), bytes, ctx.by, ctx.auth.identity);
+      });
       const headers: Record<string, string> = {
         Location: `/v2/${name}/manifests/${pushed.digest}`,
         "Docker-Content-Digest": pushed.digest,

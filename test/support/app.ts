@@ -6,6 +6,7 @@
  */
 import { Authenticator } from "../../lib/auth/authenticator.ts";
 import { ephemeralSigningKey, type SigningKey } from "../../lib/auth/signing-key.ts";
+import type { Limits } from "../../lib/limits.ts";
 import { ensureAdmin } from "../../lib/auth/users.ts";
 import { openRegistry, type Registry } from "../../lib/registry/registry.ts";
 import { createApp, type App } from "../../server/app.ts";
@@ -24,9 +25,9 @@ export interface TestApp {
 }
 
 /** Opens a fresh registry in a temp dir. */
-export async function testApp(options: { tokenTtlSeconds?: number } = {}): Promise<TestApp> {
+export async function testApp(options: { tokenTtlSeconds?: number; limits?: Partial<Limits> } = {}): Promise<TestApp> {
   const dataDir = tempDir("reg-");
-  const reg = await openRegistry(dataDir);
+  const reg = await openRegistry(dataDir, { limits: options.limits });
   await ensureAdmin(reg, TEST_ADMIN.password);
   const key = ephemeralSigningKey();
   const auth = new Authenticator(reg, key, { tokenTtlSeconds: options.tokenTtlSeconds ?? 300 });

@@ -15,6 +15,10 @@ export interface ServerProcessOptions {
   args?: string[];
   /** Added to the environment. */
   env?: Record<string, string>;
+  /** Working directory of the process (default: the repository root). */
+  cwd?: string;
+  /** Sees every line the process writes (stderr lines prefixed `[stderr] `). */
+  onLine?: (line: string) => void;
   /** How long to wait for the "listening" line, in milliseconds. */
   startTimeoutMs?: number;
 }
@@ -36,6 +40,8 @@ export interface ServerProcess {
   output(): string;
   /** SIGTERM, wait for exit; SIGKILL if it has not exited after a few seconds. */
   stop(): Promise<void>;
+  /** SIGKILL, as a crash would: no cleanup runs. Resolves once the process is gone. */
+  kill(): Promise<void>;
   /** Resolves with the exit code when the process ends. */
   exited: Promise<number>;
   /** Resident set size now (VmRSS), in bytes. */
@@ -96,13 +102,14 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
   const cmd = opts.cmd ?? [process.execPath, join(ROOT, "cli", "main.ts")];
   const args = opts.args ?? ["--listen", "127.0.0.1:0", "--data", dataDir];
   const proc = Bun.spawn([...cmd, "serve", ...args], {
-    cwd: ROOT,
+    cwd: opts.cwd ?? ROOT,
     env: { ...process.env, MCR_ADMIN_PASSWORD: TEST_ADMIN.password, ...opts.env },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
   });
   const tail = new LineTail();
+  if (opts.onLine) tail.onLine(opts.onLine);
   const listening = new Promise<string>((resolve) => {
     tail.onLine((line) => {
       const url = LISTENING.exec(line)?.[1];
@@ -141,6 +148,10 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
     authHeader: ADMIN_AUTH,
     output: () => tail.text(),
     exited: proc.exited,
+    async kill() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
+      await proc.exited;
+    },
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill("SIGTERM");

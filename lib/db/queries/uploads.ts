@@ -35,3 +35,15 @@ export async function staleUploadIds(db: Kysely<DB>, cutoff: number, limit: numb
   const rows = await db.selectFrom("uploads").select("id").where("updated_at", "<", cutoff).limit(limit).execute();
   return rows.map((r) => r.id);
 }
+
+/** Ids of sessions started before `cutoff`, however active, at most `limit`. */
+export async function expiredUploadIds(db: Kysely<DB>, cutoff: number, limit: number): Promise<string[]> {
+  const rows = await db.selectFrom("uploads").select("id").where("created_at", "<", cutoff).limit(limit).execute();
+  return rows.map((r) => r.id);
+}
+
+/** How many upload sessions are open. */
+export async function countUploads(db: Kysely<DB>): Promise<number> {
+  const row = await db.selectFrom("uploads").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
