@@ -51,6 +51,8 @@ export interface ServeOptions {
   auditRetention?: AuditRetention;
   /** Overrides of the default resource limits (lib/limits.ts). */
   limits?: Partial<Limits>;
+  /** false refuses every anonymous request whatever the policy says (default true). */
+  anonymous?: boolean;
 }
 
 const SWEEP_EVERY_MS = 60 * 60 * 1000;
@@ -87,6 +89,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const tlsPaths = options.tls ?? null;
   let tls: TlsFiles | null = tlsPaths ? readTlsFiles(tlsPaths.cert, tlsPaths.key) : null;
   const reg = await openRegistry(options.dataDir, { limits: options.limits });
+  reg.policy.allowAnonymous = options.anonymous ?? true;
   const admin = await ensureAdmin(reg, options.adminPassword);
   const key = loadSigningKey(new FsLayout(options.dataDir).signingKey);
   const auth = new Authenticator(reg, key, { tokenTtlSeconds: options.tokenTtlSeconds ?? 300 });

@@ -58,15 +58,27 @@ export const settings = {
   "server.tls.key": setting(v.optionalPath, "", { env: "MCR_SERVER_TLS_KEY", flag: "tls-key", help: "PEM private key of the certificate" }),
   "storage.data_dir": setting(v.path, "./mcr-data", { env: "MCR_DATA_DIR", flag: "data", help: "the data directory: database, blobs, uploads" }),
   "auth.token_ttl": setting(v.duration(30 * SECOND, DAY), "5m", { env: "MCR_AUTH_TOKEN_TTL", help: "lifetime of registry tokens issued by /v2/token" }),
-  "auth.anonymous": setting(v.boolean, false, {
+  "auth.anonymous": setting(v.boolean, true, {
     env: "MCR_AUTH_ANONYMOUS",
-    help: "let anonymous clients pull where the access policy grants it (read by the access policy)",
+    help: "false refuses every anonymous request, whatever the access policy's rules for anonymous say",
   }),
   "gc.grace": setting(v.duration(0, 365 * DAY), "1h", {
     env: "MCR_GC_GRACE",
     help: "garbage collection keeps anything pushed or used within this period (read by mcr gc)",
   }),
   "audit.retention": setting(v.duration(DAY, 100 * 365 * DAY), "90d", { env: "MCR_AUDIT_RETENTION", help: "how long audit events are kept; the server prunes older ones hourly (and keeps at most 1,000,000)" }),
+  "limits.uploads_per_account": setting(v.integer(1, 100_000), "32", {
+    env: "MCR_LIMITS_UPLOADS_PER_ACCOUNT",
+    help: "requests streaming bytes to store (blob chunks, manifests) one account may have at once; more answer 429",
+  }),
+  "limits.uploads_total": setting(v.integer(1, 1_000_000), "128", { env: "MCR_LIMITS_UPLOADS_TOTAL", help: "the same, for all accounts together" }),
+  "limits.upload_sessions": setting(v.integer(1, 10_000_000), "10000", { env: "MCR_LIMITS_UPLOAD_SESSIONS", help: "upload sessions open in the whole registry; more answer 429" }),
+  "limits.upload_session_age": setting(v.duration(MINUTE, 365 * DAY), "7d", {
+    env: "MCR_LIMITS_UPLOAD_SESSION_AGE",
+    help: "an upload session this old (from its start) is refused and removed",
+  }),
+  "limits.manifest_size": setting(v.integer(4 * 1024 * 1024, 64 * 1024 * 1024), "4194304", { env: "MCR_LIMITS_MANIFEST_SIZE", help: "largest manifest accepted, in bytes (at least 4 MiB, as the OCI spec asks)" }),
+  "limits.repository_quota": setting(v.optionalSize, "", { env: "MCR_LIMITS_REPOSITORY_QUOTA", help: "bytes one repository may hold (its blobs counted once), e.g. 20GiB; empty: no quota; over it answers 413 DENIED before the bytes are written" }),
   "log.level": setting(v.oneOf(logLevels), "info", { env: "MCR_LOG_LEVEL", flag: "log-level", help: "least severe level logged" }),
   "log.format": setting(v.oneOf(logFormats), "text", { env: "MCR_LOG_FORMAT", flag: "log-format", help: "text lines, or one JSON object per line" }),
   "metrics.enabled": setting(v.boolean, true, { env: "MCR_METRICS_ENABLED", help: "serve Prometheus metrics on GET /metrics" }),
@@ -99,6 +111,14 @@ export interface Config {
   auth: { token_ttl: number; anonymous: boolean };
   gc: { grace: number };
   audit: { retention: number };
+  limits: {
+    uploads_per_account: number;
+    uploads_total: number;
+    upload_sessions: number;
+    upload_session_age: number;
+    manifest_size: number;
+    repository_quota: number | null;
+  };
   log: { level: LogLevel; format: LogFormat };
   metrics: { enabled: boolean; token: string | null };
 }
@@ -118,6 +138,14 @@ export function assemble(get: <K extends SettingKey>(key: K) => SettingValue<K>)
     auth: { token_ttl: get("auth.token_ttl"), anonymous: get("auth.anonymous") },
     gc: { grace: get("gc.grace") },
     audit: { retention: get("audit.retention") },
+    limits: {
+      uploads_per_account: get("limits.uploads_per_account"),
+      uploads_total: get("limits.uploads_total"),
+      upload_sessions: get("limits.upload_sessions"),
+      upload_session_age: get("limits.upload_session_age"),
+      manifest_size: get("limits.manifest_size"),
+      repository_quota: get("limits.repository_quota"),
+    },
     log: { level: get("log.level"), format: get("log.format") },
     metrics: { enabled: get("metrics.enabled"), token: get("metrics.token") },
   };

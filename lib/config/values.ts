@@ -150,3 +150,38 @@ export const addressList: ValueType<string[]> = {
   },
   format: (value) => value,
 };
+
+/** A whole number between `min` and `max` (a TOML integer, or digits from the environment). */
+export function integer(min: number, max: number): ValueType<number> {
+  return {
+    describe: `a whole number from ${min} to ${max}`,
+    parse(raw) {
+      const value = typeof raw === "number" ? raw : Number(text(raw, "a whole number"));
+      if (!Number.isSafeInteger(value) || value < min || value > max) throw new Error(`expected a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+      return value;
+    },
+    format: (value) => value,
+  };
+}
+
+const SIZE_UNITS = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 } as const;
+
+/** A size such as `512MiB` or `20GiB`; empty means none (null). */
+export const optionalSize: ValueType<number | null> = {
+  describe: "a size such as 512MiB, 20GiB (empty: none)",
+  parse(raw) {
+    const value = text(raw, "a size");
+    if (value === "") return null;
+    const match = /^(\d{1,12})(B|KiB|MiB|GiB|TiB)$/.exec(value);
+    if (!match) throw new Error(`invalid size "${value}": use a number and a unit (B, KiB, MiB, GiB, TiB), e.g. 20GiB`);
+    const bytes = Number(match[1]) * SIZE_UNITS[match[2] as keyof typeof SIZE_UNITS];
+    if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new Error(`"${value}" is out of range`);
+    return bytes;
+  },
+  format(value) {
+    if (value === null) return "";
+    const units = Object.entries(SIZE_UNITS).reverse();
+    for (const [unit, size] of units) if (value % size === 0) return `${value / size}${unit}`;
+    return `${value}B`;
+  },
+};

@@ -18,6 +18,8 @@ export class PolicyEngine {
   private compiled: CompiledPolicy | null = null;
   private version = -1;
   private seenDataVersion = -1;
+  /** When false (auth.anonymous = false), no rule can grant anonymous callers anything. */
+  allowAnonymous = true;
 
   constructor(private readonly db: Kysely<DB>) {}
 
@@ -41,6 +43,9 @@ export class PolicyEngine {
 
   /** May `identity` do `action` on `repository`? */
   async decide(identity: Identity, action: PolicyAction, repository: string): Promise<Decision> {
+    if (identity.kind === "anonymous" && !this.allowAnonymous) {
+      return { allowed: false, reason: "anonymous access is turned off (auth.anonymous = false)", decidedBy: [], matched: [] };
+    }
     return evaluate(await this.current(), identity, action, repository);
   }
 

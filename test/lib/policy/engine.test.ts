@@ -5,7 +5,9 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";
-import type { Identity } from "../../../lib/auth/identity.ts";
+import { ANONYMOUS, type Identity } from "../../../lib/auth/identity.ts";
+import type { Rule } from "../../../lib/policy/rule.ts";
+import { applyPolicy } from "../../../lib/policy/store.ts";
 import { openRegistry } from "../../../lib/registry/registry.ts";
 import { tempDir } from "../../support/temp.ts";
 
@@ -39,6 +41,20 @@ describe("PolicyEngine", () => {
     const proc = Bun.spawnSync([process.execPath, join(ROOT, "cli", "main.ts"), "user", "add", "bob", "--data", dataDir]);
     expect(proc.exitCode).toBe(0);
     expect(await reg.policy.current()).toBe(before);
+    await reg.close();
+  });
+});
+
+describe("auth.anonymous = false", () => {
+  test("no rule can grant anonymous callers anything, and accounts are unaffected", async () => {
+    const reg = await openRegistry(tempDir());
+    const publicPull: Rule = { id: "public", priority: 0, effect: "allow", subjects: ["*"], actions: ["pull"], repositories: ["public/**"], enabled: true, description: "" };
+    await applyPolicy(reg, [publicPull], "test");
+    expect((await reg.policy.decide(ANONYMOUS, "pull", "public/app")).allowed).toBe(true);
+    reg.policy.allowAnonymous = false;
+    const refused = await reg.policy.decide(ANONYMOUS, "pull", "public/app");
+    expect(refused).toMatchObject({ allowed: false, reason: "anonymous access is turned off (auth.anonymous = false)" });
+    expect((await reg.policy.decide(ci, "pull", "public/app")).allowed).toBe(true);
     await reg.close();
   });
 });
