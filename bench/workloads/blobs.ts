@@ -1,0 +1,152 @@
+/**
+ * @module Workloads 1 and 2: one big blob pushed monolithically (POST +
+ * PUT) and in chunks (PATCH with Content-Range), beside `dd bs=16M
+ * conv=fdatasync` writing as much to the same disk; then pulled with 1 and
+ * 4 concurrent streams, each hashing what it receives.
+ */
+import { closeSync, fsyncSync, openSync, rmSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { inTurn, MB, median, modeLabel, rounds, type Bench } from "../lib/bench.ts";
+import { pushChunked, pushMonolithic, repoScope } from "../lib/client.ts";
+import { ownCpuSeconds } from "../lib/proc.ts";
+import type { Mode, Target } from "../lib/targets.ts";
+
+interface BigBlob {
+  path: string;
+  digest: string;
+  size: number;
+}
+
+const bigRepo = (mode: Mode) => `bench/big-${mode}`;
+const pushed = new Set<string>();
+
+/** Writes `size` random bytes to `path` (fsynced, so its writeback does not disturb what follows). */
+function makeBlob(path: string, size: number): BigBlob {
+  const fd = openSync(path, "w");
+  const hasher = new Bun.CryptoHasher("sha256");
+  const block = new Uint8Array(4 * 1024 * 1024);
+  for (let done = 0; done < size; done += block.byteLength) {
+    const part = block.subarray(0, Math.min(block.byteLength, size - done));
+    for (let i = 0; i < part.byteLength; i += 65536) crypto.getRandomValues(part.subarray(i, i + 65536));
+    hasher.update(part);
+    writeSync(fd, part);
+  }
+  fsyncSync(fd);
+  closeSync(fd);
+  return { path, digest: `sha256:${hasher.digest("hex")}`, size };
+}
+
+let blobs: { mono: BigBlob; chunked: BigBlob } | null = null;
+function bigBlobs(bench: Bench) {
+  blobs ??= {
+    mono: makeBlob(join(bench.dir, "blob-mono.bin"), bench.opts.sizes.blobBytes),
+    chunked: makeBlob(join(bench.dir, "blob-chunked.bin"), bench.opts.sizes.blobBytes),
+  };
+  return blobs;
+}
+
+/** `dd bs=16M conv=fdatasync` of `bytes` into the bench dir; MB/s as dd counts (its own clock). */
+async function dd(bench: Bench, bytes: number): Promise<number> {
+  const out = join(bench.dir, "dd.bin");
+  const proc = Bun.spawn(["dd", "if=/dev/zero", `of=${out}`, "bs=16M", `count=${Math.ceil(bytes / (16 * 1024 * 1024))}`, "conv=fdatasync"], {
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+  const text = await new Response(proc.stderr).text();
+  await proc.exited;
+  rmSync(out, { force: true });
+  const match = /(\d+) bytes .* copied, ([\d.]+) s/.exec(text);
+  if (!match) throw new Error(`unreadable dd output: ${text}`);
+  return Number(match[1]) / Number(match[2]) / MB;
+}
+
+async function timed(fn: () => Promise<void>): Promise<{ seconds: number; cpu: number }> {
+  const cpu = ownCpuSeconds();
+  const started = performance.now();
+  await fn();
+  const seconds = (performance.now() - started) / 1000;
+  return { seconds, cpu: (100 * (ownCpuSeconds() - cpu)) / seconds };
+}
+
+/** Workload 1: pushes, with dd before each round as the disk's yardstick. */
+export async function pushWorkload(bench: Bench): Promise<void> {
+  const { mono, chunked } = bigBlobs(bench);
+  const size = mono.size;
+  const sizeText = `${(size / 2 ** 30).toFixed(size >= 2 ** 30 ? 0 : 3)} GiB`;
+  const section = `push ${sizeText}`;
+  const ddRuns: number[] = [];
+  for (const { mode, round } of rounds(bench)) {
+    ddRuns.push(await dd(bench, size));
+    bench.log(`dd: ${ddRuns.at(-1)!.toFixed(0)} MB/s`);
+    for (const target of inTurn(bench, round)) {
+      const ep = target.endpoint(mode);
+      const repo = bigRepo(mode);
+      for (const [how, blob, push] of [
+        ["monolithic", mono, () => pushMonolithic(ep, repo, Bun.file(mono.path), mono.digest)],
+        [`${bench.opts.sizes.chunkBytes / 2 ** 20} MiB chunks`, chunked, () => pushChunked(ep, repo, Bun.file(chunked.path), chunked.digest, bench.opts.sizes.chunkBytes)],
+      ] as const) {
+        const { seconds, cpu } = await timed(push);
+        pushed.add(`${target.id}/${repo}/${blob.digest}`);
+        const rate = blob.size / seconds / MB;
+        bench.log(`${target.label} ${modeLabel(mode)} push ${how}: ${rate.toFixed(0)} MB/s (client CPU ${cpu.toFixed(0)}%)`);
+        bench.results.set(section, `${how}, ${modeLabel(mode)} (MB/s)`, target.id, { value: rate }, {
+          goal: { text: "≥ 2.5× Dist, ≥ 80% of dd", met: (m, ratio) => ratio >= 2.5 && m.value >= 0.8 * median(ddRuns) },
+        });
+        bench.results.record({ workload: "push", how, mode, target: target.id, mbPerSecond: rate, seconds, clientCpuPercent: cpu });
+      }
+    }
+  }
+  const ddRate = median(ddRuns);
+  for (const id of ["mcr-src", "mcr-bin", "distribution"] as const) bench.results.set(section, "dd bs=16M conv=fdatasync, same size (MB/s)", id, { value: ddRate }, { ratio: false });
+  bench.results.record({ workload: "dd", mbPerSecond: ddRuns });
+  bench.results.note(`dd runs (MB/s): ${ddRuns.map((r) => r.toFixed(0)).join(", ")}; the median is the yardstick.`);
+}
+
+/** Pulls the monolithic blob with `streams` concurrent GETs, each in its own process, hashing what arrives. */
+async function pull(bench: Bench, target: Target, mode: Mode, streams: number): Promise<{ rate: number; clientCpu: number }> {
+  const { mono } = bigBlobs(bench);
+  const ep = target.endpoint(mode);
+  const repo = bigRepo(mode);
+  if (!pushed.has(`${target.id}/${repo}/${mono.digest}`)) {
+    await pushMonolithic(ep, repo, Bun.file(mono.path), mono.digest);
+    pushed.add(`${target.id}/${repo}/${mono.digest}`);
+  }
+  const authorization = (await ep.authorize(repoScope(repo))) ?? "";
+  const url = `${ep.url}/v2/${repo}/blobs/${mono.digest}`;
+  const procs = Array.from({ length: streams }, () =>
+    Bun.spawn([process.execPath, join(import.meta.dir, "..", "lib", "pull-stream.ts"), url, mono.digest], {
+      env: { ...process.env, BENCH_AUTHORIZATION: authorization },
+      stdout: "pipe",
+      stderr: "inherit",
+    }),
+  );
+  const outputs = await Promise.all(procs.map(async (p) => ({ text: await new Response(p.stdout).text(), code: await p.exited, usage: p.resourceUsage() })));
+  const runs = outputs.map(({ text, code }) => {
+    if (code !== 0) throw new Error(`pull stream failed (${code})`);
+    const run = JSON.parse(text) as { start: number; end: number; bytes: number; ok: boolean };
+    if (!run.ok || run.bytes !== mono.size) throw new Error(`pull from ${target.label} returned wrong bytes`);
+    return run;
+  });
+  const seconds = (Math.max(...runs.map((r) => r.end)) - Math.min(...runs.map((r) => r.start))) / 1000;
+  const cpuSeconds = outputs.reduce((sum, o) => sum + (o.usage ? Number(o.usage.cpuTime.user + o.usage.cpuTime.system) / 1e6 : 0), 0);
+  return { rate: (streams * mono.size) / seconds / MB, clientCpu: (100 * cpuSeconds) / seconds };
+}
+
+/** Workload 2: pulls with 1 and 4 streams. */
+export async function pullWorkload(bench: Bench): Promise<void> {
+  const size = bench.opts.sizes.blobBytes;
+  const section = `pull ${(size / 2 ** 30).toFixed(size >= 2 ** 30 ? 0 : 3)} GiB`;
+  for (const { mode, round } of rounds(bench)) {
+    for (const target of inTurn(bench, round)) {
+      for (const streams of [1, 4]) {
+        const { rate, clientCpu } = await pull(bench, target, mode, streams);
+        bench.log(`${target.label} ${modeLabel(mode)} pull ×${streams}: ${rate.toFixed(0)} MB/s (clients' CPU ${clientCpu.toFixed(0)}%)`);
+        bench.results.set(section, `${streams} stream${streams > 1 ? "s" : ""}, ${modeLabel(mode)} (MB/s, all streams)`, target.id, { value: rate }, {
+          goal: { text: "≥ Dist", met: (_m, ratio) => ratio >= 1 },
+        });
+        bench.results.record({ workload: "pull", streams, mode, target: target.id, mbPerSecond: rate, clientCpuPercent: clientCpu });
+      }
+    }
+  }
+  bench.results.note("Pull streams run in separate processes that SHA-256 every byte they receive (about 1.45 GB/s per core here), so pulls are bounded by the client's hashing as well as by the server.");
+}

@@ -1,0 +1,33 @@
+/**
+ * @module Workload 4: many small images (a config, 3 × 16 KiB layers and
+ * a manifest each) pushed as docker does, a few at a time: HEAD each
+ * blob, POST + PUT it, then PUT the manifest.
+ */
+import { inTurn, modeLabel, rounds, type Bench } from "../lib/bench.ts";
+import { makeImage, pool, pushImage } from "../lib/client.ts";
+import { ownCpuSeconds } from "../lib/proc.ts";
+
+export async function imagesWorkload(bench: Bench): Promise<void> {
+  const { sizes } = bench.opts;
+  const section = `${sizes.images} small images, ${sizes.imageConcurrency} at a time`;
+  let clientCpuMax = 0;
+  for (const { mode, round } of rounds(bench)) {
+    for (const target of inTurn(bench, round)) {
+      const ep = target.endpoint(mode);
+      const repo = `bench/images-${mode}`;
+      // Made before the clock starts: unique content, so nothing is already there.
+      const images = Array.from({ length: sizes.images }, (_, i) => makeImage(`${target.id}-${mode}-${i}`, 3, sizes.layerBytes));
+      const cpu = ownCpuSeconds();
+      const started = performance.now();
+      await pool(images.length, sizes.imageConcurrency, (i) => pushImage(ep, repo, `img-${i}`, images[i]!));
+      const seconds = (performance.now() - started) / 1000;
+      const clientCpu = (100 * (ownCpuSeconds() - cpu)) / seconds;
+      clientCpuMax = Math.max(clientCpuMax, clientCpu);
+      const rate = images.length / seconds;
+      bench.log(`${target.label} ${modeLabel(mode)} small images: ${rate.toFixed(1)} images/s (client CPU ${clientCpu.toFixed(0)}%)`);
+      bench.results.set(section, `${modeLabel(mode)} (images/s)`, target.id, { value: rate }, { goal: { text: "≥ 4× Dist", met: (_m, ratio) => ratio >= 4 } });
+      bench.results.record({ workload: "images", mode, target: target.id, imagesPerSecond: rate, seconds, clientCpuPercent: clientCpu });
+    }
+  }
+  bench.results.note(`Small images are pushed by the bench process itself (fetch, keep-alive); its CPU peaked at ${clientCpuMax.toFixed(0)}% of one core.`);
+}

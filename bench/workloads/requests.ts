@@ -1,0 +1,84 @@
+/**
+ * @module Workload 3: small requests. The load generator (32 keep-alive
+ * connections, closed loop) runs for a fixed time against HEAD blob, GET
+ * manifest by tag and GET tags list of a small image, in each mode;
+ * reports requests/s, p50, p99 and errors, with the CPU the generator and
+ * the server used meanwhile.
+ */
+import { inTurn, modeLabel, rounds, type Bench } from "../lib/bench.ts";
+import { ACCEPT_MANIFESTS, makeImage, pushImage, repoScope } from "../lib/client.ts";
+import { CpuMeter } from "../lib/proc.ts";
+import type { Mode, TargetId } from "../lib/targets.ts";
+import { runLoad } from "../lib/load.ts";
+
+const REPO = "bench/requests";
+
+/** The request/s of each (target, mode, endpoint), for the auth-cost rows. */
+const rates = new Map<string, number>();
+
+export async function requestsWorkload(bench: Bench): Promise<void> {
+  const { sizes } = bench.opts;
+  const image = makeImage("requests", 3, sizes.layerBytes);
+  const layer = image.blobs[1]!.digest;
+  for (const target of bench.targets) await pushImage(target.endpoint("anon"), REPO, "latest", image);
+  const endpoints: { name: string; method: "GET" | "HEAD"; path: string; headers: Record<string, string> }[] = [
+    { name: "HEAD blob", method: "HEAD", path: `/v2/${REPO}/blobs/${layer}`, headers: {} },
+    { name: "GET manifest by tag", method: "GET", path: `/v2/${REPO}/manifests/latest`, headers: { Accept: ACCEPT_MANIFESTS } },
+    { name: "GET tags list", method: "GET", path: `/v2/${REPO}/tags/list`, headers: {} },
+  ];
+  const section = `${sizes.connections} connections × ${sizes.requestSeconds} s`;
+  let loadCpuMax = 0;
+  for (const { mode, round } of rounds(bench)) {
+    for (const target of inTurn(bench, round)) {
+      const ep = target.endpoint(mode);
+      for (const endpoint of endpoints) {
+        const authorization = await ep.authorize(repoScope(REPO).replace(",push", ""));
+        const headers: Record<string, string> = { ...endpoint.headers, ...(authorization ? { Authorization: authorization } : {}) };
+        const meter = new CpuMeter([ep.pid]);
+        const r = await runLoad({ url: ep.url + endpoint.path, method: endpoint.method, headers, connections: sizes.connections, seconds: sizes.requestSeconds });
+        const [serverCpu = 0] = meter.stop();
+        loadCpuMax = Math.max(loadCpuMax, r.cpuPercent);
+        rates.set(`${target.id}/${mode}/${endpoint.name}`, r.rps);
+        bench.log(
+          `${target.label} ${modeLabel(mode)} ${endpoint.name}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, ${r.errors} errors (load generator CPU ${r.cpuPercent.toFixed(0)}%, server ${serverCpu.toFixed(0)}%)`,
+        );
+        const label = `${endpoint.name}, ${modeLabel(mode)}`;
+        bench.results.set(section, `${label} (req/s)`, target.id, { value: r.rps }, { goal: { text: "≥ 10× Dist", met: (_m, ratio) => ratio >= 10 } });
+        bench.results.set(
+          section,
+          `${label}: p50 / p99 ms, errors`,
+          target.id,
+          { value: r.p99Ms, text: `${r.p50Ms.toFixed(2)} / ${r.p99Ms.toFixed(1)}, ${r.errors}` },
+          { ratio: false, goal: { text: "p99 < 20 ms, 0 errors", met: (m) => m.value < 20 && (m.text ?? "").endsWith(", 0") } },
+        );
+        bench.results.set(
+          section,
+          `${label}: CPU % generator / server`,
+          target.id,
+          { value: serverCpu, text: `${r.cpuPercent.toFixed(0)} / ${serverCpu.toFixed(0)}` },
+          { ratio: false },
+        );
+        bench.results.record({ workload: "requests", endpoint: endpoint.name, mode, target: target.id, ...r, serverCpuPercent: serverCpu });
+      }
+    }
+  }
+  bench.results.note(
+    `Small requests: bench/lib/loadgen.ts, ${sizes.connections} keep-alive connections in one process (closed loop); its CPU peaked at ${loadCpuMax.toFixed(0)}% of one core, leaving the server the rest of the 2 cores.`,
+  );
+  if (bench.opts.modes.length === 2) authCost(bench, endpoints.map((e) => e.name));
+}
+
+/** How much slower each registry answers with auth on than off. */
+function authCost(bench: Bench, names: string[]): void {
+  const section = "auth cost, small requests";
+  for (const name of names) {
+    for (const target of bench.targets) {
+      const rate = (mode: Mode) => rates.get(`${target.id}/${mode}/${name}`) ?? Number.NaN;
+      const slower = 100 * (1 - rate("auth") / rate("anon"));
+      bench.results.set(section, `${name}: auth on slower than off by (%)`, target.id as TargetId, { value: slower, text: `${slower.toFixed(1)}%` }, {
+        ratio: false,
+        goal: { text: "mcr ≤ 15%", met: (m) => m.value <= 15 },
+      });
+    }
+  }
+}
