@@ -42,7 +42,7 @@ const results = new Results();
 const targets: Target[] = [];
 const started = new Date();
 try {
-  const binary = mcrBinary();
+  const binary = opts.binary ?? mcrBinary();
   for (const id of opts.targets) {
     const where = join(dir, id);
     mkdirSync(where, { recursive: true });

@@ -59,11 +59,13 @@ export interface Options {
   /** Where data goes (a new temp dir by default); kept when given or with --keep. */
   dir: string | null;
   keep: boolean;
+  /** The compiled mcr to run as "mcr (binary)" (default dist/mcr), e.g. an older build to compare with. */
+  binary: string | null;
   sizes: Sizes;
 }
 
 export const usage = `usage: bun run bench [--quick] [--json] [--only ${workloadIds.join(",")}]
-                     [--targets ${targetIds.join(",")}] [--modes ${modes.join(",")}] [--dir DIR] [--keep]`;
+                     [--targets ${targetIds.join(",")}] [--modes ${modes.join(",")}] [--dir DIR] [--keep] [--binary PATH] [--blob-mib N]`;
 
 function list<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T[] {
   if (!value) throw new Error(`${flag} needs a value\n${usage}`);
@@ -82,8 +84,10 @@ export function parseOptions(argv: readonly string[]): Options {
     modes: [...modes],
     dir: null,
     keep: false,
+    binary: null,
     sizes: fullSizes,
   };
+  let blobMib: number | null = null;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
@@ -95,9 +99,15 @@ export function parseOptions(argv: readonly string[]): Options {
     else if (flag === "--targets") opts.targets = list(value(), targetIds, "--targets");
     else if (flag === "--modes") opts.modes = list(value(), modes, "--modes");
     else if (flag === "--dir") opts.dir = value() ?? null;
+    else if (flag === "--binary") opts.binary = value() ?? null;
+    else if (flag === "--blob-mib") blobMib = Number(value());
     else if (flag === "--help" || flag === "-h") throw new Error(usage);
     else throw new Error(`unknown option ${arg}\n${usage}`);
   }
   opts.sizes = opts.quick ? quickSizes : fullSizes;
+  if (blobMib !== null) {
+    if (!Number.isInteger(blobMib) || blobMib < 16) throw new Error("--blob-mib needs a whole number of MiB, 16 or more");
+    opts.sizes = { ...opts.sizes, blobBytes: blobMib * MiB };
+  }
   return opts;
 }

@@ -8,7 +8,7 @@ import { closeSync, fsyncSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { inTurn, MB, median, modeLabel, rounds, type Bench } from "../lib/bench.ts";
 import { pushChunked, pushMonolithic, repoScope } from "../lib/client.ts";
-import { ownCpuSeconds } from "../lib/proc.ts";
+import { CpuMeter, ownCpuSeconds } from "../lib/proc.ts";
 import type { Mode, Target } from "../lib/targets.ts";
 
 interface BigBlob {
@@ -85,14 +85,16 @@ export async function pushWorkload(bench: Bench): Promise<void> {
         ["monolithic", mono, () => pushMonolithic(ep, repo, Bun.file(mono.path), mono.digest)],
         [`${bench.opts.sizes.chunkBytes / 2 ** 20} MiB chunks`, chunked, () => pushChunked(ep, repo, Bun.file(chunked.path), chunked.digest, bench.opts.sizes.chunkBytes)],
       ] as const) {
+        const meter = new CpuMeter([ep.pid]);
         const { seconds, cpu } = await timed(push);
+        const [serverCpu = 0] = meter.stop();
         pushed.add(`${target.id}/${repo}/${blob.digest}`);
         const rate = blob.size / seconds / MB;
-        bench.log(`${target.label} ${modeLabel(mode)} push ${how}: ${rate.toFixed(0)} MB/s (client CPU ${cpu.toFixed(0)}%)`);
+        bench.log(`${target.label} ${modeLabel(mode)} push ${how}: ${rate.toFixed(0)} MB/s (client CPU ${cpu.toFixed(0)}%, server ${serverCpu.toFixed(0)}%)`);
         bench.results.set(section, `${how}, ${modeLabel(mode)} (MB/s)`, target.id, { value: rate }, {
           goal: { text: "≥ 2.5× Dist, ≥ 80% of dd", met: (m, ratio) => ratio >= 2.5 && m.value >= 0.8 * median(ddRuns) },
         });
-        bench.results.record({ workload: "push", how, mode, target: target.id, mbPerSecond: rate, seconds, clientCpuPercent: cpu });
+        bench.results.record({ workload: "push", how, mode, target: target.id, mbPerSecond: rate, seconds, clientCpuPercent: cpu, serverCpuPercent: serverCpu });
       }
     }
   }
