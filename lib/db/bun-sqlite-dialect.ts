@@ -4,7 +4,7 @@
  * bun:sqlite handle. Write transactions start with BEGIN IMMEDIATE so that
  * busy_timeout applies when another process (`mcr gc`) holds the write lock.
  */
-import type { Database, SQLQueryBindings } from "bun:sqlite";
+import type { Database, SQLQueryBindings, Statement } from "bun:sqlite";
 import {
   CompiledQuery,
   SqliteAdapter,
@@ -85,21 +85,35 @@ class BunSqliteDriver implements Driver {
   async destroy(): Promise<void> {}
 }
 
+/** Most distinct statements kept prepared; past it the cache starts over (SQL from IN lists varies in length). */
+const MAX_STATEMENTS = 500;
+
 class BunSqliteConnection implements DatabaseConnection {
   release: () => void = () => {};
+  /** Prepared statements by SQL, with whether they return rows (asking bun:sqlite each time costs). */
+  private readonly statements = new Map<string, { stmt: Statement; reader: boolean }>();
   constructor(private readonly sqlite: Database) {}
 
   get inTransaction(): boolean {
     return this.sqlite.inTransaction;
   }
 
+  private prepare(sql: string): { stmt: Statement; reader: boolean } {
+    let entry = this.statements.get(sql);
+    if (!entry) {
+      if (this.statements.size >= MAX_STATEMENTS) this.statements.clear();
+      const stmt = this.sqlite.query(sql);
+      entry = { stmt, reader: stmt.columnNames.length > 0 };
+      this.statements.set(sql, entry);
+    }
+    return entry;
+  }
+
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     try {
-      const stmt = this.sqlite.query(compiled.sql);
+      const { stmt, reader } = this.prepare(compiled.sql);
       const params = compiled.parameters as SQLQueryBindings[];
-      if (stmt.columnNames.length > 0) {
-        return { rows: stmt.all(...params) as R[] };
-      }
+      if (reader) return { rows: stmt.all(...params) as R[] };
       const result = stmt.run(...params);
       return {
         rows: [],

@@ -2,6 +2,7 @@
  * @module Queries on blobs and on which repository may serve which blob.
  */
 import type { Kysely } from "kysely";
+import { prepared } from "../prepared.ts";
 import type { DB } from "../schema.ts";
 import { batches } from "./batch.ts";
 
@@ -12,16 +13,19 @@ export interface LinkedBlob {
   last_seen_at: number;
 }
 
-/** The blob `digest` if repository `repositoryName` may serve it, else undefined. */
-export async function findLinkedBlob(db: Kysely<DB>, repositoryName: string, digest: string): Promise<LinkedBlob | undefined> {
-  return db
+const linkedBlob = prepared((db, repositoryName: string, digest: string) =>
+  db
     .selectFrom("repository_blobs as rb")
     .innerJoin("repositories as r", "r.id", "rb.repository_id")
     .innerJoin("blobs as b", "b.digest", "rb.digest")
     .select(["b.digest", "b.size", "b.last_seen_at"])
     .where("r.name", "=", repositoryName)
-    .where("rb.digest", "=", digest)
-    .executeTakeFirst();
+    .where("rb.digest", "=", digest),
+);
+
+/** The blob `digest` if repository `repositoryName` may serve it, else undefined. */
+export async function findLinkedBlob(db: Kysely<DB>, repositoryName: string, digest: string): Promise<LinkedBlob | undefined> {
+  return linkedBlob.first(db, repositoryName, digest);
 }
 
 /**
@@ -49,18 +53,23 @@ export async function touchLinkedBlob(db: Kysely<DB>, repositoryName: string, di
   return result.numUpdatedRows > 0n;
 }
 
-/** Records a verified blob and makes it readable through one repository. */
-export async function linkBlob(db: Kysely<DB>, repositoryId: number, digest: string, size: number, now: number): Promise<void> {
-  await db
+const upsertBlob = prepared((db, digest: string, size: number, now: number) =>
+  db
     .insertInto("blobs")
     .values({ digest, size, created_at: now, last_seen_at: now })
-    .onConflict((oc) => oc.column("digest").doUpdateSet({ last_seen_at: now }))
-    .execute();
-  await db
+    .onConflict((oc) => oc.column("digest").doUpdateSet({ last_seen_at: now })),
+);
+const insertLink = prepared((db, repositoryId: number, digest: string, now: number) =>
+  db
     .insertInto("repository_blobs")
     .values({ repository_id: repositoryId, digest, created_at: now })
-    .onConflict((oc) => oc.columns(["repository_id", "digest"]).doNothing())
-    .execute();
+    .onConflict((oc) => oc.columns(["repository_id", "digest"]).doNothing()),
+);
+
+/** Records a verified blob and makes it readable through one repository. */
+export async function linkBlob(db: Kysely<DB>, repositoryId: number, digest: string, size: number, now: number): Promise<void> {
+  await upsertBlob.all(db, digest, size, now);
+  await insertLink.all(db, repositoryId, digest, now);
 }
 
 /** Which of `digests` repository `repositoryId` may serve. */

@@ -2,30 +2,37 @@
  * @module Queries on manifests and what they reference.
  */
 import type { Kysely } from "kysely";
+import { prepared } from "../prepared.ts";
 import type { DB, Manifest } from "../schema.ts";
 import { batches } from "./batch.ts";
 
-/** The manifest a repository holds under `digest`. */
-export async function findManifestByDigest(db: Kysely<DB>, repositoryName: string, digest: string): Promise<Manifest | undefined> {
-  return db
+const byDigest = prepared((db, repositoryName: string, digest: string) =>
+  db
     .selectFrom("manifests as m")
     .innerJoin("repositories as r", "r.id", "m.repository_id")
     .selectAll("m")
     .where("r.name", "=", repositoryName)
-    .where("m.digest", "=", digest)
-    .executeTakeFirst();
+    .where("m.digest", "=", digest),
+);
+
+/** The manifest a repository holds under `digest`. */
+export async function findManifestByDigest(db: Kysely<DB>, repositoryName: string, digest: string): Promise<Manifest | undefined> {
+  return byDigest.first(db, repositoryName, digest);
 }
 
-/** The manifest tag `tag` of a repository points at. */
-export async function findManifestByTag(db: Kysely<DB>, repositoryName: string, tag: string): Promise<Manifest | undefined> {
-  return db
+const byTag = prepared((db, repositoryName: string, tag: string) =>
+  db
     .selectFrom("tags as t")
     .innerJoin("repositories as r", "r.id", "t.repository_id")
     .innerJoin("manifests as m", "m.id", "t.manifest_id")
     .selectAll("m")
     .where("r.name", "=", repositoryName)
-    .where("t.name", "=", tag)
-    .executeTakeFirst();
+    .where("t.name", "=", tag),
+);
+
+/** The manifest tag `tag` of a repository points at. */
+export async function findManifestByTag(db: Kysely<DB>, repositoryName: string, tag: string): Promise<Manifest | undefined> {
+  return byTag.first(db, repositoryName, tag);
 }
 
 /** Ids of the manifests of repository `repositoryId` among `digests`, by digest. */

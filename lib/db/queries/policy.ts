@@ -2,6 +2,7 @@
  * @module Queries on the access policy's rules and its version counter.
  */
 import { sql, type Kysely } from "kysely";
+import { prepared } from "../prepared.ts";
 import type { DB } from "../schema.ts";
 
 /** A rule row with its lists decoded. */
@@ -58,14 +59,16 @@ export async function replaceRuleRows(db: Kysely<DB>, rules: readonly RuleRow[])
   return Number(row.value);
 }
 
+const version = prepared((db) => db.selectFrom("meta").select("value").where("key", "=", "policy_version"));
+
 /** The policy version: it changes whenever the rules do. */
 export async function policyVersion(db: Kysely<DB>): Promise<number> {
-  const row = await db.selectFrom("meta").select("value").where("key", "=", "policy_version").executeTakeFirst();
-  return Number(row?.value ?? 0);
+  return Number((await version.first(db))?.value ?? 0);
 }
+
+const pragmaDataVersion = prepared((_db) => sql<{ data_version: number }>`pragma data_version`);
 
 /** SQLite's data_version: it changes when another connection commits, so a process can notice others' writes cheaply. */
 export async function dataVersion(db: Kysely<DB>): Promise<number> {
-  const result = await sql<{ data_version: number }>`pragma data_version`.execute(db);
-  return result.rows[0]?.data_version ?? 0;
+  return (await pragmaDataVersion.first(db))?.data_version ?? 0;
 }

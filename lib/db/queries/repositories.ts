@@ -2,28 +2,38 @@
  * @module Queries on repositories.
  */
 import type { Kysely } from "kysely";
+import { prepared } from "../prepared.ts";
 import type { DB } from "../schema.ts";
+
+const repositoryId = prepared((db, name: string) => db.selectFrom("repositories").select("id").where("name", "=", name));
 
 /** The id of repository `name`, or null when it has never been pushed to. */
 export async function findRepositoryId(db: Kysely<DB>, name: string): Promise<number | null> {
-  const row = await db.selectFrom("repositories").select("id").where("name", "=", name).executeTakeFirst();
-  return row?.id ?? null;
+  return (await repositoryId.first(db, name))?.id ?? null;
 }
 
-/** The id of repository `name`, creating it when absent. */
-export async function upsertRepository(db: Kysely<DB>, name: string, now: number): Promise<number> {
-  const row = await db
+const upsert = prepared((db, name: string, now: number) =>
+  db
     .insertInto("repositories")
     .values({ name, created_at: now })
     .onConflict((oc) => oc.column("name").doUpdateSet({ name }))
-    .returning("id")
-    .executeTakeFirstOrThrow();
+    .returning("id"),
+);
+
+/** The id of repository `name`, creating it when absent. */
+export async function upsertRepository(db: Kysely<DB>, name: string, now: number): Promise<number> {
+  const row = await upsert.first(db, name, now);
+  if (!row) throw new Error(`upsert of repository ${name} returned no id`);
   return row.id;
 }
 
+const firstNames = prepared((db, limit: number) => db.selectFrom("repositories").select("name").orderBy("name").limit(limit));
+const namesAfter = prepared((db, limit: number, last: string) =>
+  db.selectFrom("repositories").select("name").where("name", ">", last).orderBy("name").limit(limit),
+);
+
 /** Repository names in lexical order, `limit` of them after `last`. */
 export async function listRepositoryNames(db: Kysely<DB>, limit: number, last?: string): Promise<string[]> {
-  let query = db.selectFrom("repositories").select("name").orderBy("name").limit(limit);
-  if (last !== undefined) query = query.where("name", ">", last);
-  return (await query.execute()).map((r) => r.name);
+  const rows = last === undefined ? await firstNames.all(db, limit) : await namesAfter.all(db, limit, last);
+  return rows.map((r) => r.name);
 }

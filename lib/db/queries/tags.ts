@@ -2,6 +2,7 @@
  * @module Queries on tags.
  */
 import { sql, type Kysely } from "kysely";
+import { prepared } from "../prepared.ts";
 import type { DB } from "../schema.ts";
 
 /** Points tag `name` at a manifest, creating or moving it in one statement. */
@@ -18,23 +19,25 @@ export async function setTag(db: Kysely<DB>, repositoryId: number, name: string,
  * ties broken by byte order), `limit` of them after `last`.
  */
 export async function listTagNames(db: Kysely<DB>, repositoryId: number, limit: number, last?: string): Promise<string[]> {
-  let query = db
+  const rows = last === undefined ? await firstTags.all(db, repositoryId, limit) : await tagsAfter.all(db, repositoryId, limit, last);
+  return rows.map((r) => r.name);
+}
+
+const firstTags = prepared((db, repositoryId: number, limit: number) =>
+  db.selectFrom("tags").select("name").where("repository_id", "=", repositoryId).orderBy(sql`name collate nocase`).orderBy("name").limit(limit),
+);
+const tagsAfter = prepared((db, repositoryId: number, limit: number, last: string) =>
+  db
     .selectFrom("tags")
     .select("name")
     .where("repository_id", "=", repositoryId)
+    .where((eb) =>
+      eb.or([eb(sql`name collate nocase`, ">", last), eb.and([eb(sql`name collate nocase`, "=", last), eb("name", ">", last)])]),
+    )
     .orderBy(sql`name collate nocase`)
     .orderBy("name")
-    .limit(limit);
-  if (last !== undefined) {
-    query = query.where((eb) =>
-      eb.or([
-        eb(sql`name collate nocase`, ">", last),
-        eb.and([eb(sql`name collate nocase`, "=", last), eb("name", ">", last)]),
-      ]),
-    );
-  }
-  return (await query.execute()).map((r) => r.name);
-}
+    .limit(limit),
+);
 
 /** Removes tag `name`; returns whether it existed. */
 export async function deleteTag(db: Kysely<DB>, repositoryId: number, name: string): Promise<boolean> {

@@ -2,6 +2,7 @@
  * @module Queries on access tokens (personal/robot tokens, sessions, refresh tokens).
  */
 import type { Kysely } from "kysely";
+import { prepared } from "../prepared.ts";
 import type { AccessToken, DB, TokenKind } from "../schema.ts";
 
 /** Stores a token's public id and secret hash. */
@@ -9,9 +10,11 @@ export async function insertToken(db: Kysely<DB>, row: Omit<AccessToken, "last_u
   await db.insertInto("access_tokens").values({ ...row, last_used_at: null, revoked_at: null }).execute();
 }
 
+const byId = prepared((db, id: string) => db.selectFrom("access_tokens").selectAll().where("id", "=", id));
+
 /** A token by public id. */
 export async function findToken(db: Kysely<DB>, id: string): Promise<AccessToken | undefined> {
-  return db.selectFrom("access_tokens").selectAll().where("id", "=", id).executeTakeFirst();
+  return byId.first(db, id);
 }
 
 /** Tokens of one kind, optionally of one user, newest first. */

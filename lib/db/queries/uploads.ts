@@ -2,32 +2,44 @@
  * @module Queries on upload sessions.
  */
 import type { Kysely } from "kysely";
+import { prepared } from "../prepared.ts";
 import type { DB } from "../schema.ts";
+
+const insert = prepared((db, id: string, repositoryId: number, now: number) =>
+  db.insertInto("uploads").values({ id, repository_id: repositoryId, created_at: now, updated_at: now }),
+);
 
 /** Records a new upload session for a repository. */
 export async function insertUpload(db: Kysely<DB>, id: string, repositoryId: number, now: number): Promise<void> {
-  await db.insertInto("uploads").values({ id, repository_id: repositoryId, created_at: now, updated_at: now }).execute();
+  await insert.all(db, id, repositoryId, now);
 }
 
-/** The session `id` if it belongs to repository `repositoryName`. */
-export async function findUpload(db: Kysely<DB>, repositoryName: string, id: string) {
-  return db
+const find = prepared((db, repositoryName: string, id: string) =>
+  db
     .selectFrom("uploads as u")
     .innerJoin("repositories as r", "r.id", "u.repository_id")
     .select(["u.id", "u.repository_id", "u.created_at", "u.updated_at"])
     .where("u.id", "=", id)
-    .where("r.name", "=", repositoryName)
-    .executeTakeFirst();
+    .where("r.name", "=", repositoryName),
+);
+
+/** The session `id` if it belongs to repository `repositoryName`. */
+export async function findUpload(db: Kysely<DB>, repositoryName: string, id: string) {
+  return find.first(db, repositoryName, id);
 }
+
+const touch = prepared((db, id: string, now: number) => db.updateTable("uploads").set({ updated_at: now }).where("id", "=", id));
 
 /** Marks the session as active now. */
 export async function touchUpload(db: Kysely<DB>, id: string, now: number): Promise<void> {
-  await db.updateTable("uploads").set({ updated_at: now }).where("id", "=", id).execute();
+  await touch.all(db, id, now);
 }
+
+const remove = prepared((db, id: string) => db.deleteFrom("uploads").where("id", "=", id));
 
 /** Ends a session (completed or cancelled). */
 export async function deleteUpload(db: Kysely<DB>, id: string): Promise<void> {
-  await db.deleteFrom("uploads").where("id", "=", id).execute();
+  await remove.all(db, id);
 }
 
 /** Ids of sessions idle since before `cutoff`, at most `limit`. */

@@ -2,16 +2,20 @@
  * @module Queries on accounts.
  */
 import type { Kysely } from "kysely";
+import { prepared } from "../prepared.ts";
 import type { DB, Role, User, UserKind } from "../schema.ts";
+
+const byName = prepared((db, name: string) => db.selectFrom("users").selectAll().where("name", "=", name));
+const byId = prepared((db, id: number) => db.selectFrom("users").selectAll().where("id", "=", id));
 
 /** The account named `name`. */
 export async function findUserByName(db: Kysely<DB>, name: string): Promise<User | undefined> {
-  return db.selectFrom("users").selectAll().where("name", "=", name).executeTakeFirst();
+  return byName.first(db, name);
 }
 
 /** The account with id `id`. */
 export async function findUserById(db: Kysely<DB>, id: number): Promise<User | undefined> {
-  return db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+  return byId.first(db, id);
 }
 
 /** All accounts by name. */

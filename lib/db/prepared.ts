@@ -1,0 +1,49 @@
+/**
+ * @module Hot queries compiled once. Building and compiling a Kysely query
+ * costs more than running it (a three-table lookup: ~50 µs against ~17 µs
+ * in SQLite), and the small requests a registry answers most (HEAD blob,
+ * GET manifest, tags list, the auth checks) run a few each. A prepared
+ * query is built once with placeholder arguments; after that each call only
+ * fills in the parameters and runs the SQL through the same Kysely
+ * executor, so it still waits its turn and works inside transactions.
+ */
+import { CompiledQuery, type Compilable, type Kysely, type RawBuilder } from "kysely";
+import type { DB } from "./schema.ts";
+
+const MARK = "\u0000mcr-arg-";
+
+/** How to fill one parameter slot: from call argument `arg`, or a constant of the query. */
+type Slot = { arg: number } | { value: unknown };
+
+/**
+ * A query whose SQL does not depend on its arguments' values (only on
+ * their positions): `build` must put each argument into the query as a
+ * plain value (where, limit, set...), never into its shape. Queries whose
+ * shape varies (optional clauses, IN lists) need one prepared query per
+ * shape, or the builder.
+ */
+export function prepared<A extends unknown[], R>(build: (db: Kysely<DB>, ...args: A) => Compilable<R> | RawBuilder<R>) {
+  let compiled: { sql: string; slots: Slot[] } | null = null;
+  const compile = (db: Kysely<DB>) => {
+    const marks = Array.from({ length: build.length - 1 }, (_, i) => `${MARK}${i}`) as unknown as A;
+    // A raw `sql` query compiles against a db; a builder ignores the argument.
+    const query = (build(db, ...marks) as RawBuilder<R>).compile(db);
+    const slots = query.parameters.map((value): Slot => {
+      if (typeof value === "string" && value.startsWith(MARK)) return { arg: Number(value.slice(MARK.length)) };
+      return { value };
+    });
+    return { sql: query.sql, slots };
+  };
+  return {
+    /** Every row the query returns. */
+    async all(db: Kysely<DB>, ...args: A): Promise<R[]> {
+      compiled ??= compile(db);
+      const parameters = compiled.slots.map((slot) => ("arg" in slot ? args[slot.arg] : slot.value));
+      return (await db.executeQuery<R>(CompiledQuery.raw(compiled.sql, parameters))).rows;
+    },
+    /** The first row, or undefined. */
+    async first(db: Kysely<DB>, ...args: A): Promise<R | undefined> {
+      return (await this.all(db, ...args))[0];
+    },
+  };
+}
