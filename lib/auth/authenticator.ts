@@ -8,7 +8,7 @@ import { findUserByName } from "../db/queries/users.ts";
 import type { TokenKind, User } from "../db/schema.ts";
 import type { Registry } from "../registry/registry.ts";
 import { ANONYMOUS, actorOf, type Identity, type UserIdentity } from "./identity.ts";
-import { signJwt, verifyJwt, type AccessClaim } from "./jwt.ts";
+import { signJwt, verifyJwt, type AccessClaim, type TokenClaims } from "./jwt.ts";
 import { grantScopes, type Scope } from "./scope.ts";
 import { hashSecret, verifyDecoy, verifyPassword } from "./secrets.ts";
 import type { SigningKey } from "./signing-key.ts";
@@ -24,6 +24,8 @@ export interface AuthOptions {
 /** A password check is remembered this long, so Basic auth on every request stays cheap. */
 const PASSWORD_CACHE_MS = 5 * 60 * 1000;
 const MAX_CACHE = 1000;
+/** Registry JWTs whose signature was checked, remembered until they expire. */
+const MAX_VERIFIED_JWTS = 10_000;
 /** Longest user name or secret looked at. */
 const MAX_CREDENTIAL_LENGTH = 1024;
 
@@ -39,6 +41,13 @@ export interface IssuedToken {
 export class Authenticator {
   readonly throttle: LoginThrottle;
   private readonly verified = new Map<string, { passwordHash: string; at: number }>();
+  /**
+   * Claims of JWTs already verified, by audience and token string. A
+   * signature check (Ed25519, ~60 µs) gives the same answer for the same
+   * bytes every time, so it is done once per token; expiry is still checked
+   * on every use, and the account and token behind it are still re-read.
+   */
+  private readonly jwtClaims = new Map<string, TokenClaims>();
 
   constructor(
     private readonly reg: Registry,
@@ -100,12 +109,27 @@ export class Authenticator {
 
   /** Verifies a registry JWT and re-checks that its account (and token) are still live. */
   async fromJwt(token: string, audience: string): Promise<{ identity: Identity; access: AccessClaim[] }> {
-    const claims = verifyJwt(this.key, token, audience, Math.floor(this.reg.now() / 1000));
+    const claims = this.verifyJwtOnce(token, audience);
     if (claims.sub === "") return { identity: ANONYMOUS, access: claims.access };
     const user = await findUserByName(this.reg.db, claims.sub);
     if (!user || user.disabled !== 0 || user.id !== claims.uid) fail("UNAUTHORIZED", "account disabled or removed");
     if (claims.tid !== undefined && !(await tokenIsLive(this.reg, claims.tid))) fail("UNAUTHORIZED", "token revoked");
     return { identity: toIdentity(user, "jwt", claims.tid ?? null), access: claims.access };
+  }
+
+  private verifyJwtOnce(token: string, audience: string): TokenClaims {
+    const now = Math.floor(this.reg.now() / 1000);
+    const key = `${audience}\n${token}`;
+    const known = this.jwtClaims.get(key);
+    if (known) {
+      if (known.exp > now) return known;
+      this.jwtClaims.delete(key);
+      fail("UNAUTHORIZED", "token expired");
+    }
+    const claims = verifyJwt(this.key, token, audience, now);
+    if (this.jwtClaims.size >= MAX_VERIFIED_JWTS) this.jwtClaims.delete(this.jwtClaims.keys().next().value!);
+    this.jwtClaims.set(key, claims);
+    return claims;
   }
 
   /** Signs a registry JWT granting the part of `scopes` that `identity` may have. */

@@ -142,6 +142,22 @@ describe("access tokens and robots", () => {
     await expectError(await req("GET", "/v2/app/manifests/v1", { authorization: basicAuth("dave", "dave-password") }), 401, "UNAUTHORIZED");
     await expectError(await req("GET", "/v2/app/manifests/v1", { authorization: jwt }), 401, "UNAUTHORIZED");
   });
+
+  test("a JWT already used (its signature checked once) still ends with its account, and at its expiry", async () => {
+    await addUser(t.reg, { name: "fay", password: "fay-password" }, "test");
+    const jwt = `Bearer ${await token(basicAuth("fay", "fay-password"), "repository:app:pull")}`;
+    for (let i = 0; i < 3; i++) expect((await req("GET", "/v2/app/manifests/v1", { authorization: jwt })).status).toBe(200);
+    const now = t.reg.now;
+    t.reg.now = () => now() + 301_000;
+    try {
+      await expectError(await req("GET", "/v2/app/manifests/v1", { authorization: jwt }), 401, "UNAUTHORIZED");
+    } finally {
+      t.reg.now = now;
+    }
+    expect((await req("GET", "/v2/app/manifests/v1", { authorization: jwt })).status).toBe(200);
+    await setDisabled(t.reg, "fay", true, "test");
+    await expectError(await req("GET", "/v2/app/manifests/v1", { authorization: jwt }), 401, "UNAUTHORIZED");
+  });
 });
 
 test("a JWT of a removed account does not pass to a new account of the same name", async () => {
