@@ -23,12 +23,22 @@ import { RegistryError } from "../errors.ts";
 
 /** Kysely dialect that runs every query on the given bun:sqlite handle. */
 export class BunSqliteDialect implements Dialect {
+  private driver: BunSqliteDriver | null = null;
   constructor(private readonly sqlite: Database) {}
   createAdapter(): DialectAdapter {
     return new SqliteAdapter();
   }
   createDriver(): Driver {
-    return new BunSqliteDriver(this.sqlite);
+    this.driver = new BunSqliteDriver(this.sqlite);
+    return this.driver;
+  }
+  /**
+   * Runs one statement now, skipping Kysely's executor, when nothing holds
+   * the connection (no transaction open or waiting); null when something
+   * does, and the statement must queue like any other.
+   */
+  runNow(sql: string, parameters: readonly unknown[]): unknown[] | null {
+    return this.driver?.runNow(sql, parameters) ?? null;
   }
   createQueryCompiler(): QueryCompiler {
     return new SqliteQueryCompiler();
@@ -55,12 +65,18 @@ class BunSqliteDriver implements Driver {
   private readonly connection: BunSqliteConnection;
   // One handle, so one user at a time: a transaction owns it until it ends.
   private queue: Promise<void> = Promise.resolve();
+  /** Users holding or waiting for the connection. */
+  private holders = 0;
 
   constructor(sqlite: Database) {
     this.connection = new BunSqliteConnection(sqlite);
   }
   async init(): Promise<void> {}
+  runNow(sql: string, parameters: readonly unknown[]): unknown[] | null {
+    return this.holders === 0 ? this.connection.runNow(sql, parameters) : null;
+  }
   async acquireConnection(): Promise<DatabaseConnection> {
+    this.holders++;
     let release!: () => void;
     const previous = this.queue;
     this.queue = new Promise((resolve) => (release = resolve));
@@ -80,6 +96,7 @@ class BunSqliteDriver implements Driver {
     if (this.connection.inTransaction) await conn.executeQuery(CompiledQuery.raw("rollback"));
   }
   async releaseConnection(): Promise<void> {
+    this.holders--;
     this.connection.release();
   }
   async destroy(): Promise<void> {}
@@ -107,6 +124,15 @@ class BunSqliteConnection implements DatabaseConnection {
       this.statements.set(sql, entry);
     }
     return entry;
+  }
+
+  /** Runs a statement synchronously: rows when it returns any, else an empty list. */
+  runNow(sql: string, parameters: readonly unknown[]): unknown[] {
+    const { stmt, reader } = this.prepare(sql);
+    const params = parameters as SQLQueryBindings[];
+    if (reader) return stmt.all(...params);
+    stmt.run(...params);
+    return [];
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {

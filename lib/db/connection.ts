@@ -8,6 +8,7 @@ import { dirname } from "node:path";
 import { Kysely } from "kysely";
 import { BunSqliteDialect } from "./bun-sqlite-dialect.ts";
 import { migrate } from "./migrate.ts";
+import { registerDirectRunner } from "./prepared.ts";
 import type { DB } from "./schema.ts";
 
 /** An open database: the Kysely handle and a way to close it. */
@@ -32,7 +33,9 @@ export async function openDatabase(path: string, options: DatabaseOptions = {}):
   sqlite.exec(`pragma busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 10_000))}`);
   sqlite.exec("pragma foreign_keys = on");
   sqlite.exec("pragma synchronous = normal");
-  const db = new Kysely<DB>({ dialect: new BunSqliteDialect(sqlite) });
+  const dialect = new BunSqliteDialect(sqlite);
+  const db = new Kysely<DB>({ dialect });
+  registerDirectRunner(db, (sql, parameters) => dialect.runNow(sql, parameters));
   await migrate(db);
   return {
     db,

@@ -4,13 +4,27 @@
  * in SQLite), and the small requests a registry answers most (HEAD blob,
  * GET manifest, tags list, the auth checks) run a few each. A prepared
  * query is built once with placeholder arguments; after that each call only
- * fills in the parameters and runs the SQL through the same Kysely
- * executor, so it still waits its turn and works inside transactions.
+ * fills in the parameters and runs the SQL: straight on the connection
+ * when nothing holds it, else through Kysely's executor, so it still waits
+ * behind a transaction and works inside one.
  */
 import { CompiledQuery, type Compilable, type Kysely, type RawBuilder } from "kysely";
 import type { DB } from "./schema.ts";
 
 const MARK = "\u0000mcr-arg-";
+
+/** Runs a statement at once when the database is free, else returns null (see BunSqliteDialect.runNow). */
+export type DirectRunner = (sql: string, parameters: readonly unknown[]) => unknown[] | null;
+
+const direct = new WeakMap<Kysely<DB>, DirectRunner>();
+
+/**
+ * Lets prepared queries on `db` (not on its transactions, which are other
+ * Kysely instances) skip Kysely's executor when nothing holds the connection.
+ */
+export function registerDirectRunner(db: Kysely<DB>, run: DirectRunner): void {
+  direct.set(db, run);
+}
 
 /** How to fill one parameter slot: from call argument `arg`, or a constant of the query. */
 type Slot = { arg: number } | { value: unknown };
@@ -23,7 +37,7 @@ type Slot = { arg: number } | { value: unknown };
  * shape, or the builder.
  */
 export function prepared<A extends unknown[], R>(build: (db: Kysely<DB>, ...args: A) => Compilable<R> | RawBuilder<R>) {
-  let compiled: { sql: string; slots: Slot[] } | null = null;
+  let compiled: { template: CompiledQuery<R>; slots: Slot[] } | null = null;
   const compile = (db: Kysely<DB>) => {
     const marks = Array.from({ length: build.length - 1 }, (_, i) => `${MARK}${i}`) as unknown as A;
     // A raw `sql` query compiles against a db; a builder ignores the argument.
@@ -32,14 +46,17 @@ export function prepared<A extends unknown[], R>(build: (db: Kysely<DB>, ...args
       if (typeof value === "string" && value.startsWith(MARK)) return { arg: Number(value.slice(MARK.length)) };
       return { value };
     });
-    return { sql: query.sql, slots };
+    // Reused for every call with its own parameters: building a CompiledQuery freezes a new node each time.
+    return { template: CompiledQuery.raw(query.sql, []) as CompiledQuery<R>, slots };
   };
   return {
     /** Every row the query returns. */
     async all(db: Kysely<DB>, ...args: A): Promise<R[]> {
       compiled ??= compile(db);
       const parameters = compiled.slots.map((slot) => ("arg" in slot ? args[slot.arg] : slot.value));
-      return (await db.executeQuery<R>(CompiledQuery.raw(compiled.sql, parameters))).rows;
+      const rows = direct.get(db)?.(compiled.template.sql, parameters);
+      if (rows) return rows as R[];
+      return (await db.executeQuery<R>({ ...compiled.template, parameters })).rows;
     },
     /** The first row, or undefined. */
     async first(db: Kysely<DB>, ...args: A): Promise<R | undefined> {
