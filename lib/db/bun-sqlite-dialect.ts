@@ -128,11 +128,15 @@ class BunSqliteConnection implements DatabaseConnection {
 
   /** Runs a statement synchronously: rows when it returns any, else an empty list. */
   runNow(sql: string, parameters: readonly unknown[]): unknown[] {
-    const { stmt, reader } = this.prepare(sql);
-    const params = parameters as SQLQueryBindings[];
-    if (reader) return stmt.all(...params);
-    stmt.run(...params);
-    return [];
+    try {
+      const { stmt, reader } = this.prepare(sql);
+      const params = parameters as SQLQueryBindings[];
+      if (reader) return stmt.all(...params);
+      stmt.run(...params);
+      return [];
+    } catch (error) {
+      throw environmentError(error);
+    }
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
