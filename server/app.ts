@@ -56,10 +56,15 @@ export function createApp(reg: Registry, options: AppOptions): App {
       if (!match) fail("NOT_FOUND", "no such endpoint", { path: url.pathname.slice(0, 200) });
       const auth = await authenticate(options.auth, req, origin);
       await requireAccess(reg, auth, match.access, match.params.name, origin);
+      let decide: ReturnType<typeof reg.policy.decider> | null = null;
       const ctx: RequestContext = {
         auth,
         by: { actor: actorOf(auth.identity), source: origin.source },
-        canRead: async (name) => (await reg.policy.decide(auth.identity, "pull", name)).allowed,
+        canRead: async (name) => {
+          // One look at the policy per request, however many repositories it asks about.
+          decide ??= reg.policy.decider();
+          return (await decide)(auth.identity, "pull", name).allowed;
+        },
       };
       return await match.handler(req, match.params, url, ctx);
     } catch (error) {

@@ -43,10 +43,22 @@ export class PolicyEngine {
 
   /** May `identity` do `action` on `repository`? */
   async decide(identity: Identity, action: PolicyAction, repository: string): Promise<Decision> {
-    if (identity.kind === "anonymous" && !this.allowAnonymous) {
-      return { allowed: false, reason: "anonymous access is turned off (auth.anonymous = false)", decidedBy: [], matched: [] };
-    }
-    return evaluate(await this.current(), identity, action, repository);
+    return this.anonymousRefusal(identity) ?? evaluate(await this.current(), identity, action, repository);
+  }
+
+  /**
+   * A decision function over the rules as they are now, checked for changes
+   * once: for a request that decides many repositories (the catalog).
+   */
+  async decider(): Promise<(identity: Identity, action: PolicyAction, repository: string) => Decision> {
+    const policy = await this.current();
+    return (identity, action, repository) => this.anonymousRefusal(identity) ?? evaluate(policy, identity, action, repository);
+  }
+
+  /** The refusal every anonymous request gets when auth.anonymous is false; null otherwise. */
+  private anonymousRefusal(identity: Identity): Decision | null {
+    if (identity.kind !== "anonymous" || this.allowAnonymous) return null;
+    return { allowed: false, reason: "anonymous access is turned off (auth.anonymous = false)", decidedBy: [], matched: [] };
   }
 
   /** Forgets the loaded rules; this process just changed them. */
