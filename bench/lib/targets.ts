@@ -26,8 +26,11 @@ export type TargetId = (typeof targetIds)[number];
 export interface Endpoint {
   url: string;
   pid: number;
-  /** The Authorization value for a scope (Docker token scope syntax), or null for none. */
-  authorize(scope: string): Promise<string | null>;
+  /**
+   * The Authorization value for a scope (Docker token scope syntax), or
+   * null for none. A token is reused for half its life unless `fresh`.
+   */
+  authorize(scope: string, fresh?: boolean): Promise<string | null>;
 }
 
 /** A running registry under test. */
@@ -87,9 +90,9 @@ description = "bench: anonymous access, standing in for 'auth off'"
   const url = await waitForLine(log, /^mcr listening on (http:\/\/\S+) /, proc);
   const host = new URL(url).host;
   const tokens = new Map<string, { value: string; until: number }>();
-  const authorize = async (scope: string) => {
+  const authorize = async (scope: string, fresh = false) => {
     const cached = tokens.get(scope);
-    if (cached && cached.until > Date.now()) return cached.value;
+    if (cached && cached.until > Date.now() && !fresh) return cached.value;
     const res = await fetch(`${url}/v2/token?service=${encodeURIComponent(host)}&scope=${encodeURIComponent(scope)}`, {
       headers: { Authorization: basic },
     });
