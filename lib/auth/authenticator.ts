@@ -4,7 +4,7 @@
  * against the account and the token they came from), and issues JWTs.
  */
 import { fail } from "../errors.ts";
-import { findUserByName } from "../db/queries/users.ts";
+import { findAccountState, findUserByName } from "../db/queries/users.ts";
 import type { TokenKind, User } from "../db/schema.ts";
 import type { Registry } from "../registry/registry.ts";
 import { ANONYMOUS, actorOf, type Identity, type UserIdentity } from "./identity.ts";
@@ -111,7 +111,7 @@ export class Authenticator {
   async fromJwt(token: string, audience: string): Promise<{ identity: Identity; access: AccessClaim[] }> {
     const claims = this.verifyJwtOnce(token, audience);
     if (claims.sub === "") return { identity: ANONYMOUS, access: claims.access };
-    const user = await findUserByName(this.reg.db, claims.sub);
+    const user = await findAccountState(this.reg.db, claims.sub);
     if (!user || user.disabled !== 0 || user.id !== claims.uid) fail("UNAUTHORIZED", "account disabled or removed");
     if (claims.tid !== undefined && !(await tokenIsLive(this.reg, claims.tid))) fail("UNAUTHORIZED", "token revoked");
     return { identity: toIdentity(user, "jwt", claims.tid ?? null), access: claims.access };
@@ -151,6 +151,6 @@ export class Authenticator {
   }
 }
 
-function toIdentity(user: User, via: UserIdentity["via"], tokenId: string | null): UserIdentity {
+function toIdentity(user: Pick<User, "id" | "name" | "role" | "kind">, via: UserIdentity["via"], tokenId: string | null): UserIdentity {
   return { kind: "user", userId: user.id, name: user.name, role: user.role, userKind: user.kind, via, tokenId };
 }

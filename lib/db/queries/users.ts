@@ -13,6 +13,13 @@ export async function findUserByName(db: Kysely<DB>, name: string): Promise<User
   return byName.first(db, name);
 }
 
+const stateByName = prepared((db, name: string) => db.selectFrom("users").select(["id", "name", "role", "kind", "disabled"]).where("name", "=", name));
+
+/** What a request needs to know of account `name` (no password hash): checked on every authenticated request. */
+export async function findAccountState(db: Kysely<DB>, name: string): Promise<Pick<User, "id" | "name" | "role" | "kind" | "disabled"> | undefined> {
+  return stateByName.first(db, name);
+}
+
 /** The account with id `id`. */
 export async function findUserById(db: Kysely<DB>, id: number): Promise<User | undefined> {
   return byId.first(db, id);
