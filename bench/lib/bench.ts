@@ -31,6 +31,15 @@ export const modeLabel = (mode: Mode) => (mode === "auth" ? "auth on" : "auth of
 export const MB = 1e6;
 export const MiB = 1024 * 1024;
 
+/**
+ * Flushes every dirty page to disk (`sync`) before a timed run that
+ * writes, so no run pays for the writeback of the one before it (a server
+ * that does not fsync leaves its data for the next one to wait behind).
+ */
+export function settleDisk(): void {
+  Bun.spawnSync(["sync"]);
+}
+
 /** Median of some numbers. */
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

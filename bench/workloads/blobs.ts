@@ -6,7 +6,7 @@
  */
 import { closeSync, fsyncSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { inTurn, MB, median, modeLabel, rounds, type Bench } from "../lib/bench.ts";
+import { inTurn, MB, median, modeLabel, rounds, settleDisk, type Bench } from "../lib/bench.ts";
 import { pushChunked, pushMonolithic, repoScope } from "../lib/client.ts";
 import { CpuMeter, ownCpuSeconds } from "../lib/proc.ts";
 import type { Mode, Target } from "../lib/targets.ts";
@@ -75,7 +75,13 @@ export async function pushWorkload(bench: Bench): Promise<void> {
   const sizeText = `${(size / 2 ** 30).toFixed(size >= 2 ** 30 ? 0 : 3)} GiB`;
   const section = `push ${sizeText}`;
   const ddRuns: number[] = [];
+  // Untimed: each server's first upload (its upload thread starts, code warms up).
+  const warm = makeBlob(join(bench.dir, "blob-warm.bin"), 16 * 1024 * 1024);
+  for (const target of bench.targets) {
+    for (const { mode } of rounds(bench)) await pushMonolithic(target.endpoint(mode), "bench/warm", Bun.file(warm.path), warm.digest);
+  }
   for (const { mode, round } of rounds(bench)) {
+    settleDisk();
     ddRuns.push(await dd(bench, size));
     bench.log(`dd: ${ddRuns.at(-1)!.toFixed(0)} MB/s`);
     for (const target of inTurn(bench, round)) {
@@ -85,6 +91,7 @@ export async function pushWorkload(bench: Bench): Promise<void> {
         ["monolithic", mono, () => pushMonolithic(ep, repo, Bun.file(mono.path), mono.digest)],
         [`${bench.opts.sizes.chunkBytes / 2 ** 20} MiB chunks`, chunked, () => pushChunked(ep, repo, Bun.file(chunked.path), chunked.digest, bench.opts.sizes.chunkBytes)],
       ] as const) {
+        settleDisk();
         const meter = new CpuMeter([ep.pid]);
         const { seconds, cpu } = await timed(push);
         const [serverCpu = 0] = meter.stop();

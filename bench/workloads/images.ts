@@ -6,7 +6,7 @@
  * POST + PUT it, then PUT the manifest. A few untimed images first warm
  * each server up.
  */
-import { inTurn, modeLabel, rounds, type Bench } from "../lib/bench.ts";
+import { inTurn, modeLabel, rounds, settleDisk, type Bench } from "../lib/bench.ts";
 import { makeImage, pool, pushImage, repoScope, type SmallImage } from "../lib/client.ts";
 import type { Endpoint } from "../lib/targets.ts";
 
@@ -29,6 +29,7 @@ export async function imagesWorkload(bench: Bench): Promise<void> {
       const images = Array.from({ length: sizes.images }, (_, i) => makeImage(`${target.id}-${mode}-${i}`, 3, sizes.layerBytes));
       const warmup = Array.from({ length: sizes.imageConcurrency }, (_, i) => makeImage(`${target.id}-${mode}-warm-${i}`, 3, sizes.layerBytes));
       await pool(warmup.length, sizes.imageConcurrency, (i) => pushAsClient(ep, repo, `warm-${i}`, warmup[i]!));
+      settleDisk();
       const cpu = ownCpuSeconds();
       const started = performance.now();
       await pool(images.length, sizes.imageConcurrency, (i) => pushAsClient(ep, repo, `img-${i}`, images[i]!));

@@ -5,10 +5,10 @@
  * reports requests/s, p50, p99 and errors, with the CPU the generator and
  * the server used meanwhile.
  */
-import { inTurn, modeLabel, rounds, type Bench } from "../lib/bench.ts";
+import { inTurn, modeLabel, type Bench } from "../lib/bench.ts";
 import { ACCEPT_MANIFESTS, makeImage, pushImage, repoScope } from "../lib/client.ts";
 import { CpuMeter } from "../lib/proc.ts";
-import type { Mode, TargetId } from "../lib/targets.ts";
+import type { Endpoint, Mode, TargetId } from "../lib/targets.ts";
 import { runLoad } from "../lib/load.ts";
 
 const REPO = "bench/requests";
@@ -28,12 +28,17 @@ export async function requestsWorkload(bench: Bench): Promise<void> {
   ];
   const section = `${sizes.connections} connections × ${sizes.requestSeconds} s`;
   let loadCpuMax = 0;
-  for (const { mode, round } of rounds(bench)) {
-    for (const target of inTurn(bench, round)) {
-      const ep = target.endpoint(mode);
-      for (const endpoint of endpoints) {
-        const authorization = await ep.authorize(repoScope(REPO).replace(",push", ""));
-        const headers: Record<string, string> = { ...endpoint.headers, ...(authorization ? { Authorization: authorization } : {}) };
+  // Each server's two modes run back to back (first mode alternating), after an untimed warm-up,
+  // so the auth-on/auth-off comparison sees the same machine conditions.
+  let turn = 0;
+  for (const endpoint of endpoints) {
+    for (const target of inTurn(bench, turn)) {
+      const modes = turn++ % 2 === 0 ? bench.opts.modes : [...bench.opts.modes].reverse();
+      const warm = target.endpoint(modes[0]!);
+      await runLoad({ url: warm.url + endpoint.path, method: endpoint.method, headers: await headersFor(warm, endpoint.headers), connections: sizes.connections, seconds: 1 });
+      for (const mode of modes) {
+        const ep = target.endpoint(mode);
+        const headers = await headersFor(ep, endpoint.headers);
         const meter = new CpuMeter([ep.pid]);
         const r = await runLoad({ url: ep.url + endpoint.path, method: endpoint.method, headers, connections: sizes.connections, seconds: sizes.requestSeconds });
         const [serverCpu = 0] = meter.stop();
@@ -66,6 +71,12 @@ export async function requestsWorkload(bench: Bench): Promise<void> {
     `Small requests: bench/lib/loadgen.ts, ${sizes.connections} keep-alive connections in one process (closed loop); its CPU peaked at ${loadCpuMax.toFixed(0)}% of one core, leaving the server the rest of the 2 cores.`,
   );
   if (bench.opts.modes.length === 2) authCost(bench, endpoints.map((e) => e.name));
+}
+
+/** The endpoint's headers plus the credentials of `ep`'s mode, if any. */
+async function headersFor(ep: Endpoint, headers: Record<string, string>): Promise<Record<string, string>> {
+  const authorization = await ep.authorize(repoScope(REPO).replace(",push", ""));
+  return { ...headers, ...(authorization ? { Authorization: authorization } : {}) };
 }
 
 /** How much slower each registry answers with auth on than off. */
