@@ -42,7 +42,7 @@ export class Authenticator {
   readonly throttle: LoginThrottle;
   private readonly verified = new Map<string, { passwordHash: string; at: number }>();
   /**
-   * Claims of JWTs already verified, by audience and token string. A
+   * Claims of JWTs already verified, by token string (with the audience they were checked for). A
    * signature check (Ed25519, ~60 µs) gives the same answer for the same
    * bytes every time, so it is done once per token; expiry is still checked
    * on every use, and the account and token behind it are still re-read.
@@ -119,16 +119,16 @@ export class Authenticator {
 
   private verifyJwtOnce(token: string, audience: string): TokenClaims {
     const now = Math.floor(this.reg.now() / 1000);
-    const key = `${audience}\n${token}`;
-    const known = this.jwtClaims.get(key);
-    if (known) {
+    const known = this.jwtClaims.get(token);
+    // The audience is part of what was verified: a token checked for another host is checked again.
+    if (known && known.aud === audience) {
       if (known.exp > now) return known;
-      this.jwtClaims.delete(key);
+      this.jwtClaims.delete(token);
       fail("UNAUTHORIZED", "token expired");
     }
     const claims = verifyJwt(this.key, token, audience, now);
     if (this.jwtClaims.size >= MAX_VERIFIED_JWTS) this.jwtClaims.delete(this.jwtClaims.keys().next().value!);
-    this.jwtClaims.set(key, claims);
+    this.jwtClaims.set(token, claims);
     return claims;
   }
 

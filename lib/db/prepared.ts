@@ -49,18 +49,22 @@ export function prepared<A extends unknown[], R>(build: (db: Kysely<DB>, ...args
     // Reused for every call with its own parameters: building a CompiledQuery freezes a new node each time.
     return { template: CompiledQuery.raw(query.sql, []) as CompiledQuery<R>, slots };
   };
+  /** The rows, straight from the connection when it is free, else a promise of them from the executor. */
+  const run = (db: Kysely<DB>, args: A): R[] | Promise<R[]> => {
+    compiled ??= compile(db);
+    const parameters = compiled.slots.map((slot) => ("arg" in slot ? args[slot.arg] : slot.value));
+    const rows = direct.get(db)?.(compiled.template.sql, parameters);
+    if (rows) return rows as R[];
+    return db.executeQuery<R>({ ...compiled.template, parameters }).then((result) => result.rows);
+  };
   return {
     /** Every row the query returns. */
     async all(db: Kysely<DB>, ...args: A): Promise<R[]> {
-      compiled ??= compile(db);
-      const parameters = compiled.slots.map((slot) => ("arg" in slot ? args[slot.arg] : slot.value));
-      const rows = direct.get(db)?.(compiled.template.sql, parameters);
-      if (rows) return rows as R[];
-      return (await db.executeQuery<R>({ ...compiled.template, parameters })).rows;
+      return run(db, args);
     },
     /** The first row, or undefined. */
     async first(db: Kysely<DB>, ...args: A): Promise<R | undefined> {
-      return (await this.all(db, ...args))[0];
+      return (await run(db, args))[0];
     },
   };
 }
