@@ -13,8 +13,9 @@ import { runLoad } from "../lib/load.ts";
 
 const REPO = "bench/requests";
 
-/** The request/s of each (target, mode, endpoint), for the auth-cost rows. */
+/** The request/s of each (target, mode, endpoint), and per CPU-second of the server, for the auth-cost rows. */
 const rates = new Map<string, number>();
+const perCpu = new Map<string, number>();
 
 export async function requestsWorkload(bench: Bench): Promise<void> {
   const { sizes } = bench.opts;
@@ -44,6 +45,7 @@ export async function requestsWorkload(bench: Bench): Promise<void> {
         const [serverCpu = 0] = meter.stop();
         loadCpuMax = Math.max(loadCpuMax, r.cpuPercent);
         rates.set(`${target.id}/${mode}/${endpoint.name}`, r.rps);
+        perCpu.set(`${target.id}/${mode}/${endpoint.name}`, r.rps / Math.max(serverCpu / 100, 0.01));
         bench.log(
           `${target.label} ${modeLabel(mode)} ${endpoint.name}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, ${r.errors} errors (load generator CPU ${r.cpuPercent.toFixed(0)}%, server ${serverCpu.toFixed(0)}%)`,
         );
@@ -79,17 +81,29 @@ async function headersFor(ep: Endpoint, headers: Record<string, string>): Promis
   return { ...headers, ...(authorization ? { Authorization: authorization } : {}) };
 }
 
-/** How much slower each registry answers with auth on than off. */
+/**
+ * How much slower each registry answers with auth on than off: in
+ * requests/s, and in requests per CPU-second of the server, which holds up
+ * better when other load on the machine leaves the server less than a core.
+ */
 function authCost(bench: Bench, names: string[]): void {
   const section = "auth cost, small requests";
   for (const name of names) {
     for (const target of bench.targets) {
-      const rate = (mode: Mode) => rates.get(`${target.id}/${mode}/${name}`) ?? Number.NaN;
-      const slower = 100 * (1 - rate("auth") / rate("anon"));
-      bench.results.set(section, `${name}: auth on slower than off by (%)`, target.id as TargetId, { value: slower, text: `${slower.toFixed(1)}%` }, {
+      const of = (map: Map<string, number>, mode: Mode) => map.get(`${target.id}/${mode}/${name}`) ?? Number.NaN;
+      const slower = 100 * (1 - of(rates, "auth") / of(rates, "anon"));
+      const slowerPerCpu = 100 * (1 - of(perCpu, "auth") / of(perCpu, "anon"));
+      bench.results.set(section, `${name}: auth on slower than off by (%, req/s; per server CPU-s)`, target.id as TargetId, {
+        // Judged per CPU-second: a CPU-bound server's rate follows the CPU it is left.
+        value: slowerPerCpu,
+        text: `${slower.toFixed(1)}%; ${slowerPerCpu.toFixed(1)}%`,
+      }, {
         ratio: false,
-        goal: { text: "mcr ≤ 15%", met: (m) => m.value <= 15 },
+        goal: { text: "mcr ≤ 15% (per CPU-s)", met: (m) => m.value <= 15 },
       });
     }
   }
+  bench.results.note(
+    "Auth cost: the first figure compares requests/s, the second requests per CPU-second of the server (requests/s ÷ its CPU share); the target is judged on the second, since other load on the machine changes how much CPU the server gets from one 10 s run to the next.",
+  );
 }
