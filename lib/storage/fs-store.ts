@@ -71,7 +71,13 @@ export class FsBlobStore implements BlobStore {
   async appendUpload(id: string, body: ByteSource, at?: number): Promise<number> {
     const state = await this.claim(id);
     try {
-      if (state.committed !== null) fail("BLOB_UPLOAD_UNKNOWN", "upload already completed", { id });
+      // Committed (here, or by a process that died before the blob was recorded): the file is a
+      // blob now. A retried final PUT with no bytes may go on to record it; bytes may not be added.
+      if (state.committed !== null || (await linkedElsewhere(this.layout.upload(id)))) {
+        if (await carriesBytes(body)) fail("BLOB_UPLOAD_UNKNOWN", "upload already completed", { id });
+        state.busy = false;
+        return state.size;
+      }
       if (at !== undefined && at !== state.size) {
         fail("CHUNK_OUT_OF_ORDER", `chunk starts at ${at} but the upload holds ${state.size} bytes`, { size: state.size });
       }
@@ -212,6 +218,22 @@ async function writeAll(handle: FileHandle, chunk: Uint8Array, position: number)
     const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset, position + offset);
     offset += bytesWritten;
   }
+}
+
+/** Whether an upload's file also has a name in the blob tree (a commit linked it). */
+async function linkedElsewhere(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).nlink > 1;
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  }
+}
+
+/** Whether a body has any byte (reading it up to the first one). */
+async function carriesBytes(body: ByteSource): Promise<boolean> {
+  for await (const chunk of body) if (chunk.byteLength > 0) return true;
+  return false;
 }
 
 /** Opens an upload's file; one that vanished (completed or cancelled meanwhile) is an unknown upload. */

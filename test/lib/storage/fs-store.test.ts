@@ -73,6 +73,9 @@ describe("FsBlobStore", () => {
     const second = new FsBlobStore(root);
     expect(await codeOf(second.appendUpload("s", chunks("tail"), 6))).toBe("BLOB_UPLOAD_UNKNOWN");
     expect(readFileSync(second.layout.blob(digest), "utf8")).toBe("sealed");
+    // The final PUT retried after a crash carries no bytes: it goes through, and the commit is repeated.
+    expect(await second.appendUpload("s", chunks(""))).toBe(6);
+    expect(await first.appendUpload("s", chunks())).toBe(6);
     expect(await second.commitUpload("s", digest)).toEqual({ size: 6 });
   });
 
