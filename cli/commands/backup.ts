@@ -7,20 +7,8 @@ import { backupDataDir } from "../../lib/maintenance/fs-backup.ts";
 import { restoreDataDir } from "../../lib/maintenance/fs-restore.ts";
 import { configOption } from "../config-options.ts";
 import { dataOption, localDataDir, withRegistry, type LocalOptions } from "../local.ts";
-import { printJson } from "../output.ts";
+import { bytes, printJson } from "../output.ts";
 import { version } from "../version.ts";
-
-/** Bytes for people: 1.2 GiB. */
-export function bytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
 
 export function registerBackup(program: Command): void {
   program

@@ -7,7 +7,7 @@ import { fsck } from "../../lib/maintenance/fsck.ts";
 import { configOption } from "../config-options.ts";
 import { dataOption, withRegistry, type LocalOptions } from "../local.ts";
 import { printJson } from "../output.ts";
-import { bytes } from "./backup.ts";
+import { bytes } from "../output.ts";
 
 export function registerFsck(program: Command): void {
   program

@@ -9,8 +9,7 @@ import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST } from "
 import {
   deleteRepository,
   getRepositoryDetail,
-  listRepositorySummaries,
-  MAX_REPOSITORY_PAGE,
+  listAllRepositories,
   registryTotals,
   type RepositorySummary,
 } from "../../lib/registry/repositories.ts";
@@ -47,17 +46,7 @@ export function registerRepo(program: Command): void {
       const sort = SORTS[opts.sort as keyof typeof SORTS];
       if (!sort) throw new UsageError(`--sort must be one of ${Object.keys(SORTS).join(", ")}`);
       const { repositories, totals } = await onTarget<RepositoryListing>(opts, {
-        local: async (reg) => {
-          const all: RepositorySummary[] = [];
-          let after: string | undefined;
-          for (;;) {
-            const page = await listRepositorySummaries(reg, MAX_REPOSITORY_PAGE, after);
-            all.push(...page.repositories);
-            if (page.next === null) break;
-            after = page.next;
-          }
-          return { repositories: all, totals: await registryTotals(reg) };
-        },
+        local: listAllRepositories,
         remote: listRemote,
       });
       repositories.sort(sort);

@@ -64,6 +64,19 @@ export async function listRepositorySummaries(reg: Registry, limit: number, afte
   return { repositories, next: rows.length > size ? repositories[repositories.length - 1]!.name : null };
 }
 
+/** Every repository's summary in name order, read page by page, and the registry's totals. */
+export async function listAllRepositories(reg: Registry): Promise<{ repositories: RepositorySummary[]; totals: RegistryTotals }> {
+  const repositories: RepositorySummary[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await listRepositorySummaries(reg, MAX_REPOSITORY_PAGE, after);
+    repositories.push(...page.repositories);
+    if (page.next === null) break;
+    after = page.next;
+  }
+  return { repositories, totals: await registryTotals(reg) };
+}
+
 /** What the whole registry stores. */
 export async function registryTotals(reg: Registry): Promise<RegistryTotals> {
   const row = await registryUsage(reg.db);
