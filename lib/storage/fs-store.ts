@@ -20,6 +20,29 @@ interface UploadState {
   busy: boolean;
   /** The digest the bytes were verified as; the file is then also that blob and must not change. */
   committed: string | null;
+  /** Bytes up to which a background flush has been started. */
+  flushed: number;
+  /** The background flushes, in order; a commit waits for them. */
+  flushing: Promise<void>;
+  /** Why a background flush failed: the commit fails with it. */
+  flushError: unknown;
+}
+
+/**
+ * Bytes per write. Body chunks arrive at about 64 KiB; gathered into 256 KiB
+ * pieces they cost far fewer trips to the I/O threads, and the kernel copies
+ * 256 KiB pieces into the page cache faster per byte than 1 MiB ones.
+ */
+const WRITE_BYTES = 256 * 1024;
+/**
+ * An upload's bytes are flushed to disk in the background every this many,
+ * so the disk writes while the body is still arriving and a commit's
+ * fdatasync waits for the last few MiB rather than the whole blob.
+ */
+const FLUSH_EVERY = 64 * 1024 * 1024;
+
+function newState(hasher: Bun.CryptoHasher, size: number): UploadState {
+  return { hasher, size, busy: false, committed: null, flushed: size, flushing: Promise.resolve(), flushError: null };
 }
 
 /** A BlobStore keeping its files under one data directory. */
@@ -54,7 +77,7 @@ export class FsBlobStore implements BlobStore {
       throw storageError(error);
     });
     await handle.close();
-    this.states.set(id, { hasher: new Bun.CryptoHasher("sha256"), size: 0, busy: false, committed: null });
+    this.states.set(id, newState(new Bun.CryptoHasher("sha256"), 0));
   }
 
   async uploadSize(id: string): Promise<number | null> {
@@ -85,7 +108,7 @@ export class FsBlobStore implements BlobStore {
       try {
         // A second name means a commit linked it into the blob tree (maybe in a process since gone): never write into a blob.
         if ((await handle.stat()).nlink > 1) fail("BLOB_UPLOAD_UNKNOWN", "upload already completed", { id });
-        state.size = await writeHashed(handle, body, state);
+        state.size = await writeHashed(handle, body, state, this.layout.upload(id));
       } finally {
         await handle.close();
       }
@@ -111,6 +134,8 @@ export class FsBlobStore implements BlobStore {
           await unlinkIfPresent(source);
           fail("DIGEST_INVALID", "uploaded content does not match the digest", { expected: digest, actual });
         }
+        await state.flushing;
+        if (state.flushError) throw state.flushError;
         const handle = await openUpload(source, "r", id);
         try {
           await handle.datasync();
@@ -184,7 +209,7 @@ export class FsBlobStore implements BlobStore {
         hasher.update(chunk);
         size += chunk.byteLength;
       }
-      state = this.states.get(id) ?? { hasher, size, busy: false, committed: null };
+      state = this.states.get(id) ?? newState(hasher, size);
       this.states.set(id, state);
     }
     if (state.busy) fail("CHUNK_OUT_OF_ORDER", "another request is writing this upload", { size: state.size });
@@ -194,22 +219,57 @@ export class FsBlobStore implements BlobStore {
 }
 
 /**
- * Writes the stream at the end of the file while hashing it: each chunk is
- * hashed while the previous one is being written, so hashing and disk I/O
- * overlap, and at most one chunk waits, so memory stays constant.
+ * Writes the stream at the end of the file while hashing it, in pieces of
+ * WRITE_BYTES: one piece is written while the next is gathered and hashed,
+ * so hashing and disk I/O overlap and memory stays constant. Every
+ * FLUSH_EVERY bytes a background flush starts.
  */
-async function writeHashed(handle: FileHandle, body: ByteSource, state: UploadState): Promise<number> {
+async function writeHashed(handle: FileHandle, body: ByteSource, state: UploadState, path: string): Promise<number> {
   let position = state.size;
+  // Two pieces: one being written, one being filled.
+  const pieces = [new Uint8Array(WRITE_BYTES), new Uint8Array(WRITE_BYTES)];
+  let current = 0;
+  let filled = 0;
   let pending: Promise<void> = Promise.resolve();
-  for await (const chunk of body) {
-    if (chunk.byteLength === 0) continue;
-    state.hasher.update(chunk);
+  const submit = async () => {
     await pending;
-    pending = writeAll(handle, chunk, position);
-    position += chunk.byteLength;
+    pending = writeAll(handle, pieces[current]!.subarray(0, filled), position);
+    position += filled;
+    filled = 0;
+    current ^= 1;
+    if (position - state.flushed >= FLUSH_EVERY) flushInBackground(state, path, position);
+  };
+  for await (const chunk of body) {
+    state.hasher.update(chunk);
+    for (let offset = 0; offset < chunk.byteLength; ) {
+      const n = Math.min(WRITE_BYTES - filled, chunk.byteLength - offset);
+      pieces[current]!.set(chunk.subarray(offset, offset + n), filled);
+      filled += n;
+      offset += n;
+      if (filled === WRITE_BYTES) await submit();
+    }
   }
+  if (filled > 0) await submit();
   await pending;
   return position;
+}
+
+/** Starts an fdatasync of the upload, after those already started, without waiting for it. */
+function flushInBackground(state: UploadState, path: string, upTo: number): void {
+  state.flushed = upTo;
+  state.flushing = state.flushing.then(async () => {
+    try {
+      const handle = await open(path, "r");
+      try {
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      // Gone (completed or cancelled meanwhile) needs no flush; anything else fails the commit.
+      if (!isNotFound(error)) state.flushError ??= error;
+    }
+  });
 }
 
 async function writeAll(handle: FileHandle, chunk: Uint8Array, position: number): Promise<void> {

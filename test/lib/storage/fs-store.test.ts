@@ -152,6 +152,31 @@ describe("FsBlobStore", () => {
     expect(await store.commitUpload("f", sha256Digest("kept+more"))).toEqual({ size: 9 });
   });
 
+  test("a large upload in odd-sized chunks, flushed in the background, keeps every byte in order", async () => {
+    const store = new FsBlobStore(tempDir());
+    // 70 MiB: more than one background flush, and pieces that straddle the write size.
+    const total = 70 * 1024 * 1024 + 12_345;
+    const hasher = new Bun.CryptoHasher("sha256");
+    async function* body(from: number, to: number): AsyncIterable<Uint8Array> {
+      for (let at = from; at < to; ) {
+        const part = new Uint8Array(Math.min(100_003, to - at));
+        for (let i = 0; i < part.byteLength; i++) part[i] = (at + i) % 251;
+        hasher.update(part);
+        at += part.byteLength;
+        yield part;
+      }
+    }
+    await store.beginUpload("big");
+    const half = 33 * 1024 * 1024 + 7;
+    expect(await store.appendUpload("big", body(0, half))).toBe(half);
+    expect(await store.appendUpload("big", body(half, total), half)).toBe(total);
+    const digest = `sha256:${hasher.digest("hex")}`;
+    expect(await store.commitUpload("big", digest)).toEqual({ size: total });
+    const stored = new Uint8Array(await Bun.file(store.layout.blob(digest)).arrayBuffer());
+    expect(stored.byteLength).toBe(total);
+    for (const at of [0, 250, 251, 262_143, 262_144, half - 1, half, half + 1, total - 1]) expect(stored[at]).toBe(at % 251);
+  });
+
   test("abort removes the upload; delete removes a blob; both ignore absent ones", async () => {
     const store = new FsBlobStore(tempDir());
     await upload(store, "x", "data");
