@@ -23,6 +23,8 @@ export interface Sizes {
   tagPage: number;
   /** Timed repetitions of each listing; the median is reported. */
   listRepeats: number;
+  /** Timed repetitions of each push and pull per registry and mode; the median is reported, with the range. */
+  blobRepeats: number;
 }
 
 export const fullSizes: Sizes = {
@@ -37,6 +39,7 @@ export const fullSizes: Sizes = {
   repositories: 1000,
   tagPage: 100,
   listRepeats: 5,
+  blobRepeats: 3,
 };
 
 export const quickSizes: Sizes = {
@@ -47,6 +50,7 @@ export const quickSizes: Sizes = {
   tags: 500,
   repositories: 100,
   listRepeats: 3,
+  blobRepeats: 1,
 };
 
 /** The parsed command line. */
@@ -65,7 +69,7 @@ export interface Options {
 }
 
 export const usage = `usage: bun run bench [--quick] [--json] [--only ${workloadIds.join(",")}]
-                     [--targets ${targetIds.join(",")}] [--modes ${modes.join(",")}] [--dir DIR] [--keep] [--binary PATH] [--blob-mib N]`;
+                     [--targets ${targetIds.join(",")}] [--modes ${modes.join(",")}] [--dir DIR] [--keep] [--binary PATH] [--blob-mib N] [--repeat N]`;
 
 function list<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T[] {
   if (!value) throw new Error(`${flag} needs a value\n${usage}`);
@@ -88,6 +92,7 @@ export function parseOptions(argv: readonly string[]): Options {
     sizes: fullSizes,
   };
   let blobMib: number | null = null;
+  let repeat: number | null = null;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
@@ -101,6 +106,7 @@ export function parseOptions(argv: readonly string[]): Options {
     else if (flag === "--dir") opts.dir = value() ?? null;
     else if (flag === "--binary") opts.binary = value() ?? null;
     else if (flag === "--blob-mib") blobMib = Number(value());
+    else if (flag === "--repeat") repeat = Number(value());
     else if (flag === "--help" || flag === "-h") throw new Error(usage);
     else throw new Error(`unknown option ${arg}\n${usage}`);
   }
@@ -108,6 +114,10 @@ export function parseOptions(argv: readonly string[]): Options {
   if (blobMib !== null) {
     if (!Number.isInteger(blobMib) || blobMib < 16) throw new Error("--blob-mib needs a whole number of MiB, 16 or more");
     opts.sizes = { ...opts.sizes, blobBytes: blobMib * MiB };
+  }
+  if (repeat !== null) {
+    if (!Number.isInteger(repeat) || repeat < 1) throw new Error("--repeat needs a whole number, 1 or more");
+    opts.sizes = { ...opts.sizes, blobRepeats: repeat };
   }
   return opts;
 }
