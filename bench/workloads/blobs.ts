@@ -167,7 +167,23 @@ async function pull(bench: Bench, target: Target, mode: Mode, streams: number): 
   return { rate: (streams * mono.size) / seconds / MB, clientCpu: (100 * cpuSeconds) / seconds };
 }
 
-/** Workload 2: pulls with 1 and 4 streams. */
+/** One GET of the monolithic blob by curl into /dev/null: what the server sends when the client does nothing with the bytes. */
+async function pullRaw(target: Target, mode: Mode): Promise<number> {
+  const { mono } = blobs!;
+  const ep = target.endpoint(mode);
+  const repo = bigRepo(mode);
+  const authorization = (await ep.authorize(repoScope(repo))) ?? "";
+  const args = ["curl", "-sS", "--fail", "-o", "/dev/null", "-w", "%{size_download} %{time_total}", `${ep.url}/v2/${repo}/blobs/${mono.digest}`];
+  if (authorization) args.push("-H", `Authorization: ${authorization}`);
+  const proc = Bun.spawn(args, { stdout: "pipe", stderr: "inherit" });
+  const text = await new Response(proc.stdout).text();
+  if ((await proc.exited) !== 0) throw new Error(`curl pull from ${target.label} failed`);
+  const [bytes, seconds] = text.trim().split(" ").map(Number);
+  if (bytes !== mono.size) throw new Error(`curl pull from ${target.label} got ${bytes} bytes`);
+  return bytes / seconds! / MB;
+}
+
+/** Workload 2: pulls with 1 and 4 streams, and 1 stream not hashed. */
 export async function pullWorkload(bench: Bench): Promise<void> {
   const size = bench.opts.sizes.blobBytes;
   const section = `pull ${(size / 2 ** 30).toFixed(size >= 2 ** 30 ? 0 : 3)} GiB`;
@@ -181,9 +197,17 @@ export async function pullWorkload(bench: Bench): Promise<void> {
           samples.add(`${streams} stream${streams > 1 ? "s" : ""}, ${modeLabel(mode)} (MB/s, all streams)`, target.id, rate);
           bench.results.record({ workload: "pull", streams, mode, target: target.id, mbPerSecond: rate, clientCpuPercent: clientCpu });
         }
+        if (Bun.which("curl")) {
+          const rate = await pullRaw(target, mode);
+          bench.log(`${target.label} ${modeLabel(mode)} pull ×1 with curl, not hashed: ${rate.toFixed(0)} MB/s`);
+          samples.add(`1 stream, not hashed (curl), ${modeLabel(mode)} (MB/s)`, target.id, rate);
+          bench.results.record({ workload: "pull", streams: 1, hashed: false, mode, target: target.id, mbPerSecond: rate });
+        }
       }
     }
   }
   samples.report(bench, section, { text: "≥ Dist", met: (_m, ratio) => ratio >= 1 });
-  bench.results.note("Pull streams run in separate processes that SHA-256 every byte they receive (about 1.45 GB/s per core here), so pulls are bounded by the client's hashing as well as by the server.");
+  bench.results.note(
+    "Pull streams run in separate processes that SHA-256 every byte they receive (about 1.45 GB/s per core here), so pulls are bounded by the client's hashing as well as by the server; the curl row, which only counts the bytes, shows what each server sends when the client is not the bottleneck.",
+  );
 }
