@@ -219,39 +219,65 @@ export class FsBlobStore implements BlobStore {
 }
 
 /**
- * Writes the stream at the end of the file while hashing it, in pieces of
- * WRITE_BYTES: one piece is written while the next is gathered and hashed,
- * so hashing and disk I/O overlap and memory stays constant. Every
- * FLUSH_EVERY bytes a background flush starts.
+ * Writes the stream at the end of the file while hashing it. Chunks are
+ * gathered into pieces of WRITE_BYTES, each written while the next is
+ * gathered and hashed, so hashing and disk I/O overlap; two reused pieces
+ * (allocated only once a body is that long) are all the memory it takes.
+ * What is left at the end, all of a small blob, is written as it came.
+ * Every FLUSH_EVERY bytes a background flush starts.
  */
 async function writeHashed(handle: FileHandle, body: ByteSource, state: UploadState, path: string): Promise<number> {
   let position = state.size;
-  // Two pieces: one being written, one being filled.
-  const pieces = [new Uint8Array(WRITE_BYTES), new Uint8Array(WRITE_BYTES)];
+  const pieces: Uint8Array[] = [];
   let current = 0;
+  let gathered: Uint8Array[] = [];
   let filled = 0;
   let pending: Promise<void> = Promise.resolve();
-  const submit = async () => {
-    await pending;
-    pending = writeAll(handle, pieces[current]!.subarray(0, filled), position);
-    position += filled;
-    filled = 0;
-    current ^= 1;
-    if (position - state.flushed >= FLUSH_EVERY) flushInBackground(state, path, position);
-  };
-  for await (const chunk of body) {
-    state.hasher.update(chunk);
-    for (let offset = 0; offset < chunk.byteLength; ) {
-      const n = Math.min(WRITE_BYTES - filled, chunk.byteLength - offset);
-      pieces[current]!.set(chunk.subarray(offset, offset + n), filled);
-      filled += n;
-      offset += n;
-      if (filled === WRITE_BYTES) await submit();
+  try {
+    for await (const chunk of body) {
+      if (chunk.byteLength === 0) continue;
+      state.hasher.update(chunk);
+      gathered.push(chunk);
+      filled += chunk.byteLength;
+      while (filled >= WRITE_BYTES) {
+        // The piece written before the last is done (awaited below), so this one is free to fill.
+        const piece = (pieces[current] ??= new Uint8Array(WRITE_BYTES));
+        gathered = moveInto(piece, gathered);
+        filled -= WRITE_BYTES;
+        await pending;
+        pending = writeAll(handle, piece, position);
+        position += WRITE_BYTES;
+        current ^= 1;
+        if (position - state.flushed >= FLUSH_EVERY) flushInBackground(state, path, position);
+      }
     }
+  } catch (error) {
+    // The caller closes the file next: no write may still be running on it.
+    await pending.catch(() => {});
+    throw error;
   }
-  if (filled > 0) await submit();
   await pending;
+  if (filled > 0) {
+    let rest = gathered[0]!;
+    if (gathered.length > 1) moveInto((rest = new Uint8Array(filled)), gathered);
+    await writeAll(handle, rest, position);
+    position += filled;
+  }
   return position;
+}
+
+/** Fills `piece` from the front of `chunks`; returns the chunks (and part of one) left over. */
+function moveInto(piece: Uint8Array, chunks: Uint8Array[]): Uint8Array[] {
+  let at = 0;
+  for (let i = 0; i < chunks.length; i++) {
+    const chunk = chunks[i]!;
+    const n = Math.min(chunk.byteLength, piece.byteLength - at);
+    piece.set(n === chunk.byteLength ? chunk : chunk.subarray(0, n), at);
+    at += n;
+    if (n < chunk.byteLength) return [chunk.subarray(n), ...chunks.slice(i + 1)];
+    if (at === piece.byteLength) return chunks.slice(i + 1);
+  }
+  return [];
 }
 
 /** Starts an fdatasync of the upload, after those already started, without waiting for it. */
