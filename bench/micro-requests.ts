@@ -2,11 +2,13 @@
  * @module `bun bench/micro-requests.ts`: the main thread's CPU cost of one
  * small request (HEAD blob, GET manifest, GET tags list), auth on (Bearer
  * token of a normal user) and off (anonymous allowed by a policy rule),
- * measured in process on the server's own fetch handler. It counts the
+ * measured in process on the server's own fetch handler, wrapped as `mcr
+ * serve` wraps it (request ids, metrics, one log line per request, written
+ * to /dev/null). It counts the
  * thread's CPU time (schedstat), so it stays readable on a busy machine,
  * where wall-clock request rates do not.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Authenticator } from "../lib/auth/authenticator.ts";
@@ -15,6 +17,9 @@ import { addUser, ensureAdmin } from "../lib/auth/users.ts";
 import { applyPolicy } from "../lib/policy/store.ts";
 import { openRegistry } from "../lib/registry/registry.ts";
 import { createApp } from "../server/app.ts";
+import { createLogger } from "../server/observability/logger.ts";
+import { observe } from "../server/observability/observe.ts";
+import { ServerMetrics } from "../server/observability/server-metrics.ts";
 import { ACCEPT_MANIFESTS, makeImage } from "./lib/client.ts";
 
 const ROUNDS = Number(process.argv[2] ?? 3);
@@ -33,7 +38,9 @@ await applyPolicy(
   "bench",
 );
 const auth = new Authenticator(reg, ephemeralSigningKey(), { tokenTtlSeconds: 300 });
-const app = createApp(reg, { auth });
+const devNull = openSync("/dev/null", "w");
+const logger = createLogger({ write: (line) => writeSync(devNull, `${line}\n`) });
+const app = observe(createApp(reg, { auth }), { reg, logger, metrics: new ServerMetrics(reg, { version: "micro", commit: "micro" }), metricsToken: null });
 const connection = { requestIP: () => ({ address: "127.0.0.1" }) };
 const send = (method: string, path: string, headers: Record<string, string> = {}, body?: string | Uint8Array) =>
   app.fetch(new Request(`http://registry.test${path}`, { method, headers, body }), connection);
