@@ -5,14 +5,11 @@ import type { Kysely } from "kysely";
 import { prepared } from "../prepared.ts";
 import type { DB, Manifest } from "../schema.ts";
 import { batches } from "./batch.ts";
+import { repositoryIdOf } from "./repositories.ts";
 
+// Scalar subqueries, not joins: see linkedBlob in blobs.ts.
 const byDigest = prepared((db, repositoryName: string, digest: string) =>
-  db
-    .selectFrom("manifests as m")
-    .innerJoin("repositories as r", "r.id", "m.repository_id")
-    .selectAll("m")
-    .where("r.name", "=", repositoryName)
-    .where("m.digest", "=", digest),
+  db.selectFrom("manifests").selectAll().where("repository_id", "=", repositoryIdOf(db, repositoryName)).where("digest", "=", digest),
 );
 
 /** The manifest a repository holds under `digest`. */
@@ -22,12 +19,13 @@ export async function findManifestByDigest(db: Kysely<DB>, repositoryName: strin
 
 const byTag = prepared((db, repositoryName: string, tag: string) =>
   db
-    .selectFrom("tags as t")
-    .innerJoin("repositories as r", "r.id", "t.repository_id")
-    .innerJoin("manifests as m", "m.id", "t.manifest_id")
-    .selectAll("m")
-    .where("r.name", "=", repositoryName)
-    .where("t.name", "=", tag),
+    .selectFrom("manifests")
+    .selectAll()
+    .where(
+      "id",
+      "=",
+      db.selectFrom("tags").select("manifest_id").where("repository_id", "=", repositoryIdOf(db, repositoryName)).where("name", "=", tag),
+    ),
 );
 
 /** The manifest tag `tag` of a repository points at. */

@@ -5,7 +5,12 @@ import type { Kysely } from "kysely";
 import { prepared } from "../prepared.ts";
 import type { DB } from "../schema.ts";
 
-const repositoryId = prepared((db, name: string) => db.selectFrom("repositories").select("id").where("name", "=", name));
+/** The id of repository `name` as a subquery, for lookups by repository name (null when there is none). */
+export function repositoryIdOf(db: Kysely<DB>, name: string) {
+  return db.selectFrom("repositories").select("id").where("name", "=", name);
+}
+
+const repositoryId = prepared((db, name: string) => repositoryIdOf(db, name));
 
 /** The id of repository `name`, or null when it has never been pushed to. */
 export async function findRepositoryId(db: Kysely<DB>, name: string): Promise<number | null> {

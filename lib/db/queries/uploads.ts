@@ -4,6 +4,7 @@
 import type { Kysely } from "kysely";
 import { prepared } from "../prepared.ts";
 import type { DB } from "../schema.ts";
+import { repositoryIdOf } from "./repositories.ts";
 
 const insert = prepared((db, id: string, repositoryId: number, now: number) =>
   db.insertInto("uploads").values({ id, repository_id: repositoryId, created_at: now, updated_at: now }),
@@ -14,13 +15,13 @@ export async function insertUpload(db: Kysely<DB>, id: string, repositoryId: num
   await insert.all(db, id, repositoryId, now);
 }
 
+// A scalar subquery, not a join: see linkedBlob in blobs.ts.
 const find = prepared((db, repositoryName: string, id: string) =>
   db
-    .selectFrom("uploads as u")
-    .innerJoin("repositories as r", "r.id", "u.repository_id")
-    .select(["u.id", "u.repository_id", "u.created_at", "u.updated_at"])
-    .where("u.id", "=", id)
-    .where("r.name", "=", repositoryName),
+    .selectFrom("uploads")
+    .select(["id", "repository_id", "created_at", "updated_at"])
+    .where("id", "=", id)
+    .where("repository_id", "=", repositoryIdOf(db, repositoryName)),
 );
 
 /** The session `id` if it belongs to repository `repositoryName`. */
