@@ -73,8 +73,11 @@ export function observe(app: App, options: ObserveOptions): ObservedApp {
       draining = true;
     },
     inFlight: () => inFlight,
-    async fetch(req, connection) {
+    async fetch(req, peer) {
       const started = performance.now();
+      // The peer's address is asked for by the handler and by the log line: look it up once (a syscall).
+      let address: { address: string } | null | undefined;
+      const connection: ConnectionInfo | undefined = peer && { requestIP: (r) => (address === undefined ? (address = peer.requestIP(r)) : address) };
       const id = requestId(req);
       const url = new URL(req.url);
       const route = routeLabel(url.pathname);
