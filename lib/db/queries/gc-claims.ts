@@ -5,6 +5,7 @@
  * for the digest.
  */
 import type { Kysely } from "kysely";
+import { prepared } from "../prepared.ts";
 import type { DB } from "../schema.ts";
 import { batches } from "./batch.ts";
 
@@ -14,9 +15,11 @@ export interface Claim {
   run_id: number;
 }
 
-/** The claim on `digest`, if any. */
+const claimOf = prepared((db, digest: string) => db.selectFrom("gc_claims").select(["digest", "run_id"]).where("digest", "=", digest));
+
+/** The claim on `digest`, if any. Asked for every blob a push records, so compiled once. */
 export async function findClaim(db: Kysely<DB>, digest: string): Promise<Claim | undefined> {
-  return db.selectFrom("gc_claims").select(["digest", "run_id"]).where("digest", "=", digest).executeTakeFirst();
+  return claimOf.first(db, digest);
 }
 
 /** Which of `digests` are claimed. */

@@ -48,6 +48,10 @@ export async function manifestIdsByDigest(db: Kysely<DB>, repositoryId: number, 
   return found;
 }
 
+const manifestId = prepared((db, repositoryId: number, digest: string) =>
+  db.selectFrom("manifests").select("id").where("repository_id", "=", repositoryId).where("digest", "=", digest),
+);
+
 /** Stores a manifest (or finds the identical one already stored) and returns its id. */
 export async function upsertManifest(
   db: Kysely<DB>,
@@ -55,12 +59,7 @@ export async function upsertManifest(
   blobDigests: readonly string[],
   childIds: readonly number[],
 ): Promise<number> {
-  const existing = await db
-    .selectFrom("manifests")
-    .select("id")
-    .where("repository_id", "=", row.repository_id)
-    .where("digest", "=", row.digest)
-    .executeTakeFirst();
+  const existing = await manifestId.first(db, row.repository_id, row.digest);
   if (existing) {
     // Pushed again: a use, as far as GC's grace period is concerned.
     await db.updateTable("manifests").set({ last_seen_at: row.last_seen_at }).where("id", "=", existing.id).execute();

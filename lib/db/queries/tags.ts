@@ -5,13 +5,16 @@ import { sql, type Kysely } from "kysely";
 import { prepared } from "../prepared.ts";
 import type { DB } from "../schema.ts";
 
-/** Points tag `name` at a manifest, creating or moving it in one statement. */
-export async function setTag(db: Kysely<DB>, repositoryId: number, name: string, manifestId: number, now: number): Promise<void> {
-  await db
+const upsertTag = prepared((db, repositoryId: number, name: string, manifestId: number, now: number) =>
+  db
     .insertInto("tags")
     .values({ repository_id: repositoryId, name, manifest_id: manifestId, updated_at: now })
-    .onConflict((oc) => oc.columns(["repository_id", "name"]).doUpdateSet({ manifest_id: manifestId, updated_at: now }))
-    .execute();
+    .onConflict((oc) => oc.columns(["repository_id", "name"]).doUpdateSet({ manifest_id: manifestId, updated_at: now })),
+);
+
+/** Points tag `name` at a manifest, creating or moving it in one statement. */
+export async function setTag(db: Kysely<DB>, repositoryId: number, name: string, manifestId: number, now: number): Promise<void> {
+  await upsertTag.all(db, repositoryId, name, manifestId, now);
 }
 
 /**
@@ -45,16 +48,17 @@ export async function deleteTag(db: Kysely<DB>, repositoryId: number, name: stri
   return result.numDeletedRows > 0n;
 }
 
+// A scalar subquery, not a join: see linkedBlob in blobs.ts.
+const tagTarget = prepared((db, repositoryId: number, name: string) =>
+  db
+    .selectFrom("manifests")
+    .select("digest")
+    .where("id", "=", db.selectFrom("tags").select("manifest_id").where("repository_id", "=", repositoryId).where("name", "=", name)),
+);
+
 /** The digest tag `name` of a repository points at, or null when there is no such tag. */
 export async function findTagTarget(db: Kysely<DB>, repositoryId: number, name: string): Promise<string | null> {
-  const row = await db
-    .selectFrom("tags as t")
-    .innerJoin("manifests as m", "m.id", "t.manifest_id")
-    .select("m.digest")
-    .where("t.repository_id", "=", repositoryId)
-    .where("t.name", "=", name)
-    .executeTakeFirst();
-  return row?.digest ?? null;
+  return (await tagTarget.first(db, repositoryId, name))?.digest ?? null;
 }
 
 /** Names of the tags pointing at manifest `manifestId`, in byte order. */

@@ -55,8 +55,9 @@ export async function expiredUploadIds(db: Kysely<DB>, cutoff: number, limit: nu
   return rows.map((r) => r.id);
 }
 
+const count = prepared((db) => db.selectFrom("uploads").select((eb) => eb.fn.countAll<number>().as("n")));
+
 /** How many upload sessions are open. */
 export async function countUploads(db: Kysely<DB>): Promise<number> {
-  const row = await db.selectFrom("uploads").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
-  return Number(row.n);
+  return Number((await count.first(db))?.n ?? 0);
 }
