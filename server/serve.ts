@@ -79,6 +79,9 @@ export interface RunningServer {
   stop(deadlineMs?: number): Promise<{ forced: number }>;
 }
 
+/** WAL pages between the server's checkpoints: see DatabaseOptions.checkpointPages. */
+const SERVER_CHECKPOINT_PAGES = 10_000;
+
 /** How long handlers cut off by a forced stop get to unwind before the database closes. */
 const UNWIND_MS = 2000;
 
@@ -88,7 +91,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // Bad certificate files stop the start before anything is opened.
   const tlsPaths = options.tls ?? null;
   let tls: TlsFiles | null = tlsPaths ? readTlsFiles(tlsPaths.cert, tlsPaths.key) : null;
-  const reg = await openRegistry(options.dataDir, { limits: options.limits });
+  const reg = await openRegistry(options.dataDir, { limits: options.limits, checkpointPages: SERVER_CHECKPOINT_PAGES });
   reg.policy.allowAnonymous = options.anonymous ?? true;
   const admin = await ensureAdmin(reg, options.adminPassword);
   const key = loadSigningKey(new FsLayout(options.dataDir).signingKey);

@@ -35,6 +35,8 @@ export interface Registry {
 export interface RegistryOptions {
   /** Overrides of the default limits. */
   limits?: Partial<Limits>;
+  /** WAL pages between checkpoints (see DatabaseOptions.checkpointPages; the server sets 10,000). */
+  checkpointPages?: number;
 }
 
 /** Opens (creating and migrating as needed) the registry kept in `dataDir`. */
@@ -42,7 +44,10 @@ export async function openRegistry(dataDir: string, options: RegistryOptions = {
   const limits = resolveLimits(options.limits);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const store = new FsBlobStore(dataDir);
-  const { db, close } = await openDatabase(store.layout.database, { busyTimeoutMs: limits.databaseBusyTimeoutMs });
+  const { db, close } = await openDatabase(store.layout.database, {
+    busyTimeoutMs: limits.databaseBusyTimeoutMs,
+    checkpointPages: options.checkpointPages,
+  });
   const reg: Registry = {
     db,
     store,

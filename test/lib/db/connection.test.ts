@@ -33,6 +33,20 @@ describe("openDatabase", () => {
     }
   });
 
+  test("checkpoints after SQLite's 1,000 WAL pages unless told another number (the server's 10,000)", async () => {
+    const autocheckpoint = async (db: Awaited<ReturnType<typeof openDatabase>>["db"]) =>
+      (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(db)).rows[0]?.wal_autocheckpoint;
+    const plain = await openDatabase(join(tempDir(), "plain.db"));
+    const server = await openDatabase(join(tempDir(), "server.db"), { checkpointPages: 10_000 });
+    try {
+      expect(await autocheckpoint(plain.db)).toBe(1000);
+      expect(await autocheckpoint(server.db)).toBe(10_000);
+    } finally {
+      await plain.close();
+      await server.close();
+    }
+  });
+
   test("reopening keeps data and does not re-run migrations", async () => {
     const path = join(tempDir(), "mcr.db");
     const first = await openDatabase(path);
