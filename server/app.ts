@@ -54,17 +54,14 @@ export function createApp(reg: Registry, options: AppOptions): App {
       if (url.pathname === "/v2/token") return await handleTokenRequest(reg, options.auth, req, url, origin);
       const match = matchRoute(routes, req.method, url.pathname);
       if (!match) fail("NOT_FOUND", "no such endpoint", { path: url.pathname.slice(0, 200) });
-      const auth = await authenticate(options.auth, req, origin);
-      await requireAccess(reg, auth, match.access, match.params.name, origin);
-      let decide: ReturnType<typeof reg.policy.decider> | null = null;
+      // One look at the policy per request, for the access check, the account check and any repository the handler asks about.
+      const policy = await reg.policy.snapshot();
+      const auth = await authenticate(options.auth, req, origin, policy.dataVersion);
+      await requireAccess(reg, auth, match.access, match.params.name, origin, policy);
       const ctx: RequestContext = {
         auth,
         by: { actor: actorOf(auth.identity), source: origin.source },
-        canRead: async (name) => {
-          // One look at the policy per request, however many repositories it asks about.
-          decide ??= reg.policy.decider();
-          return (await decide)(auth.identity, "pull", name).allowed;
-        },
+        canRead: async (name) => policy.decide(auth.identity, "pull", name).allowed,
       };
       return await match.handler(req, match.params, url, ctx);
     } catch (error) {

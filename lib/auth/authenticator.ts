@@ -4,8 +4,10 @@
  * against the account and the token they came from), and issues JWTs.
  */
 import { fail } from "../errors.ts";
+import { changeStamp } from "../db/changes.ts";
+import { findToken } from "../db/queries/tokens.ts";
 import { findAccountState, findUserByName } from "../db/queries/users.ts";
-import type { TokenKind, User } from "../db/schema.ts";
+import type { AccessToken, TokenKind, User } from "../db/schema.ts";
 import type { Registry } from "../registry/registry.ts";
 import { ANONYMOUS, actorOf, type Identity, type UserIdentity } from "./identity.ts";
 import { signJwt, verifyJwt, type AccessClaim, type TokenClaims } from "./jwt.ts";
@@ -13,7 +15,14 @@ import { grantScopes, type Scope } from "./scope.ts";
 import { hashSecret, verifyDecoy, verifyPassword } from "./secrets.ts";
 import type { SigningKey } from "./signing-key.ts";
 import { LoginThrottle } from "./throttle.ts";
-import { isTokenString, resolveToken, tokenIsLive } from "./tokens.ts";
+import { isTokenString, resolveToken, tokenRowIsLive } from "./tokens.ts";
+
+/** What a JWT's use depends on in the database, as read at `stamp`. */
+interface AccountState {
+  stamp: string | null;
+  user: Pick<User, "id" | "name" | "role" | "kind" | "disabled"> | undefined;
+  token: AccessToken | undefined;
+}
 
 /** Authentication settings. */
 export interface AuthOptions {
@@ -48,6 +57,8 @@ export class Authenticator {
    * on every use, and the account and token behind it are still re-read.
    */
   private readonly jwtClaims = new Map<string, TokenClaims>();
+  /** Account (and token) rows behind JWTs, with the change stamp they were read at. */
+  private readonly accounts = new Map<string, AccountState>();
 
   constructor(
     private readonly reg: Registry,
@@ -107,14 +118,40 @@ export class Authenticator {
     return toIdentity(found.user, kind === "session" ? "session" : "token", found.tokenId);
   }
 
-  /** Verifies a registry JWT and re-checks that its account (and token) are still live. */
-  async fromJwt(token: string, audience: string): Promise<{ identity: Identity; access: AccessClaim[] }> {
+  /**
+   * Verifies a registry JWT and re-checks that its account (and token) are
+   * still live. With `dataVersion` (the one the request's policy check just
+   * read), the account and token rows read for an earlier request are
+   * reused while the database has not changed since (lib/db/changes.ts):
+   * any commit by another process or write by this one reads them again,
+   * so disabling, removing or revoking still acts on the next request.
+   */
+  async fromJwt(token: string, audience: string, dataVersion?: number): Promise<{ identity: Identity; access: AccessClaim[] }> {
     const claims = this.verifyJwtOnce(token, audience);
     if (claims.sub === "") return { identity: ANONYMOUS, access: claims.access };
-    const user = await findAccountState(this.reg.db, claims.sub);
+    const { user, token: issuedFrom } = await this.accountState(claims.sub, claims.tid, dataVersion);
     if (!user || user.disabled !== 0 || user.id !== claims.uid) fail("UNAUTHORIZED", "account disabled or removed");
-    if (claims.tid !== undefined && !(await tokenIsLive(this.reg, claims.tid))) fail("UNAUTHORIZED", "token revoked");
+    if (claims.tid !== undefined && !tokenRowIsLive(issuedFrom, this.reg.now())) fail("UNAUTHORIZED", "token revoked");
     return { identity: toIdentity(user, "jwt", claims.tid ?? null), access: claims.access };
+  }
+
+  /** The rows behind a JWT: read now, or reused when nothing has been written since they were read. */
+  private async accountState(sub: string, tid: string | undefined, dataVersion: number | undefined): Promise<AccountState> {
+    // Taken before the reads: rows read after a stamp are at least as new as it.
+    const stamp = dataVersion === undefined ? null : changeStamp(this.reg.db, dataVersion);
+    const key = `${sub}\u0000${tid ?? ""}`;
+    const known = stamp === null ? undefined : this.accounts.get(key);
+    if (known && known.stamp === stamp) return known;
+    const state: AccountState = {
+      stamp,
+      user: await findAccountState(this.reg.db, sub),
+      token: tid === undefined ? undefined : await findToken(this.reg.db, tid),
+    };
+    if (stamp !== null) {
+      if (this.accounts.size >= MAX_CACHE) this.accounts.delete(this.accounts.keys().next().value!);
+      this.accounts.set(key, state);
+    }
+    return state;
   }
 
   private verifyJwtOnce(token: string, audience: string): TokenClaims {

@@ -6,7 +6,7 @@
 import { fail } from "../errors.ts";
 import { findToken, insertToken, listTokenRows, revokeTokenRow, touchToken } from "../db/queries/tokens.ts";
 import { findUserById, findUserByName } from "../db/queries/users.ts";
-import type { TokenKind, User } from "../db/schema.ts";
+import type { AccessToken, TokenKind, User } from "../db/schema.ts";
 import type { Registry } from "../registry/registry.ts";
 import { hashSecret, randomSecret, safeEqual } from "./secrets.ts";
 
@@ -70,10 +70,9 @@ export async function resolveToken(reg: Registry, value: string, kind: TokenKind
   return { user, tokenId: id };
 }
 
-/** Whether token `id` is still live (not revoked, not expired). */
-export async function tokenIsLive(reg: Registry, id: string): Promise<boolean> {
-  const token = await findToken(reg.db, id);
-  return !!token && token.revoked_at === null && (token.expires_at === null || token.expires_at > reg.now());
+/** Whether a token row (undefined: none) is neither revoked nor expired at `now`. */
+export function tokenRowIsLive(token: Pick<AccessToken, "revoked_at" | "expires_at"> | undefined, now: number): boolean {
+  return !!token && token.revoked_at === null && (token.expires_at === null || token.expires_at > now);
 }
 
 /** Personal/robot tokens, optionally of one user. */

@@ -40,6 +40,10 @@ export class BunSqliteDialect implements Dialect {
   runNow(sql: string, parameters: readonly unknown[]): unknown[] | null {
     return this.driver?.runNow(sql, parameters) ?? null;
   }
+  /** Statements run so far that may have written (see lib/db/changes.ts). */
+  writes(): number {
+    return this.driver?.writes() ?? 0;
+  }
   createQueryCompiler(): QueryCompiler {
     return new SqliteQueryCompiler();
   }
@@ -75,6 +79,9 @@ class BunSqliteDriver implements Driver {
   runNow(sql: string, parameters: readonly unknown[]): unknown[] | null {
     return this.holders === 0 ? this.connection.runNow(sql, parameters) : null;
   }
+  writes(): number {
+    return this.connection.writes;
+  }
   async acquireConnection(): Promise<DatabaseConnection> {
     this.holders++;
     let release!: () => void;
@@ -102,25 +109,30 @@ class BunSqliteDriver implements Driver {
   async destroy(): Promise<void> {}
 }
 
+/** Statements that cannot write: anything else counts as a write (a few too many is harmless). */
+const READ_ONLY = /^\s*(select|pragma\s+(data_version|wal_autocheckpoint|busy_timeout|journal_mode|foreign_keys|user_version|table_info|index_list)\s*$|explain)\b/i;
+
 /** Most distinct statements kept prepared; past it the cache starts over (SQL from IN lists varies in length). */
 const MAX_STATEMENTS = 500;
 
 class BunSqliteConnection implements DatabaseConnection {
   release: () => void = () => {};
-  /** Prepared statements by SQL, with whether they return rows (asking bun:sqlite each time costs). */
-  private readonly statements = new Map<string, { stmt: Statement; reader: boolean }>();
+  /** Prepared statements by SQL, with whether they return rows (asking bun:sqlite each time costs) and may write. */
+  private readonly statements = new Map<string, { stmt: Statement; reader: boolean; writer: boolean }>();
+  /** Statements run that may have written. */
+  writes = 0;
   constructor(private readonly sqlite: Database) {}
 
   get inTransaction(): boolean {
     return this.sqlite.inTransaction;
   }
 
-  private prepare(sql: string): { stmt: Statement; reader: boolean } {
+  private prepare(sql: string): { stmt: Statement; reader: boolean; writer: boolean } {
     let entry = this.statements.get(sql);
     if (!entry) {
       if (this.statements.size >= MAX_STATEMENTS) this.statements.clear();
       const stmt = this.sqlite.query(sql);
-      entry = { stmt, reader: stmt.columnNames.length > 0 };
+      entry = { stmt, reader: stmt.columnNames.length > 0, writer: !READ_ONLY.test(sql) };
       this.statements.set(sql, entry);
     }
     return entry;
@@ -129,7 +141,8 @@ class BunSqliteConnection implements DatabaseConnection {
   /** Runs a statement synchronously: rows when it returns any, else an empty list. */
   runNow(sql: string, parameters: readonly unknown[]): unknown[] {
     try {
-      const { stmt, reader } = this.prepare(sql);
+      const { stmt, reader, writer } = this.prepare(sql);
+      if (writer) this.writes++;
       const params = parameters as SQLQueryBindings[];
       if (reader) return stmt.all(...params);
       stmt.run(...params);
@@ -141,7 +154,8 @@ class BunSqliteConnection implements DatabaseConnection {
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     try {
-      const { stmt, reader } = this.prepare(compiled.sql);
+      const { stmt, reader, writer } = this.prepare(compiled.sql);
+      if (writer) this.writes++;
       const params = compiled.parameters as SQLQueryBindings[];
       if (reader) return { rows: stmt.all(...params) as R[] };
       const result = stmt.run(...params);
@@ -156,6 +170,7 @@ class BunSqliteConnection implements DatabaseConnection {
   }
 
   async *streamQuery<R>(compiled: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    if (!READ_ONLY.test(compiled.sql)) this.writes++;
     const stmt = this.sqlite.query(compiled.sql);
     for (const row of stmt.iterate(...(compiled.parameters as SQLQueryBindings[]))) {
       yield { rows: [row as R] };

@@ -8,6 +8,7 @@ import { dirname } from "node:path";
 import { Kysely } from "kysely";
 import { BunSqliteDialect } from "./bun-sqlite-dialect.ts";
 import { migrate } from "./migrate.ts";
+import { registerWriteCounter } from "./changes.ts";
 import { registerDirectRunner } from "./prepared.ts";
 import type { DB } from "./schema.ts";
 
@@ -46,6 +47,7 @@ export async function openDatabase(path: string, options: DatabaseOptions = {}):
   const dialect = new BunSqliteDialect(sqlite);
   const db = new Kysely<DB>({ dialect });
   registerDirectRunner(db, (sql, parameters) => dialect.runNow(sql, parameters));
+  registerWriteCounter(db, () => dialect.writes());
   await migrate(db);
   return {
     db,

@@ -13,6 +13,13 @@ import type { DB } from "../db/schema.ts";
 import { compilePolicy, evaluate, type CompiledPolicy, type Decision } from "./evaluate.ts";
 import { parseRules, type PolicyAction, type Rule } from "./rule.ts";
 
+/** The policy at one moment: see PolicyEngine.snapshot. */
+export interface PolicySnapshot {
+  /** SQLite's data_version when the rules were checked. */
+  dataVersion: number;
+  decide(identity: Identity, action: PolicyAction, repository: string): Decision;
+}
+
 /** Answers authorization questions from the stored policy. */
 export class PolicyEngine {
   private compiled: CompiledPolicy | null = null;
@@ -36,6 +43,19 @@ export class PolicyEngine {
     return this.compiled;
   }
 
+  /**
+   * The rules as they are now and the data_version they were checked at,
+   * with a decision function over them: one freshness check for a whole
+   * request (the account check reuses its data_version, see changes.ts).
+   */
+  async snapshot(): Promise<PolicySnapshot> {
+    const policy = await this.current();
+    return {
+      dataVersion: this.seenDataVersion,
+      decide: (identity, action, repository) => this.anonymousRefusal(identity) ?? evaluate(policy, identity, action, repository),
+    };
+  }
+
   /** The stored rules, in priority order. */
   async rules(): Promise<readonly Rule[]> {
     return (await this.current()).rules;
@@ -44,15 +64,6 @@ export class PolicyEngine {
   /** May `identity` do `action` on `repository`? */
   async decide(identity: Identity, action: PolicyAction, repository: string): Promise<Decision> {
     return this.anonymousRefusal(identity) ?? evaluate(await this.current(), identity, action, repository);
-  }
-
-  /**
-   * A decision function over the rules as they are now, checked for changes
-   * once: for a request that decides many repositories (the catalog).
-   */
-  async decider(): Promise<(identity: Identity, action: PolicyAction, repository: string) => Decision> {
-    const policy = await this.current();
-    return (identity, action, repository) => this.anonymousRefusal(identity) ?? evaluate(policy, identity, action, repository);
   }
 
   /** The refusal every anonymous request gets when auth.anonymous is false; null otherwise. */

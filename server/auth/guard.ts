@@ -9,6 +9,7 @@ import type { AccessClaim } from "../../lib/auth/jwt.ts";
 import { claimsAllow } from "../../lib/auth/scope.ts";
 import { isTokenString } from "../../lib/auth/tokens.ts";
 import { fail, RegistryError } from "../../lib/errors.ts";
+import type { PolicySnapshot } from "../../lib/policy/engine.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
 import { parseAuthorization } from "./credentials.ts";
 
@@ -30,15 +31,19 @@ export interface RequestOrigin {
   source: string | null;
 }
 
-/** Authenticates the request's credentials (anonymous when it has none). */
-export async function authenticate(auth: Authenticator, req: Request, origin: RequestOrigin): Promise<RequestAuth> {
+/**
+ * Authenticates the request's credentials (anonymous when it has none).
+ * `dataVersion`, when the caller has just checked the policy, lets a JWT's
+ * account check reuse rows read since the last change (Authenticator.fromJwt).
+ */
+export async function authenticate(auth: Authenticator, req: Request, origin: RequestOrigin, dataVersion?: number): Promise<RequestAuth> {
   const credentials = parseAuthorization(req.headers.get("authorization"));
   if (credentials === null) return { identity: ANONYMOUS, claims: null };
   if (credentials.scheme === "basic") {
     return { identity: await auth.login(credentials.username, credentials.secret, origin.source, false), claims: null };
   }
   if (isTokenString(credentials.token)) return { identity: await auth.fromAccessToken(credentials.token, "token"), claims: null };
-  const { identity, access } = await auth.fromJwt(credentials.token, origin.service);
+  const { identity, access } = await auth.fromJwt(credentials.token, origin.service, dataVersion);
   return { identity, claims: access };
 }
 
@@ -61,14 +66,21 @@ export function challenge(origin: RequestOrigin, scope: string | null): string {
  * UNAUTHORIZED (with the challenge in the detail) when it should log in
  * or get a token with that scope, DENIED when it is simply not allowed.
  */
-export async function requireAccess(reg: Registry, ctx: RequestAuth, access: RouteAccess, name: string, origin: RequestOrigin): Promise<void> {
+export async function requireAccess(
+  reg: Registry,
+  ctx: RequestAuth,
+  access: RouteAccess,
+  name: string,
+  origin: RequestOrigin,
+  policy?: PolicySnapshot,
+): Promise<void> {
   const scope = scopeFor(access, name);
   const login = () => fail("UNAUTHORIZED", "authentication required", { challenge: challenge(origin, scope) });
   if (access === "authenticated") {
     if (ctx.identity.kind === "anonymous" && ctx.claims === null) login();
     return;
   }
-  const decision = await reg.policy.decide(ctx.identity, access, name);
+  const decision = policy ? policy.decide(ctx.identity, access, name) : await reg.policy.decide(ctx.identity, access, name);
   if (!decision.allowed) {
     if (ctx.identity.kind === "anonymous") login();
     reg.audit.record({

@@ -9,6 +9,7 @@ import { ephemeralSigningKey } from "../../../lib/auth/signing-key.ts";
 import { createToken, revokeToken } from "../../../lib/auth/tokens.ts";
 import { addUser, removeUser, setDisabled } from "../../../lib/auth/users.ts";
 import { recentAuditEvents } from "../../../lib/db/queries/audit.ts";
+import { openRegistry } from "../../../lib/registry/registry.ts";
 import type { Rule } from "../../../lib/policy/rule.ts";
 import { applyPolicy } from "../../../lib/policy/store.ts";
 import { testApp, type TestApp } from "../../support/app.ts";
@@ -141,6 +142,30 @@ describe("access tokens and robots", () => {
     await setDisabled(t.reg, "dave", true, "test");
     await expectError(await req("GET", "/v2/app/manifests/v1", { authorization: basicAuth("dave", "dave-password") }), 401, "UNAUTHORIZED");
     await expectError(await req("GET", "/v2/app/manifests/v1", { authorization: jwt }), 401, "UNAUTHORIZED");
+  });
+
+  test("a JWT's account rows, reused while nothing changes, are read again after another connection's change", async () => {
+    await addUser(t.reg, { name: "gus", password: "gus-password" }, "test");
+    const { id, token: pat } = await createToken(t.reg, { user: "gus", label: "elsewhere" }, "test");
+    const viaToken = `Bearer ${await token(basicAuth("gus", pat), "repository:app:pull")}`;
+    const viaPassword = `Bearer ${await token(basicAuth("gus", "gus-password"), "repository:app:pull")}`;
+    for (let i = 0; i < 3; i++) {
+      expect((await req("GET", "/v2/app/manifests/v1", { authorization: viaToken })).status).toBe(200);
+      expect((await req("GET", "/v2/app/manifests/v1", { authorization: viaPassword })).status).toBe(200);
+    }
+    // Another connection to the same database, as \`mcr token revoke\` or \`mcr user disable\` would open.
+    const other = await openRegistry(t.dataDir);
+    try {
+      await revokeToken(other, id, "test");
+      await expectError(await req("GET", "/v2/app/manifests/v1", { authorization: viaToken }), 401, "UNAUTHORIZED");
+      expect((await req("GET", "/v2/app/manifests/v1", { authorization: viaPassword })).status).toBe(200);
+      await setDisabled(other, "gus", true, "test");
+      await expectError(await req("GET", "/v2/app/manifests/v1", { authorization: viaPassword }), 401, "UNAUTHORIZED");
+      await setDisabled(other, "gus", false, "test");
+      expect((await req("GET", "/v2/app/manifests/v1", { authorization: viaPassword })).status).toBe(200);
+    } finally {
+      await other.close();
+    }
   });
 
   test("a JWT already used (its signature checked once) still ends with its account, and at its expiry", async () => {
