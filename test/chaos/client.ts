@@ -43,6 +43,15 @@ export class ChaosClient {
     return res;
   }
 
+  /** The body of `res`; a server killed while sending it throws `Interrupted`, as an unanswered request does. */
+  async bytes(res: Response, what: string): Promise<Uint8Array> {
+    try {
+      return new Uint8Array(await res.arrayBuffer());
+    } catch {
+      throw new Interrupted(`reading the body of ${what}`);
+    }
+  }
+
   /** Like `send`, but a status outside `ok` is recorded as a violation. Returns the response. */
   async expect(ok: number[], method: string, path: string, init: { body?: Uint8Array | string | ReadableStream<Uint8Array>; headers?: Record<string, string> } = {}): Promise<Response> {
     const res = await this.send(method, path, init);

@@ -264,12 +264,12 @@ export class Worker {
     const expected = [...tag.candidates][0]!;
     const res = await this.client.expect([200], "GET", `/v2/${repo}/manifests/${tag.tag}`, { headers: { Accept: `${MANIFEST}, ${INDEX}` } });
     if (res.status !== 200) return;
-    const digest = sha256Digest(new Uint8Array(await res.arrayBuffer()));
+    const digest = sha256Digest(await this.client.bytes(res, `${repo}:${tag.tag}`));
     if (digest !== expected) this.client.problems.push(`tag ${repo}:${tag.tag} served ${digest}, acknowledged ${expected}`);
     const record = this.ledger.manifest(repo, expected);
     for (const blob of record?.blobs.keys() ?? []) {
       const b = await this.client.expect([200], "GET", `/v2/${repo}/blobs/${blob}`);
-      if (b.status === 200 && sha256Digest(new Uint8Array(await b.arrayBuffer())) !== blob) this.client.problems.push(`blob ${repo}@${blob} served wrong bytes`);
+      if (b.status === 200 && sha256Digest(await this.client.bytes(b, `${repo}@${blob}`)) !== blob) this.client.problems.push(`blob ${repo}@${blob} served wrong bytes`);
     }
   }
 }
