@@ -37,9 +37,15 @@ export interface ObservedApp {
 /** A request id a proxy sent is kept when it looks like one; otherwise a new one is made. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** New ids are this process's random prefix and a counter: unique without asking for random bytes per request. */
+const ID_PREFIX = Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString("hex");
+let idCounter = 0;
+
 function requestId(req: Request): string {
   const given = req.headers.get("x-request-id");
-  return given !== null && REQUEST_ID.test(given) ? given : Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString("hex");
+  if (given !== null && REQUEST_ID.test(given)) return given;
+  idCounter = (idCounter + 1) % 0x1_0000_0000;
+  return ID_PREFIX + idCounter.toString(16).padStart(8, "0");
 }
 
 /** Wraps `app`. */
@@ -92,7 +98,8 @@ export function observe(app: App, options: ObserveOptions): ObservedApp {
         if (url.pathname === "/metrics") response = await serveMetrics(req);
         else if (url.pathname === "/v1/ready") response = await serveReadiness(req);
         else {
-          countBodyBytes(req, (n) => (bytesIn += n));
+          // Only methods that carry a body are counted (a WeakMap entry per request otherwise).
+          if (req.method === "PATCH" || req.method === "PUT" || req.method === "POST") countBodyBytes(req, (n) => (bytesIn += n));
           response = await app.fetch(req, connection);
         }
       } finally {

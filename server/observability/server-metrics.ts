@@ -19,11 +19,13 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 const STATS_TTL_MS = 10_000;
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
+const V2_ROUTES = Object.entries(routePatterns).map(([resource, pattern]) => ({ label: `v2/${resource}`, pattern }));
+
 /** The route label of a path: `v2/<resource>`, `v2/token`, `v1/<area>`, `metrics`, or `other`. Never a repository name. */
 export function routeLabel(pathname: string): string {
   if (pathname === "/v2/token") return "v2/token";
   if (pathname === "/v2" || pathname.startsWith("/v2/")) {
-    for (const [resource, pattern] of Object.entries(routePatterns)) if (pattern.test(pathname)) return `v2/${resource}`;
+    for (const { label, pattern } of V2_ROUTES) if (pattern.test(pathname)) return label;
     return "v2/unknown";
   }
   const v1 = /^\/v1\/([a-z]+)/.exec(pathname);
