@@ -271,7 +271,7 @@ async function writeHashed(
       filled += chunk.byteLength;
       while (filled >= want) {
         // The piece written before the last is done (awaited below), so this one is free to fill.
-        const piece = (pieces[current] ??= refuseDirect ? alignedBuffer(pieceBytes) : new Uint8Array(pieceBytes)).subarray(0, want);
+        const piece = (pieces[current] ??= takePiece(refuseDirect !== null)).subarray(0, want);
         gathered = moveInto(piece, gathered);
         filled -= want;
         await pending;
@@ -293,25 +293,52 @@ async function writeHashed(
       () => false,
     );
     direct?.close();
-    // The body failed (the client went away, or sent too much): the bytes that arrived are kept, so it can resume after them.
-    if (written) await writeRest(handle, gathered, filled, position).catch(() => {});
+    try {
+      // The body failed (the client went away, or sent too much): the bytes that arrived are kept, so it can resume after them.
+      if (written) await writeRest(handle, gathered, filled, position, pieces[current]).catch(() => {});
+    } finally {
+      givePieces(pieces, refuseDirect !== null);
+    }
     throw error;
   }
   try {
     await pending;
+    return await writeRest(handle, gathered, filled, position, pieces[current]);
   } finally {
     direct?.close();
+    givePieces(pieces, refuseDirect !== null);
   }
-  return writeRest(handle, gathered, filled, position);
 }
 
-/** Writes the `filled` bytes still gathered (less than a piece) at `position`, as they came; returns the new end. */
-async function writeRest(handle: FileHandle, gathered: Uint8Array[], filled: number, position: number): Promise<number> {
+/**
+ * Writes the `filled` bytes still gathered (less than a piece) at `position`,
+ * as they came, or gathered into `spare` (a free piece) when they came in
+ * several chunks; returns the new end.
+ */
+async function writeRest(handle: FileHandle, gathered: Uint8Array[], filled: number, position: number, spare: Uint8Array | undefined): Promise<number> {
   if (filled === 0) return position;
   let rest = gathered[0]!;
-  if (gathered.length > 1) moveInto((rest = new Uint8Array(filled)), gathered);
+  if (gathered.length > 1) moveInto((rest = spare ? spare.subarray(0, filled) : new Uint8Array(filled)), gathered);
   await writeAll(handle, rest, position);
   return position + filled;
+}
+
+/**
+ * Pieces no upload is using, by kind (aligned for O_DIRECT, or not), kept
+ * for the next request: a chunked push allocated two new pieces per PATCH,
+ * and memory churned that fast is slow to go back to the system.
+ */
+const sparePieces = { direct: [] as Uint8Array[], cached: [] as Uint8Array[] };
+const MAX_SPARE_PIECES = 8;
+
+function takePiece(direct: boolean): Uint8Array {
+  return (direct ? sparePieces.direct : sparePieces.cached).pop() ?? (direct ? alignedBuffer(DIRECT_BYTES) : new Uint8Array(WRITE_BYTES));
+}
+
+/** Returns pieces no write uses any more to the spares. */
+function givePieces(pieces: readonly (Uint8Array | undefined)[], direct: boolean): void {
+  const spares = direct ? sparePieces.direct : sparePieces.cached;
+  for (const piece of pieces) if (piece && spares.length < MAX_SPARE_PIECES) spares.push(piece);
 }
 
 /** A second descriptor of an upload, opened with O_DIRECT; unusable where the file system refuses it. */
