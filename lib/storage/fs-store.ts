@@ -284,6 +284,7 @@ async function writeHashed(
         want = pieceBytes;
         current ^= 1;
         if (position - state.flushed >= FLUSH_EVERY) flushInBackground(state, path, position);
+        collectNow(want);
       }
     }
   } catch (error) {
@@ -401,6 +402,23 @@ function moveInto(piece: Uint8Array, chunks: Uint8Array[]): Uint8Array[] {
     if (at === piece.byteLength) return chunks.slice(i + 1);
   }
   return [];
+}
+
+/**
+ * Upload bytes between full garbage collections. A request body arrives as
+ * fresh ~64 KiB buffers that the collector frees late and the allocator
+ * gives back to the system later still: two 1 GiB pushes took the server
+ * to 140-156 MiB resident. A full collection every 256 MiB received (~10
+ * ms each) keeps it near 130 MiB for a few percent of the push's speed.
+ */
+const COLLECT_EVERY = 256 * 1024 * 1024;
+let receivedSinceCollection = 0;
+
+function collectNow(bytes: number): void {
+  receivedSinceCollection += bytes;
+  if (receivedSinceCollection < COLLECT_EVERY) return;
+  receivedSinceCollection = 0;
+  Bun.gc(true);
 }
 
 /** Starts an fdatasync of the upload, after those already started, without waiting for it. */
