@@ -28,6 +28,8 @@ export interface AppOptions {
   baseUrl?: string | null;
   /** Reverse proxies whose X-Forwarded-For is believed. */
   trustedProxies?: readonly string[];
+  /** Grace period of a GC started through /v1/gc without one (default: the library's, 1 h). */
+  gcGraceMs?: number;
 }
 
 /** The part of Bun's server a handler may ask about the connection. */
@@ -46,7 +48,7 @@ const API_VERSION = { "Docker-Distribution-API-Version": "registry/2.0" };
 export function createApp(reg: Registry, options: AppOptions): App {
   const trusted = new Set(options.trustedProxies ?? []);
   const routes = v2Routes(reg);
-  const v1 = v1Routes(reg, options.auth);
+  const v1 = v1Routes(reg, options.auth, { gcGraceMs: options.gcGraceMs });
 
   async function handleV2(req: Request, url: URL, origin: RequestOrigin): Promise<Response> {
     try {

@@ -53,6 +53,8 @@ export interface ServeOptions {
   limits?: Partial<Limits>;
   /** false refuses every anonymous request whatever the policy says (default true). */
   anonymous?: boolean;
+  /** Grace period of a GC started through /v1/gc without one (the configuration's gc.grace; default 1 h). */
+  gcGraceMs?: number;
 }
 
 const SWEEP_EVERY_MS = 60 * 60 * 1000;
@@ -96,7 +98,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const admin = await ensureAdmin(reg, options.adminPassword);
   const key = loadSigningKey(new FsLayout(options.dataDir).signingKey);
   const auth = new Authenticator(reg, key, { tokenTtlSeconds: options.tokenTtlSeconds ?? 300 });
-  const app = createApp(reg, { auth, baseUrl: options.baseUrl, trustedProxies: options.trustedProxies });
+  const app = createApp(reg, { auth, baseUrl: options.baseUrl, trustedProxies: options.trustedProxies, gcGraceMs: options.gcGraceMs });
   const metricsOn = options.metrics?.enabled ?? true;
   const metrics = metricsOn ? new ServerMetrics(reg, options.version ?? { version: "dev", commit: "dev" }) : null;
   const observed = observe(app, { reg, logger, metrics, metricsToken: options.metrics?.token ?? null, trustedProxies: options.trustedProxies });

@@ -64,7 +64,7 @@ export function registerGc(program: Command): void {
     .command("gc")
     .description("remove blobs, links and uploads nothing uses (safe while mcr serve runs)")
     .option("--dry-run", "report what would be removed; change nothing")
-    .option("--grace <duration>", "keep anything pushed or used this recently, e.g. 30m, 1h, 0s (default 1h)")
+    .option("--grace <duration>", "keep anything pushed or used this recently, e.g. 30m, 1h, 0s (default: gc.grace, 1h; with --server, the server's)")
     .option("--untagged", "also remove manifests no tag, index or kept referrer reaches, with their referrers")
     .option("--json", "print the report as JSON"))
     .action(async (flags: GcFlags) => {
@@ -75,7 +75,7 @@ export function registerGc(program: Command): void {
         throw new UsageError((error as Error).message);
       }
       const target = resolveTarget(flags);
-      // Locally the configuration's gc.grace applies when --grace is absent; a server applies its own default.
+      // Locally the configuration's gc.grace applies when --grace is absent; a server applies its own gc.grace.
       if (graceMs === undefined && target.kind === "local") graceMs = loadConfig({ file: target.opts.config ?? null, flags: {} }).config.gc.grace;
       const options = gcOptions({ dryRun: flags.dryRun, untagged: flags.untagged, graceMs });
       const sink = await progressSink(flags, optionsLine(options));

@@ -30,6 +30,7 @@ export function registerServe(program: Command): void {
       idleTimeoutSeconds: Math.round(config.server.idle_timeout / 1000),
       auditRetention: { days: config.audit.retention / 86_400_000, rows: DEFAULT_AUDIT_RETENTION.rows },
       anonymous: config.auth.anonymous,
+      gcGraceMs: config.gc.grace,
       limits: {
         maxConcurrentUploadsPerUser: config.limits.uploads_per_account,
         maxConcurrentUploads: config.limits.uploads_total,

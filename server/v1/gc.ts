@@ -18,8 +18,8 @@ function optionalBoolean(body: Record<string, unknown>, field: string): boolean 
   return value;
 }
 
-/** GC routes. */
-export function gcRoutes(reg: Registry): V1Route[] {
+/** GC routes; a run asked for without a grace period gets `defaultGraceMs` (the server's gc.grace). */
+export function gcRoutes(reg: Registry, defaultGraceMs?: number): V1Route[] {
   return [
     {
       method: "POST",
@@ -33,7 +33,7 @@ export function gcRoutes(reg: Registry): V1Route[] {
           actor,
           dryRun: optionalBoolean(body, "dry_run"),
           untagged: optionalBoolean(body, "untagged"),
-          graceMs: grace === undefined ? undefined : parseGrace(grace),
+          graceMs: grace === undefined ? defaultGraceMs : parseGrace(grace),
         });
         // The outcome is recorded in gc_runs and the audit log; nobody awaits it here.
         started.done.catch(() => {});

@@ -13,13 +13,13 @@ import { sessionRoutes } from "./sessions.ts";
 import { userRoutes } from "./users.ts";
 
 /** Every /v1 route. */
-export function v1Routes(reg: Registry, auth: Authenticator): V1Route[] {
+export function v1Routes(reg: Registry, auth: Authenticator, options: { gcGraceMs?: number } = {}): V1Route[] {
   return [
     ...sessionRoutes(reg, auth),
     ...userRoutes(reg),
     ...policyRoutes(reg),
     ...auditRoutes(reg),
     ...repositoryRoutes(reg),
-    ...gcRoutes(reg),
+    ...gcRoutes(reg, options.gcGraceMs),
   ];
 }

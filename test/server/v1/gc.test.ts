@@ -9,7 +9,8 @@ import { recentAuditEvents } from "../../../lib/db/queries/audit.ts";
 import { acquireGcLock, releaseGcLock } from "../../../lib/gc/lock.ts";
 import type { GcRunInfo } from "../../../lib/gc/runs.ts";
 import { testApp, type TestApp } from "../../support/app.ts";
-import { basicAuth } from "../../support/credentials.ts";
+import { createApp } from "../../../server/app.ts";
+import { ADMIN_AUTH, basicAuth } from "../../support/credentials.ts";
 import { pushBlob } from "../../support/gc-fixtures.ts";
 
 let t: TestApp;
@@ -52,6 +53,23 @@ describe("/v1/gc", () => {
     await t.reg.audit.flush();
     const events = (await recentAuditEvents(t.reg.db, 20)).filter((e) => e.event.startsWith("gc."));
     expect(events.map((e) => `${e.event} ${e.actor} ${e.outcome}`)).toEqual(["gc.started user:admin success", "gc.finished user:admin success"]);
+  });
+
+  test("a run asked for without a grace period gets the server's gc.grace; one with it, its own", async () => {
+    const app = createApp(t.reg, { auth: t.auth, gcGraceMs: 120_000 });
+    const post = (body?: unknown) =>
+      app.fetch(
+        new Request("http://registry.test/v1/gc", {
+          method: "POST",
+          body: body === undefined ? undefined : JSON.stringify(body),
+          headers: { authorization: ADMIN_AUTH },
+        }),
+      );
+    const byDefault = await post();
+    expect(byDefault.status).toBe(202);
+    expect((await finished(((await byDefault.json()) as { id: number }).id)).options).toMatchObject({ graceMs: 120_000 });
+    const given = await post({ grace: "30m" });
+    expect((await finished(((await given.json()) as { id: number }).id)).options).toMatchObject({ graceMs: 1_800_000 });
   });
 
   test("no body means the defaults; dry_run and untagged are honoured", async () => {
