@@ -7,7 +7,7 @@
  * be put back from it.
  */
 import { ptr } from "bun:ffi";
-import { closeSync, constants, mkdirSync, openSync, write } from "node:fs";
+import { constants, mkdirSync } from "node:fs";
 import { link, mkdir, open, readdir, stat, unlink, utimes, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fail } from "../errors.ts";
@@ -276,15 +276,15 @@ async function writeHashed(
         filled -= want;
         await pending;
         if (refuseDirect && want === pieceBytes && direct === null) {
-          direct = DirectFile.open(path);
+          direct = await DirectFile.open(path);
           if (!direct.usable) refuseDirect();
         }
         pending = direct?.usable ? direct.write(piece, position, handle, refuseDirect!) : writeAll(handle, piece, position);
         position += want;
+        collectNow(want);
         want = pieceBytes;
         current ^= 1;
         if (position - state.flushed >= FLUSH_EVERY) flushInBackground(state, path, position);
-        collectNow(want);
       }
     }
   } catch (error) {
@@ -293,7 +293,7 @@ async function writeHashed(
       () => true,
       () => false,
     );
-    direct?.close();
+    await direct?.close();
     try {
       // The body failed (the client went away, or sent too much): the bytes that arrived are kept, so it can resume after them.
       if (written) await writeRest(handle, gathered, filled, position, pieces[current]).catch(() => {});
@@ -306,7 +306,7 @@ async function writeHashed(
     await pending;
     return await writeRest(handle, gathered, filled, position, pieces[current]);
   } finally {
-    direct?.close();
+    await direct?.close();
     givePieces(pieces, refuseDirect !== null);
   }
 }
@@ -342,13 +342,13 @@ function givePieces(pieces: readonly (Uint8Array | undefined)[], direct: boolean
   for (const piece of pieces) if (piece && spares.length < MAX_SPARE_PIECES) spares.push(piece);
 }
 
-/** A second descriptor of an upload, opened with O_DIRECT; unusable where the file system refuses it. */
+/** A second handle of an upload, opened with O_DIRECT; unusable where the file system refuses it. */
 class DirectFile {
-  private constructor(private fd: number | null) {}
+  private constructor(private handle: FileHandle | null) {}
 
-  static open(path: string): DirectFile {
+  static async open(path: string): Promise<DirectFile> {
     try {
-      return new DirectFile(openSync(path, constants.O_WRONLY | constants.O_DIRECT));
+      return new DirectFile(await open(path, constants.O_WRONLY | constants.O_DIRECT));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "EINVAL") return new DirectFile(null);
       throw error;
@@ -356,30 +356,25 @@ class DirectFile {
   }
 
   get usable(): boolean {
-    return this.fd !== null;
+    return this.handle !== null;
   }
 
   /** Writes an aligned piece; should the file system refuse it after all, writes it through `fallback` instead. */
   async write(piece: Uint8Array, position: number, fallback: FileHandle, refused: () => void): Promise<void> {
-    const fd = this.fd!;
     try {
-      let offset = 0;
-      while (offset < piece.byteLength) {
-        offset += await new Promise<number>((resolve, reject) =>
-          write(fd, piece, offset, piece.byteLength - offset, position + offset, (error, written) => (error ? reject(error) : resolve(written))),
-        );
-      }
+      await writeAll(this.handle!, piece, position);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EINVAL") throw error;
-      this.close();
+      await this.close();
       refused();
       await writeAll(fallback, piece, position);
     }
   }
 
-  close(): void {
-    if (this.fd !== null) closeSync(this.fd);
-    this.fd = null;
+  async close(): Promise<void> {
+    const handle = this.handle;
+    this.handle = null;
+    await handle?.close();
   }
 }
 
