@@ -19,7 +19,7 @@ import { isTokenString, resolveToken, tokenRowIsLive } from "./tokens.ts";
 
 /** What a JWT's use depends on in the database, as read at `stamp`. */
 interface AccountState {
-  stamp: string | null;
+  stamp: string;
   user: Pick<User, "id" | "name" | "role" | "kind" | "disabled"> | undefined;
   token: AccessToken | undefined;
 }
@@ -120,13 +120,13 @@ export class Authenticator {
 
   /**
    * Verifies a registry JWT and re-checks that its account (and token) are
-   * still live. With `dataVersion` (the one the request's policy check just
-   * read), the account and token rows read for an earlier request are
+   * still live. `dataVersion` is the one the request's policy check just
+   * read: the account and token rows read for an earlier request are
    * reused while the database has not changed since (lib/db/changes.ts):
    * any commit by another process or write by this one reads them again,
    * so disabling, removing or revoking still acts on the next request.
    */
-  async fromJwt(token: string, audience: string, dataVersion?: number): Promise<{ identity: Identity; access: AccessClaim[] }> {
+  async fromJwt(token: string, audience: string, dataVersion: number): Promise<{ identity: Identity; access: AccessClaim[] }> {
     const claims = this.verifyJwtOnce(token, audience);
     if (claims.sub === "") return { identity: ANONYMOUS, access: claims.access };
     const { user, token: issuedFrom } = await this.accountState(claims.sub, claims.tid, dataVersion);
@@ -136,21 +136,19 @@ export class Authenticator {
   }
 
   /** The rows behind a JWT: read now, or reused when nothing has been written since they were read. */
-  private async accountState(sub: string, tid: string | undefined, dataVersion: number | undefined): Promise<AccountState> {
+  private async accountState(sub: string, tid: string | undefined, dataVersion: number): Promise<AccountState> {
     // Taken before the reads: rows read after a stamp are at least as new as it.
-    const stamp = dataVersion === undefined ? null : changeStamp(this.reg.db, dataVersion);
+    const stamp = changeStamp(this.reg.db, dataVersion);
     const key = `${sub}\u0000${tid ?? ""}`;
-    const known = stamp === null ? undefined : this.accounts.get(key);
+    const known = this.accounts.get(key);
     if (known && known.stamp === stamp) return known;
     const state: AccountState = {
       stamp,
       user: await findAccountState(this.reg.db, sub),
       token: tid === undefined ? undefined : await findToken(this.reg.db, tid),
     };
-    if (stamp !== null) {
-      if (this.accounts.size >= MAX_CACHE) this.accounts.delete(this.accounts.keys().next().value!);
-      this.accounts.set(key, state);
-    }
+    if (this.accounts.size >= MAX_CACHE) this.accounts.delete(this.accounts.keys().next().value!);
+    this.accounts.set(key, state);
     return state;
   }
 

@@ -63,7 +63,7 @@ export async function resolveToken(reg: Registry, value: string, kind: TokenKind
   const token = await findToken(reg.db, id);
   if (!token || token.kind !== kind || !safeEqual(token.secret_hash, hashSecret(secret))) return null;
   const now = reg.now();
-  if (token.revoked_at !== null || (token.expires_at !== null && token.expires_at <= now)) return null;
+  if (!tokenRowIsLive(token, now)) return null;
   const user = await findUserById(reg.db, token.user_id);
   if (!user || user.disabled !== 0) return null;
   if (token.last_used_at === null || now - token.last_used_at > TOUCH_INTERVAL_MS) await touchToken(reg.db, id, now);

@@ -33,10 +33,10 @@ export interface RequestOrigin {
 
 /**
  * Authenticates the request's credentials (anonymous when it has none).
- * `dataVersion`, when the caller has just checked the policy, lets a JWT's
+ * `dataVersion`, the one the request's policy snapshot read, lets a JWT's
  * account check reuse rows read since the last change (Authenticator.fromJwt).
  */
-export async function authenticate(auth: Authenticator, req: Request, origin: RequestOrigin, dataVersion?: number): Promise<RequestAuth> {
+export async function authenticate(auth: Authenticator, req: Request, origin: RequestOrigin, dataVersion: number): Promise<RequestAuth> {
   const credentials = parseAuthorization(req.headers.get("authorization"));
   if (credentials === null) return { identity: ANONYMOUS, claims: null };
   if (credentials.scheme === "basic") {
@@ -72,7 +72,7 @@ export async function requireAccess(
   access: RouteAccess,
   name: string,
   origin: RequestOrigin,
-  policy?: PolicySnapshot,
+  policy: PolicySnapshot,
 ): Promise<void> {
   const scope = scopeFor(access, name);
   const login = () => fail("UNAUTHORIZED", "authentication required", { challenge: challenge(origin, scope) });
@@ -80,7 +80,7 @@ export async function requireAccess(
     if (ctx.identity.kind === "anonymous" && ctx.claims === null) login();
     return;
   }
-  const decision = policy ? policy.decide(ctx.identity, access, name) : await reg.policy.decide(ctx.identity, access, name);
+  const decision = policy.decide(ctx.identity, access, name);
   if (!decision.allowed) {
     if (ctx.identity.kind === "anonymous") login();
     reg.audit.record({
