@@ -30,6 +30,11 @@ export function looksLikeDigest(ref: string): boolean {
   return DIGEST.test(ref);
 }
 
+/** True when `ref` is a sha256 digest, the one kind mcr stores. */
+export function isSha256Digest(ref: string): boolean {
+  return SHA256.test(ref);
+}
+
 /** Throws TAG_INVALID unless `tag` is a valid tag. */
 export function checkTag(tag: string): string {
   if (!isTag(tag)) fail("TAG_INVALID", "invalid tag", { tag: tag.slice(0, 200) });

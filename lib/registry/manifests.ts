@@ -24,7 +24,7 @@ import type { Manifest } from "../db/schema.ts";
 import { sha256Digest } from "../oci/digest.ts";
 import { parseManifest } from "../oci/manifest.ts";
 import { accepts, imageConfigMediaTypes, MAX_MANIFEST_BYTES } from "../oci/media-types.ts";
-import { checkDigest, checkTag, looksLikeDigest } from "../oci/names.ts";
+import { checkDigest, checkTag, isSha256Digest, isTag, looksLikeDigest } from "../oci/names.ts";
 import { TOUCH_INTERVAL_MS } from "./blobs.ts";
 import { EMPTY_JSON_DIGEST, ensureEmptyJsonBlob } from "./empty-blob.ts";
 import type { Registry } from "./registry.ts";
@@ -125,7 +125,7 @@ export async function putManifest(
  * ask for is not silently served. Throws MANIFEST_UNKNOWN.
  */
 export async function getManifest(reg: Registry, name: string, reference: string, accepted: readonly string[] = []): Promise<Manifest> {
-  const tag = parseReference(reference);
+  const tag = lookupReference(reference);
   const manifest =
     tag === null ? await findManifestByDigest(reg.db, name, reference) : await findManifestByTag(reg.db, name, tag);
   if (!manifest) fail("MANIFEST_UNKNOWN", "manifest unknown to registry", { reference });
@@ -167,7 +167,7 @@ export async function pullManifest(
  * as `manifest.deleted` (with the tags that went with it) or `tag.deleted`.
  */
 export async function deleteManifest(reg: Registry, name: string, reference: string, by: AuditContext): Promise<void> {
-  const tag = parseReference(reference);
+  const tag = lookupReference(reference);
   const deleted = await reg.db.transaction().execute(async (trx) => {
     const repositoryId = await findRepositoryId(trx, name);
     if (repositoryId === null) fail("MANIFEST_UNKNOWN", "manifest unknown to registry", { reference });
@@ -193,7 +193,19 @@ export async function deleteManifest(reg: Registry, name: string, reference: str
   }
 }
 
-/** A reference is a tag (returned) or a digest (null); anything else is invalid. */
+/**
+ * A reference to look up (GET, HEAD, DELETE): a tag (returned) or a digest
+ * (null). Anything else names no manifest, so it is MANIFEST_UNKNOWN, as
+ * the OCI conformance suite expects of `.INVALID_MANIFEST_NAME`; only a push
+ * calls a malformed reference invalid (parseReference).
+ */
+function lookupReference(reference: string): string | null {
+  if (isSha256Digest(reference)) return null;
+  if (isTag(reference)) return reference;
+  fail("MANIFEST_UNKNOWN", "manifest unknown to registry: the reference is neither a tag nor a sha256 digest", { reference: reference.slice(0, 200) });
+}
+
+/** A reference to push to is a tag (returned) or a digest (null); anything else is invalid. */
 function parseReference(reference: string): string | null {
   if (looksLikeDigest(reference)) {
     checkDigest(reference);

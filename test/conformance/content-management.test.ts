@@ -145,6 +145,8 @@ describe("end-9 deleting tags", () => {
     const repo = randomRepo("mgmt");
     await c.pushImage(repo, "v1");
     expectError(await c.request("DELETE", `/v2/${repo}/manifests/nope`), 404, "MANIFEST_UNKNOWN");
+    // A reference that is neither tag nor digest names nothing to delete, as on GET and HEAD.
+    expectError(await c.request("DELETE", `/v2/${repo}/manifests/.INVALID_MANIFEST_NAME`), 404, "MANIFEST_UNKNOWN");
   });
 });
 

@@ -471,9 +471,15 @@ describe("unknown manifests", () => {
     await expectOciError(res, 404, errors[0]?.code ?? "");
   });
 
-  test("a malformed reference on GET is a client error", async () => {
-    await expectOciError(await t.request("GET", "/v2/mf/unknown/manifests/sha256:short"), 400, "DIGEST_INVALID");
-    await expectOciError(await t.request("GET", "/v2/mf/unknown/manifests/-bad"), 400, "TAG_INVALID");
+  test("a reference that is neither tag nor digest names nothing on GET, HEAD and DELETE → 404 MANIFEST_UNKNOWN; PUT → 400", async () => {
+    await pushImage(t, "mf/refs", "v1");
+    for (const reference of ["sha256:short", "-bad", ".INVALID_MANIFEST_NAME", `sha512:${"ab".repeat(64)}`]) {
+      await expectOciError(await t.request("GET", `/v2/mf/refs/manifests/${reference}`), 404, "MANIFEST_UNKNOWN");
+      await expectOciError(await t.request("DELETE", `/v2/mf/refs/manifests/${reference}`), 404, "MANIFEST_UNKNOWN");
+      await expectOciError(await t.request("HEAD", `/v2/mf/refs/manifests/${reference}`), 404, "MANIFEST_UNKNOWN");
+    }
+    // The reference is checked before the body: a push names something new, so a bad one is invalid, not unknown.
+    await expectOciError(await put("mf/refs", ".INVALID_MANIFEST_NAME", enc.encode("{}")), 400, "TAG_INVALID");
   });
 });
 
