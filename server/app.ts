@@ -10,9 +10,10 @@ import { fail } from "../lib/errors.ts";
 import type { Registry } from "../lib/registry/registry.ts";
 import { authenticate, challenge, requireAccess, type RequestOrigin } from "./auth/guard.ts";
 import { handleTokenRequest } from "./auth/token-endpoint.ts";
-import { clientAddress } from "./http/client-address.ts";
+import { clientAddress, fromTrustedProxy, trustedPeers } from "./http/client-address.ts";
 import { errorResponse, jsonErrorResponse } from "./http/errors.ts";
 import { checkHeaderSize } from "./http/header-size.ts";
+import { requestBase, requestTarget, targetErrorResponse } from "./http/request-target.ts";
 import { withSecurityHeaders } from "./http/security-headers.ts";
 import { matchV1, requireAdmin } from "./v1/router.ts";
 import { v1Routes } from "./v1/routes.ts";
@@ -26,7 +27,7 @@ export interface AppOptions {
   log?: (line: string) => void;
   /** The registry's public URL (`https://host[:port]`); when absent, taken from each request. */
   baseUrl?: string | null;
-  /** Reverse proxies whose X-Forwarded-For is believed. */
+  /** Reverse proxies (addresses, CIDR ranges) whose X-Forwarded-For, -Proto and -Host are believed. */
   trustedProxies?: readonly string[];
   /** Grace period of a GC started through /v1/gc without one (default: the library's, 1 h). */
   gcGraceMs?: number;
@@ -46,7 +47,7 @@ const API_VERSION = { "Docker-Distribution-API-Version": "registry/2.0" };
 
 /** Builds the HTTP API over an open registry. */
 export function createApp(reg: Registry, options: AppOptions): App {
-  const trusted = new Set(options.trustedProxies ?? []);
+  const trusted = trustedPeers(options.trustedProxies ?? []);
   const routes = v2Routes(reg);
   const v1 = v1Routes(reg, options.auth, { gcGraceMs: options.gcGraceMs });
 
@@ -87,27 +88,30 @@ export function createApp(reg: Registry, options: AppOptions): App {
     }
   }
 
+  async function route(req: Request, url: URL, connection: ConnectionInfo | undefined): Promise<Response> {
+    const peer = connection?.requestIP(req)?.address ?? null;
+    const base = options.baseUrl ?? requestBase(req, url, fromTrustedProxy(peer, trusted));
+    const origin: RequestOrigin = { base, service: new URL(base).host, source: clientAddress(req, peer, trusted) };
+    if (url.pathname === "/v2" || url.pathname.startsWith("/v2/")) {
+      const response = await handleV2(req, url, origin);
+      for (const [key, value] of Object.entries(API_VERSION)) response.headers.set(key, value);
+      return response;
+    }
+    if (url.pathname.startsWith("/v1/")) return handleV1(req, url, origin);
+    return Response.json({ error: "not found" }, { status: 404 });
+  }
+
   return {
     async fetch(req: Request, connection?: ConnectionInfo): Promise<Response> {
       const started = performance.now();
-      const url = new URL(req.url);
-      const base = options.baseUrl ?? `${req.headers.get("x-forwarded-proto") === "https" ? "https" : url.protocol.slice(0, -1)}://${url.host}`;
-      const origin: RequestOrigin = { base, service: new URL(base).host, source: clientAddress(req, connection?.requestIP(req)?.address ?? null, trusted) };
-      let response: Response;
-      if (url.pathname === "/v2" || url.pathname.startsWith("/v2/")) {
-        response = await handleV2(req, url, origin);
-        for (const [key, value] of Object.entries(API_VERSION)) response.headers.set(key, value);
-      } else if (url.pathname.startsWith("/v1/")) {
-        response = await handleV1(req, url, origin);
-      } else {
-        response = Response.json({ error: "not found" }, { status: 404 });
-      }
+      const target = requestTarget(req);
+      const response = target.ok ? await route(req, target.url, connection) : targetErrorResponse(target);
       withSecurityHeaders(response);
       if (options.log) {
         const ms = (performance.now() - started).toFixed(1);
         const bytes = response.headers.get("content-length") ?? "-";
         // The query string is left out: it can carry credentials (OAuth2 clients) and tokens.
-        options.log(`${req.method} ${url.pathname} ${response.status} ${bytes}B ${ms}ms`);
+        options.log(`${req.method} ${target.ok ? target.url.pathname : target.path} ${response.status} ${bytes}B ${ms}ms`);
       }
       return response;
     },

@@ -40,7 +40,7 @@ export const settings = {
   "server.base_url": setting(v.baseUrl, "", {
     env: "MCR_SERVER_BASE_URL",
     flag: "base-url",
-    help: "public URL clients use (behind a proxy); empty: taken from each request",
+    help: "public URL clients use: the token realm, service and audience (set it in production); empty: taken from each request's Host and scheme",
   }),
   "server.idle_timeout": setting(v.duration(0, 255 * SECOND), "255s", {
     env: "MCR_SERVER_IDLE_TIMEOUT",
@@ -52,7 +52,7 @@ export const settings = {
   }),
   "server.trusted_proxies": setting(v.addressList, "", {
     env: "MCR_SERVER_TRUSTED_PROXIES",
-    help: "reverse proxies whose X-Forwarded-For names the client (for login throttling, audit and logs); empty: none",
+    help: "reverse proxies (IP addresses, CIDR ranges) whose X-Forwarded-For names the client (login throttling, audit, logs) and whose X-Forwarded-Proto/-Host name the public URL when base_url is unset; empty: none",
   }),
   "server.tls.cert": setting(v.optionalPath, "", { env: "MCR_SERVER_TLS_CERT", flag: "tls-cert", help: "PEM certificate chain; serve HTTPS when set (reloaded on SIGHUP)" }),
   "server.tls.key": setting(v.optionalPath, "", { env: "MCR_SERVER_TLS_KEY", flag: "tls-key", help: "PEM private key of the certificate" }),

@@ -139,13 +139,21 @@ export const secret: ValueType<string | null> = {
   format: (value) => value ?? "",
 };
 
-/** IP addresses: a TOML array of strings, or a comma-separated list from the environment. */
+/** IP addresses or CIDR ranges: a TOML array of strings, or a comma-separated list from the environment. */
 export const addressList: ValueType<string[]> = {
-  describe: "a list of IP addresses",
+  describe: "a list of IP addresses or CIDR ranges",
   parse(raw) {
     const items = typeof raw === "string" ? raw.split(",").map((s) => s.trim()).filter((s) => s !== "") : raw;
-    if (!Array.isArray(items) || items.some((i) => typeof i !== "string")) throw new Error("expected a list of IP addresses, e.g. [\"127.0.0.1\", \"::1\"]");
-    for (const item of items as string[]) if (isIP(item) === 0) throw new Error(`"${item}" is not an IP address`);
+    if (!Array.isArray(items) || items.some((i) => typeof i !== "string")) {
+      throw new Error("expected a list of IP addresses or CIDR ranges, e.g. [\"127.0.0.1\", \"10.0.0.0/8\", \"::1\"]");
+    }
+    for (const item of items as string[]) {
+      const [address = "", bits, extra] = item.split("/");
+      const family = isIP(address);
+      if (family === 0 || extra !== undefined) throw new Error(`"${item}" is not an IP address or CIDR range`);
+      const max = family === 4 ? 32 : 128;
+      if (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > max)) throw new Error(`"${item}": the prefix length must be 0 to ${max}`);
+    }
     return items as string[];
   },
   format: (value) => value,

@@ -9,7 +9,8 @@ import { checkReadiness } from "../../lib/registry/health.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
 import type { App, ConnectionInfo } from "../app.ts";
 import { countBodyBytes } from "../http/body.ts";
-import { clientAddress } from "../http/client-address.ts";
+import { clientAddress, trustedPeers } from "../http/client-address.ts";
+import { requestTarget } from "../http/request-target.ts";
 import type { Logger } from "./logger.ts";
 import { isUpload, methodLabel, routeLabel, type ServerMetrics } from "./server-metrics.ts";
 
@@ -52,7 +53,7 @@ function requestId(req: Request): string {
 export function observe(app: App, options: ObserveOptions): ObservedApp {
   const { logger, metrics } = options;
   let draining = false;
-  const trusted = new Set(options.trustedProxies ?? []);
+  const trusted = trustedPeers(options.trustedProxies ?? []);
   let inFlight = 0;
 
   async function serveMetrics(req: Request): Promise<Response> {
@@ -85,8 +86,10 @@ export function observe(app: App, options: ObserveOptions): ObservedApp {
       let address: { address: string } | null | undefined;
       const connection: ConnectionInfo | undefined = peer && { requestIP: (r) => (address === undefined ? (address = peer.requestIP(r)) : address) };
       const id = requestId(req);
-      const url = new URL(req.url);
-      const route = routeLabel(url.pathname);
+      // A bad Host or CONNECT gets its 400 from the app (never a throw here), and is logged and counted.
+      const target = requestTarget(req);
+      const path = target.ok ? target.url.pathname : target.path;
+      const route = routeLabel(path);
       const method = methodLabel(req.method);
       const upload = isUpload(route, req.method);
       let bytesIn = 0;
@@ -95,8 +98,8 @@ export function observe(app: App, options: ObserveOptions): ObservedApp {
       metrics?.inFlight.inc();
       if (upload) metrics?.uploadsInProgress.inc();
       try {
-        if (url.pathname === "/metrics") response = await serveMetrics(req);
-        else if (url.pathname === "/v1/ready") response = await serveReadiness(req);
+        if (target.ok && path === "/metrics") response = await serveMetrics(req);
+        else if (target.ok && path === "/v1/ready") response = await serveReadiness(req);
         else {
           // Only methods that carry a body are counted (a WeakMap entry per request otherwise).
           if (req.method === "PATCH" || req.method === "PUT" || req.method === "POST") countBodyBytes(req, (n) => (bytesIn += n));
@@ -118,9 +121,9 @@ export function observe(app: App, options: ObserveOptions): ObservedApp {
         const remote = clientAddress(req, connection?.requestIP(req)?.address ?? null, trusted);
         // The query string is left out: it can carry credentials (OAuth2 clients) and tokens.
         if (logger.format === "json") {
-          logger[level]("request", { id, method: req.method, path: url.pathname, route, status: response.status, bytes_in: bytesIn, bytes_out: bytesOut, ms, remote });
+          logger[level]("request", { id, method: req.method, path, route, status: response.status, bytes_in: bytesIn, bytes_out: bytesOut, ms, remote });
         } else {
-          logger[level](`${req.method} ${url.pathname} ${response.status} ${length ?? "-"}B ${ms}ms`, { id });
+          logger[level](`${req.method} ${path} ${response.status} ${length ?? "-"}B ${ms}ms`, { id });
         }
       }
       return response;

@@ -148,6 +148,9 @@ describe("loadConfig", () => {
     expect(loadConfig({ env: { MCR_SERVER_TRUSTED_PROXIES: "10.0.0.1, 10.0.0.2" }, cwd: dir }).config.server.trusted_proxies).toEqual(["10.0.0.1", "10.0.0.2"]);
     expect(problem({ file: file(`[server]\ntrusted_proxies = ["nginx"]\n`) })).toContain(`server.trusted_proxies: "nginx" is not an IP address`);
     expect(problem({ file: file(`[server]\ntrusted_proxies = [1]\n`) })).toContain("server.trusted_proxies: expected a list of IP addresses");
+    expect(loadConfig({ env: { MCR_SERVER_TRUSTED_PROXIES: "10.0.0.0/8,fd00::/8" }, cwd: dir }).config.server.trusted_proxies).toEqual(["10.0.0.0/8", "fd00::/8"]);
+    expect(problem({ file: file(`[server]\ntrusted_proxies = ["10.0.0.0/33"]\n`) })).toContain("prefix length must be 0 to 32");
+    expect(problem({ file: file(`[server]\ntrusted_proxies = ["10.0.0.0/8/1"]\n`) })).toContain("is not an IP address or CIDR range");
   });
 
   test("base_url is normalized to scheme://host[:port]", () => {
