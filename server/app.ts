@@ -8,7 +8,7 @@ import { actorOf } from "../lib/auth/identity.ts";
 import type { Authenticator } from "../lib/auth/authenticator.ts";
 import { fail } from "../lib/errors.ts";
 import type { Registry } from "../lib/registry/registry.ts";
-import { authenticate, challenge, requireAccess, type RequestOrigin } from "./auth/guard.ts";
+import { authenticate, challenge, mayAccess, mountScope, requireAccess, type RequestOrigin } from "./auth/guard.ts";
 import { handleTokenRequest } from "./auth/token-endpoint.ts";
 import { clientAddress, fromTrustedProxy, trustedPeers } from "./http/client-address.ts";
 import { errorResponse, jsonErrorResponse } from "./http/errors.ts";
@@ -60,11 +60,12 @@ export function createApp(reg: Registry, options: AppOptions): App {
       // One look at the policy per request, for the access check, the account check and any repository the handler asks about.
       const policy = await reg.policy.snapshot();
       const auth = await authenticate(options.auth, req, origin, policy.dataVersion);
-      await requireAccess(reg, auth, match.access, match.params.name, origin, policy);
+      await requireAccess(reg, auth, match.access, match.params.name, origin, policy, mountScope(req, url));
       const ctx: RequestContext = {
         auth,
         by: { actor: actorOf(auth.identity), source: origin.source },
         canRead: async (name) => policy.decide(auth.identity, "pull", name).allowed,
+        canPull: async (name) => mayAccess(auth, "pull", name, policy),
       };
       return await match.handler(req, match.params, url, ctx);
     } catch (error) {

@@ -54,6 +54,18 @@ function scopeFor(access: RouteAccess, name: string): string | null {
   return `repository:${name}:${access === "push" ? "pull,push" : access}`;
 }
 
+/**
+ * The extra scope a cross-repository mount asks for: pull on `from`, which
+ * Distribution's token flow puts in the challenge too, so a client that
+ * fetches a token for the challenge can mount rather than upload again.
+ */
+export function mountScope(req: Request, url: URL): string | null {
+  if (req.method !== "POST" || !url.searchParams.has("mount")) return null;
+  const from = url.searchParams.get("from");
+  // Only a well-formed name goes into a header value; anything else is refused later as NAME_INVALID.
+  return from !== null && /^[a-z0-9._/-]{1,255}$/.test(from) ? `repository:${from}:pull` : null;
+}
+
 /** The `WWW-Authenticate` value sending a client to the token endpoint. */
 export function challenge(origin: RequestOrigin, scope: string | null): string {
   const parts = [`realm="${origin.base}/v2/token"`, `service="${origin.service}"`];
@@ -73,8 +85,9 @@ export async function requireAccess(
   name: string,
   origin: RequestOrigin,
   policy: PolicySnapshot,
+  extraScope: string | null = null,
 ): Promise<void> {
-  const scope = scopeFor(access, name);
+  const scope = [scopeFor(access, name), extraScope].filter((s) => s !== null).join(" ") || null;
   const login = () => fail("UNAUTHORIZED", "authentication required", { challenge: challenge(origin, scope) });
   if (access === "authenticated") {
     if (ctx.identity.kind === "anonymous" && ctx.claims === null) login();
@@ -94,6 +107,16 @@ export async function requireAccess(
     fail("DENIED", `requested access to the resource is denied: ${decision.reason}`, { action: access, repository: name });
   }
   if (ctx.claims !== null && !claimsAllow(ctx.claims, access, name)) login();
+}
+
+/**
+ * Whether the request may have `access` on `name` without asking: the policy
+ * allows it and, when it came with a JWT, the token's scopes include it.
+ * The check requireAccess makes, as a yes or no for a second repository.
+ */
+export function mayAccess(ctx: RequestAuth, access: Exclude<RouteAccess, "authenticated">, name: string, policy: PolicySnapshot): boolean {
+  if (!policy.decide(ctx.identity, access, name).allowed) return false;
+  return ctx.claims === null || claimsAllow(ctx.claims, access, name);
 }
 
 /** The challenge an UNAUTHORIZED error carries, if any. */

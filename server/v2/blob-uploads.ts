@@ -78,7 +78,7 @@ export function uploadCollectionHandlers(reg: Registry) {
         const from = url.searchParams.get("from");
         if (from !== null) checkRepositoryName(from);
         // When a mount is not possible (or not allowed) the spec's fallback is a new session.
-        if (await mountBlob(reg, name, mount, from, ctx.canRead)) return blobCreated(name, mount);
+        if (await mountBlob(reg, name, mount, from, ctx.canPull)) return blobCreated(name, mount);
       }
       return sessionResponse(202, name, await startUpload(reg, name));
     },

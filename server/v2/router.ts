@@ -21,8 +21,14 @@ export interface RequestContext {
   auth: RequestAuth;
   /** Who is asking and from where, for the audit events the handler's lib/ call records. */
   by: AuditContext;
-  /** Whether the caller may pull from repository `name` (cross-repository mount needs it). */
+  /** Whether the policy lets the caller pull from repository `name` (the catalog lists those). */
   canRead(name: string): Promise<boolean>;
+  /**
+   * Whether the caller may pull from `name` with the credentials it sent: the
+   * policy, and for a JWT also the token's own scopes. A cross-repository
+   * mount needs it, the same check a GET on `name` would pass.
+   */
+  canPull(name: string): Promise<boolean>;
 }
 
 /** A handler for one method of one resource. */

@@ -13,7 +13,7 @@ import { openRegistry } from "../../../lib/registry/registry.ts";
 import type { Rule } from "../../../lib/policy/rule.ts";
 import { applyPolicy } from "../../../lib/policy/store.ts";
 import { testApp, type TestApp } from "../../support/app.ts";
-import { pushImage } from "../../support/blobs.ts";
+import { pushBlob, pushImage } from "../../support/blobs.ts";
 import { basicAuth } from "../../support/credentials.ts";
 
 let t: TestApp;
@@ -114,6 +114,39 @@ describe("the token flow", () => {
 
   test("Basic credentials directly on /v2 work too", async () => {
     expect((await req("GET", "/v2/app/tags/list", { authorization: basicAuth("alice", "alice-password") })).status).toBe(200);
+  });
+});
+
+describe("cross-repository mount with a scoped JWT", () => {
+  const alice = basicAuth("alice", "alice-password");
+
+  test("a JWT scoped to the target only cannot mount from a repository outside its scopes: it falls back to an upload", async () => {
+    // alice may pull shared/base by policy, but this token was asked for alice/app alone.
+    const layer = await pushBlob(t, "shared/base", "a layer only shared/base holds");
+    const jwt = await token(alice, "repository:alice/app:pull,push");
+    const bearer = { authorization: `Bearer ${jwt}` };
+    expect((await req("GET", `/v2/shared/base/blobs/${layer}`, bearer)).status).toBe(401);
+    const mount = await req("POST", `/v2/alice/app/blobs/uploads/?mount=${layer}&from=shared/base`, bearer);
+    expect(mount.status).toBe(202);
+    expect(mount.headers.get("location")).toContain("/v2/alice/app/blobs/uploads/");
+    expect((await req("GET", `/v2/alice/app/blobs/${layer}`, bearer)).status).toBe(404);
+    // Without `from` neither: no repository outside the token's scopes is a source.
+    expect((await req("POST", `/v2/alice/app/blobs/uploads/?mount=${layer}`, bearer)).status).toBe(202);
+    expect((await req("GET", `/v2/alice/app/blobs/${layer}`, bearer)).status).toBe(404);
+  });
+
+  test("a JWT that also holds pull on `from` mounts (201) and reads the blob", async () => {
+    const layer = await pushBlob(t, "shared/base", "another shared layer");
+    const jwt = await token(alice, "repository:alice/app:pull,push repository:shared/base:pull");
+    const bearer = { authorization: `Bearer ${jwt}` };
+    expect((await req("POST", `/v2/alice/app/blobs/uploads/?mount=${layer}&from=shared/base`, bearer)).status).toBe(201);
+    expect((await req("GET", `/v2/alice/app/blobs/${layer}`, bearer)).status).toBe(200);
+  });
+
+  test("the 401 challenge of a mount request asks for pull on `from` too, as Distribution's does", async () => {
+    const res = await req("POST", `/v2/alice/app/blobs/uploads/?mount=${"sha256:" + "a".repeat(64)}&from=shared/base`, ANON);
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toContain(`scope="repository:alice/app:pull,push repository:shared/base:pull"`);
   });
 });
 
