@@ -17,7 +17,7 @@ import { registerServe } from "./commands/serve.ts";
 import { registerToken } from "./commands/token.ts";
 import { registerUser } from "./commands/user.ts";
 import { registerVersion } from "./commands/version.ts";
-import { UsageError } from "./output.ts";
+import { safeLines, UsageError } from "./output.ts";
 import { version } from "./version.ts";
 
 const program = new Command("mcr")
@@ -44,7 +44,8 @@ try {
   if (error instanceof CommanderError) {
     process.exit(error.exitCode === 0 ? 0 : 2);
   }
-  console.error(`mcr: ${error instanceof Error ? error.message : String(error)}`);
+  // Messages can carry what a server or a client sent (names, server errors): escaped, line breaks kept.
+  console.error(`mcr: ${safeLines(error instanceof Error ? error.message : String(error))}`);
   // Bad arguments are usage errors (2); everything else, including refused operations, is a failure (1).
   const usage = error instanceof UsageError || (error instanceof RegistryError && error.code === "INVALID_ARGUMENT");
   process.exit(usage ? 2 : 1);

@@ -2,6 +2,7 @@
  * @module Printing a policy diff for people: `+` added, `-` removed, `~` changed fields.
  */
 import type { PolicyDiff } from "../lib/policy/diff.ts";
+import { safe } from "./output.ts";
 
 /** The diff as lines of text; "no changes" when empty. */
 export function formatDiff(diff: PolicyDiff): string[] {
@@ -11,5 +12,6 @@ export function formatDiff(diff: PolicyDiff): string[] {
   for (const c of diff.changed) {
     for (const f of c.changes) lines.push(`~ ${c.id}.${f.field}: ${JSON.stringify(f.before)} -> ${JSON.stringify(f.after)}`);
   }
-  return lines.length > 0 ? lines : ["no changes"];
+  // Rule ids, subjects and globs are text someone typed (or a server sent): escaped for the terminal.
+  return lines.length > 0 ? lines.map(safe) : ["no changes"];
 }

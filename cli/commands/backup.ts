@@ -7,7 +7,7 @@ import { backupDataDir } from "../../lib/maintenance/fs-backup.ts";
 import { restoreDataDir } from "../../lib/maintenance/fs-restore.ts";
 import { configOption } from "../config-options.ts";
 import { dataOption, localDataDir, withRegistry, type LocalOptions } from "../local.ts";
-import { bytes, printJson } from "../output.ts";
+import { bytes, printJson, safe } from "../output.ts";
 import { version } from "../version.ts";
 
 export function registerBackup(program: Command): void {
@@ -26,7 +26,7 @@ export function registerBackup(program: Command): void {
       }
       const damaged = [...report.missing.map((d) => `${d}: file missing`), ...report.sizeMismatches.map((d) => `${d}: size differs from the database`)];
       if (damaged.length > 0) {
-        console.error(`mcr: ${damaged.length} recorded blob(s) could not be backed up intact; run mcr fsck:\n  ${damaged.slice(0, 20).join("\n  ")}`);
+        console.error(`mcr: ${damaged.length} recorded blob(s) could not be backed up intact; run mcr fsck:\n  ${damaged.slice(0, 20).map(safe).join("\n  ")}`);
         process.exitCode = 1;
       }
     });

@@ -6,8 +6,7 @@ import type { Command } from "commander";
 import { fsck } from "../../lib/maintenance/fsck.ts";
 import { configOption } from "../config-options.ts";
 import { dataOption, withRegistry, type LocalOptions } from "../local.ts";
-import { printJson } from "../output.ts";
-import { bytes } from "../output.ts";
+import { bytes, printJson, safe } from "../output.ts";
 
 export function registerFsck(program: Command): void {
   program
@@ -21,8 +20,8 @@ export function registerFsck(program: Command): void {
       const report = await withRegistry(opts, (reg) => fsck(reg, { repair: opts.repair }));
       if (opts.json) printJson(report);
       else {
-        for (const p of report.problems) console.log(`${p.kind.padEnd(18)} ${p.subject}: ${p.message}${p.repaired ? ` [repaired: ${p.repaired}]` : ""}`);
-        for (const n of report.notes) console.log(`${`note: ${n.kind}`.padEnd(18)} ${n.subject}: ${n.message}${n.repaired ? ` [repaired: ${n.repaired}]` : ""}`);
+        for (const p of report.problems) console.log(safe(`${p.kind.padEnd(18)} ${p.subject}: ${p.message}${p.repaired ? ` [repaired: ${p.repaired}]` : ""}`));
+        for (const n of report.notes) console.log(safe(`${`note: ${n.kind}`.padEnd(18)} ${n.subject}: ${n.message}${n.repaired ? ` [repaired: ${n.repaired}]` : ""}`));
         const verdict = report.problems.length === 0 ? "no corruption" : `${report.problems.length} problem(s)`;
         console.log(`checked ${report.blobs.checked} blobs (${bytes(report.blobs.bytes)}) and ${report.manifests.checked} manifests: ${verdict}`);
       }

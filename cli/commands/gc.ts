@@ -13,7 +13,7 @@ import type { GcReport } from "../../lib/gc/report.ts";
 import { localActor, withRegistry } from "../local.ts";
 import type { AdminClient } from "../remote/admin-client.ts";
 import { resolveTarget, targetOptions, type TargetOptions } from "../target.ts";
-import { printJson, UsageError } from "../output.ts";
+import { printJson, safe, UsageError } from "../output.ts";
 import { missingLines, optionsLine, summaryLine } from "../views/gc-format.ts";
 import { gcLines } from "../views/gc-lines.ts";
 
@@ -93,7 +93,7 @@ export function registerGc(program: Command): void {
       if (flags.json) printJson(report);
       else console.log(summaryLine(report));
       const warnings = missingLines(report);
-      for (const line of warnings) console.error(line);
+      for (const line of warnings) console.error(safe(line));
       if (warnings.length > 0) {
         console.error(`mcr gc: ${warnings.length} blob file(s) missing: the store is damaged`);
         process.exitCode = 1;

@@ -8,7 +8,7 @@ import { hostname } from "node:os";
 import { parseDuration } from "../../lib/config/duration.ts";
 import { loginsPath, normalizeServerUrl, readLogins, removeLogin, saveLogin } from "../../lib/config/logins.ts";
 import { readStdinSecret } from "../local.ts";
-import { UsageError, when } from "../output.ts";
+import { safe, UsageError, when } from "../output.ts";
 import { promptSecret } from "../prompt.ts";
 import { AdminClient } from "../remote/admin-client.ts";
 
@@ -57,7 +57,7 @@ export function registerLogin(program: Command): void {
           createdAt: new Date().toISOString(),
           expiresAt: created.expiresAt === null ? null : new Date(created.expiresAt).toISOString(),
         });
-        console.log(`logged in to ${server} as ${opts.username}; token ${created.id} (expires ${when(created.expiresAt, "never")}) saved in ${loginsPath()}`);
+        console.log(safe(`logged in to ${server} as ${opts.username}; token ${created.id} (expires ${when(created.expiresAt, "never")}) saved in ${loginsPath()}`));
       } finally {
         await admin.post("/v1/auth/logout", {}).catch(() => {});
       }

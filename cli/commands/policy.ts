@@ -15,7 +15,7 @@ import { formatPolicyJson, formatPolicyToml, parsePolicyText } from "../../lib/p
 import type { Rule } from "../../lib/policy/rule.ts";
 import { applyPolicy, type ApplyResult } from "../../lib/policy/store.ts";
 import { localActor } from "../local.ts";
-import { printJson, UsageError } from "../output.ts";
+import { printJson, safe, UsageError } from "../output.ts";
 import { formatDiff } from "../policy-diff.ts";
 import { onTarget, targetOptions, type TargetOptions } from "../target.ts";
 
@@ -87,11 +87,12 @@ export function registerPolicy(program: Command): void {
       remote: (api) => api.get<Decision>(`/v1/policy/test?${query}`),
     });
     if (opts.json) return printJson(decision);
-    console.log(`${decision.allowed ? "ALLOW" : "DENY"}: ${opts.user} ${opts.action} ${opts.repo}`);
-    console.log(`  ${decision.reason}`);
+    // The explanation names rules, their descriptions and (remotely) whatever the server says: all escaped.
+    console.log(safe(`${decision.allowed ? "ALLOW" : "DENY"}: ${opts.user} ${opts.action} ${opts.repo}`));
+    console.log(`  ${safe(decision.reason)}`);
     for (const rule of decision.matched) {
       const decided = decision.decidedBy.some((d) => d.id === rule.id) ? "*" : " ";
-      console.log(` ${decided} ${rule.effect.padEnd(5)} ${rule.id}${rule.description ? ` — ${rule.description}` : ""}`);
+      console.log(safe(` ${decided} ${rule.effect.padEnd(5)} ${rule.id}${rule.description ? ` — ${rule.description}` : ""}`));
     }
   });
 }

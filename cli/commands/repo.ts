@@ -15,7 +15,7 @@ import {
 } from "../../lib/registry/repositories.ts";
 import type { TagDetail } from "../../lib/registry/tag-details.ts";
 import { localActor } from "../local.ts";
-import { bytes, printJson, printTable, UsageError, when } from "../output.ts";
+import { bytes, printJson, printTable, safe, UsageError, when } from "../output.ts";
 import type { AdminClient } from "../remote/admin-client.ts";
 import { onTarget, targetOptions, type TargetOptions } from "../target.ts";
 
@@ -68,7 +68,7 @@ export function registerRepo(program: Command): void {
         remote: (api) => api.get<RepositoryDetail>(`/v1/repositories/${repoPath(name)}`),
       });
       if (opts.json) return printJson(detail);
-      console.log(detail.name);
+      console.log(safe(detail.name));
       console.log(
         `  size ${bytes(detail.size)} (${bytes(detail.uniqueSize)} not shared with other repositories) · ` +
           `${count(detail.tagCount, "tag")} · ${count(detail.manifestCount, "manifest")} · ${count(detail.blobCount, "blob")}`,
@@ -89,7 +89,7 @@ export function registerRepo(program: Command): void {
   ).action(async (name: string, opts: TargetOptions & { yes?: boolean }) => {
       const confirm = async (d: RepositoryDetail) => {
         if (opts.yes) return;
-        const question = `delete ${d.name}: ${count(d.tagCount, "tag")}, ${count(d.manifestCount, "manifest")}, ${bytes(d.size)} (${bytes(d.uniqueSize)} freed after mcr gc)? [y/N] `;
+        const question = `delete ${safe(d.name)}: ${count(d.tagCount, "tag")}, ${count(d.manifestCount, "manifest")}, ${bytes(d.size)} (${bytes(d.uniqueSize)} freed after mcr gc)? [y/N] `;
         if (!/^y(es)?$/i.test(await ask(question))) throw new Error(`${name} not deleted`);
       };
       const deleted = await onTarget<DeletedRepository>(opts, {
@@ -103,7 +103,7 @@ export function registerRepo(program: Command): void {
         },
       });
       const removed = [count(deleted.tags, "tag"), count(deleted.manifests, "manifest"), count(deleted.blobs, "blob link"), count(deleted.uploads, "upload")];
-      console.log(`deleted ${deleted.name}: ${removed.join(", ")}; the blobs stay until mcr gc`);
+      console.log(`deleted ${safe(deleted.name)}: ${removed.join(", ")}; the blobs stay until mcr gc`);
     });
 }
 

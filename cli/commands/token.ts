@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import { createToken, listTokens, revokeToken, type TokenInfo } from "../../lib/auth/tokens.ts";
 import { parseDuration } from "../../lib/config/duration.ts";
 import { localActor } from "../local.ts";
-import { printJson, printTable, UsageError, when } from "../output.ts";
+import { printJson, printTable, safe, UsageError, when } from "../output.ts";
 import { onTarget, targetOptions, type TargetOptions } from "../target.ts";
 
 /** A created token, shown once. */
@@ -40,7 +40,7 @@ export function registerToken(program: Command): void {
       remote: (api) => api.post<CreatedToken>("/v1/tokens", { user: opts.user, name: opts.name, ...(expiresInMs !== null ? { expires_in_ms: expiresInMs } : {}) }),
     });
     if (opts.json) return printJson({ id: created.id, token: created.token, expiresAt: created.expiresAt });
-    console.log(`token ${created.id} for ${opts.user} (expires ${when(created.expiresAt, "never")}):`);
+    console.log(safe(`token ${created.id} for ${opts.user} (expires ${when(created.expiresAt, "never")}):`));
     console.log(created.token);
     console.log("it is shown only now; use it as the password, e.g. skopeo login --username NAME");
   });
@@ -72,6 +72,6 @@ export function registerToken(program: Command): void {
       local: (reg) => revokeToken(reg, id, localActor()),
       remote: (api) => api.delete(`/v1/tokens/${encodeURIComponent(id)}`),
     });
-    console.log(`token ${id} revoked`);
+    console.log(`token ${safe(id)} revoked`);
   });
 }

@@ -8,7 +8,7 @@ import type { Command } from "commander";
 import { randomSecret } from "../../lib/auth/secrets.ts";
 import { addUser, listUsers, removeUser, setDisabled, setPassword, type UserInfo } from "../../lib/auth/users.ts";
 import { localActor, readStdinSecret } from "../local.ts";
-import { printJson, printTable, UsageError, when } from "../output.ts";
+import { printJson, printTable, safe, UsageError, when } from "../output.ts";
 import { onTarget, targetOptions, type TargetOptions } from "../target.ts";
 
 /** The password to set: from stdin, or generated and printed once. */
@@ -37,9 +37,9 @@ export function registerUser(program: Command): void {
       local: (reg) => addUser(reg, input, localActor()),
       remote: (api) => api.post<UserInfo>("/v1/users", input),
     });
-    console.log(`created ${opts.robot ? "robot" : "user"} ${name} (role ${opts.role})`);
+    console.log(safe(`created ${opts.robot ? "robot" : "user"} ${name} (role ${opts.role})`));
     if (secret?.generated) console.log(`password: ${secret.password}`);
-    if (opts.robot) console.log(`create its token with: mcr token create --user ${name} --name LABEL`);
+    if (opts.robot) console.log(safe(`create its token with: mcr token create --user ${name} --name LABEL`));
   });
 
   targetOptions(user.command("list").description("list accounts").option("--json", "print JSON")).action(async (opts: TargetOptions & { json?: boolean }) => {
@@ -65,7 +65,7 @@ export function registerUser(program: Command): void {
       local: (reg) => setPassword(reg, name, secret.password, localActor()),
       remote: async (api) => void (await api.patch(path(name), { password: secret.password })),
     });
-    console.log(`password of ${name} changed`);
+    console.log(`password of ${safe(name)} changed`);
     if (secret.generated) console.log(`password: ${secret.password}`);
   });
 
@@ -77,7 +77,7 @@ export function registerUser(program: Command): void {
         local: (reg) => setDisabled(reg, name, disabled, localActor()),
         remote: async (api) => void (await api.patch(path(name), { disabled })),
       });
-      console.log(`${name} ${disabled ? "disabled" : "enabled"}`);
+      console.log(`${safe(name)} ${disabled ? "disabled" : "enabled"}`);
     });
   }
 
@@ -86,6 +86,6 @@ export function registerUser(program: Command): void {
       local: (reg) => removeUser(reg, name, localActor()),
       remote: (api) => api.delete(path(name)),
     });
-    console.log(`${name} removed`);
+    console.log(`${safe(name)} removed`);
   });
 }

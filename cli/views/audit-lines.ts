@@ -4,6 +4,7 @@
  * follow, where rows arrive one by one and cannot be aligned afterwards.
  */
 import type { AuditRecord } from "../../lib/audit/audit-events.ts";
+import { safe } from "../output.ts";
 
 /** Column titles, in order. */
 export const AUDIT_HEADER = ["TIME", "EVENT", "OUTCOME", "ACTOR", "SOURCE", "REPOSITORY", "REFERENCE", "DETAIL"];
@@ -11,9 +12,13 @@ export const AUDIT_HEADER = ["TIME", "EVENT", "OUTCOME", "ACTOR", "SOURCE", "REP
 /** Widths of every column but the last when lines are printed as they come. */
 const FOLLOW_WIDTHS = [19, 18, 7, 18, 15, 28, 30];
 
-/** The cells of one event, matching AUDIT_HEADER. */
+/**
+ * The cells of one event, matching AUDIT_HEADER, each escaped (`safe`): the
+ * actor, repository, tag and detail are what clients sent, and these cells
+ * reach the table, the plain follow lines and the ink view alike.
+ */
 export function auditCells(e: AuditRecord): string[] {
-  return [
+  const cells = [
     e.time.slice(0, 19).replace("T", " "),
     e.event,
     e.outcome,
@@ -23,6 +28,7 @@ export function auditCells(e: AuditRecord): string[] {
     reference(e),
     e.detail === null ? "" : detailText(e.detail),
   ];
+  return cells.map(safe);
 }
 
 /** One fixed-width line of cells: long cells are cut with an ellipsis so columns stay put. */

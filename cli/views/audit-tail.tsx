@@ -6,6 +6,7 @@
 import { Box, render, Static, Text } from "ink";
 import { useEffect, useState } from "react";
 import type { AuditRecord } from "../../lib/audit/audit-events.ts";
+import { safe } from "../output.ts";
 import { AUDIT_HEADER, auditCells, fixedLine, isBad } from "./audit-lines.ts";
 
 /** One printed line. */
@@ -52,7 +53,7 @@ export function AuditTail({ initial, updates, label }: AuditTailProps) {
           setCount((n) => n + batch.length);
         }
       } catch (error) {
-        if (live) setFailure(error instanceof Error ? error.message : String(error));
+        if (live) setFailure(safe(error instanceof Error ? error.message : String(error)));
       }
     })();
     return () => {

@@ -7,6 +7,7 @@ import { fail } from "../errors.ts";
 import { checkDigest } from "./names.ts";
 import {
   foreignLayerMediaTypes,
+  isMediaType,
   indexMediaTypes,
   manifestMediaTypes,
   type ManifestMediaType,
@@ -53,13 +54,15 @@ export function parseManifest(bytes: Uint8Array, contentType: string | null): Pa
   if (doc.schemaVersion !== 2) fail("MANIFEST_INVALID", "schemaVersion must be 2");
 
   const subject = doc.subject === undefined ? null : descriptor(doc.subject, "subject").digest;
-  const artifactType = optionalString(doc.artifactType, "artifactType");
+  const artifactType = optionalMediaType(doc.artifactType, "artifactType");
 
   if (indexMediaTypes.includes(mediaType)) {
     const entries = descriptorList(doc.manifests, "manifests");
     return { mediaType, blobs: [], children: unique(entries.map((d) => d.digest)), subject, artifactType };
   }
   const config = descriptor(doc.config, "config");
+  // The config's type is the artifact type when none is given, shown by `mcr repo show`: it must be a media type too.
+  checkMediaType(config.mediaType, "config.mediaType");
   const layers = descriptorList(doc.layers, "layers");
   const pushed = layers.filter((d) => !isForeign(d));
   return {
@@ -100,9 +103,14 @@ function descriptor(value: unknown, field: string): Descriptor {
   return { mediaType, digest, size, urls: value.urls };
 }
 
-function optionalString(value: unknown, field: string): string | null {
+function optionalMediaType(value: unknown, field: string): string | null {
   if (value === undefined) return null;
   if (typeof value !== "string") fail("MANIFEST_INVALID", `${field} must be a string`);
+  return checkMediaType(value, field);
+}
+
+function checkMediaType(value: string, field: string): string {
+  if (!isMediaType(value)) fail("MANIFEST_INVALID", `${field} must be a media type (RFC 6838 type/subtype)`, { [field]: value.slice(0, 255) });
   return value;
 }
 

@@ -40,3 +40,15 @@ export function accepts(accepted: readonly string[], mediaType: string): boolean
   if (accepted.length === 0) return true;
   return accepted.some((type) => type === mediaType || type === "*/*" || type === "application/*");
 }
+
+/**
+ * RFC 6838 §4.2 type/subtype, as the OCI image spec's descriptor schema
+ * writes it: restricted-name characters only, at most 127 each, no
+ * parameters. Anything else (control characters included) is no media type.
+ */
+const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
+
+/** True when `value` is a media type by RFC 6838's grammar. */
+export function isMediaType(value: string): boolean {
+  return MEDIA_TYPE.test(value);
+}

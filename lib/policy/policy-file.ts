@@ -73,7 +73,13 @@ function fieldLine(text: string, headers: number[], index: number, field: string
   return start;
 }
 
-const quote = (s: string) => JSON.stringify(s);
+/**
+ * A TOML basic string. JSON.stringify escapes C0 controls; DEL (which TOML
+ * forbids raw), C1 controls and bidi overrides are escaped too, so `mcr policy
+ * show` on a terminal prints them visibly and the file still parses back exact.
+ */
+const quote = (s: string) =>
+  JSON.stringify(s).replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 const list = (items: readonly string[]) => `[${items.map(quote).join(", ")}]`;
 
 /** The rules as a TOML document, in priority order. */

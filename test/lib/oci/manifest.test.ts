@@ -221,3 +221,21 @@ describe("refused documents", () => {
     expect(codeOf(image({ config: { ...config, size: 0 } }))).toBeNull();
   });
 });
+
+describe("artifactType and config.mediaType are media types (RFC 6838)", () => {
+  test("real artifact and config types parse", () => {
+    for (const type of ["application/vnd.cncf.helm.config.v1+json", "application/vnd.dev.cosign.artifact.sig.v1+json", "text/plain", "application/spdx+json"]) {
+      expect(parseManifest(bytes(image({ artifactType: type })), OCI_MANIFEST).artifactType).toBe(type);
+      expect(parseManifest(bytes(image({ config: { ...config, mediaType: type } })), OCI_MANIFEST).artifactType).toBe(type);
+    }
+  });
+
+  test("control characters, spaces, parameters or no slash → MANIFEST_INVALID", () => {
+    const bad = ["application/x\u001b[2Kevil", "\u001b[1A\u001b[2K", "application/vnd.x\n", "text/plain; charset=utf-8", "no-slash", "a/b/c", "", "application/\u202evil", "x".repeat(128) + "/y"];
+    for (const type of bad) {
+      expect({ type, code: codeOf(image({ artifactType: type })) }).toEqual({ type, code: "MANIFEST_INVALID" });
+      expect({ type, code: codeOf(image({ config: { ...config, mediaType: type } })) }).toEqual({ type, code: "MANIFEST_INVALID" });
+    }
+    expect(codeOf({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [], artifactType: "a\u0007/b" }, OCI_INDEX)).toBe("MANIFEST_INVALID");
+  });
+});
