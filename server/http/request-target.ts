@@ -45,7 +45,8 @@ export function requestTarget(req: Request): RequestTarget {
 
 /** The 400 for an unusable target: the OCI error body on /v2, `{"error"}` elsewhere. */
 export function targetErrorResponse(target: Extract<RequestTarget, { ok: false }>): Response {
-  return target.path === "/v2" || target.path.startsWith("/v2/") ? errorResponse(target.error) : jsonErrorResponse(target.error);
+  if (target.path !== "/v2" && !target.path.startsWith("/v2/")) return jsonErrorResponse(target.error);
+  return errorResponse(target.error, { "Docker-Distribution-API-Version": "registry/2.0" });
 }
 
 /** The path of a request whose URL does not parse, for logs and metrics; `-` when there is none (CONNECT). */

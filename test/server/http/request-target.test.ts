@@ -27,11 +27,13 @@ describe("bad Host headers and CONNECT against a real server", () => {
   const hosts = ["x/", "", "[::1", "a@b", "a:65536", "a:99999", "a:0", "x?y", "a b", "999.1.1.1", "a%41"];
 
   for (const host of hosts) {
-    test(`Host: ${JSON.stringify(host)} → 400 with an OCI error body`, async () => {
+    test(`Host: ${JSON.stringify(host)} → 400 with an OCI error body and the API's headers`, async () => {
       const res = await raw(requestHead("GET", "/v2/", host));
       expect(res.status).toBe(400);
       expect(bodyOf(res.body)).toEqual({ errors: [{ code: "INVALID_ARGUMENT", message: expect.stringContaining("Host header"), detail: null }] });
       expect(res.headers.get("x-request-id")).not.toBeNull();
+      expect(res.headers.get("docker-distribution-api-version")).toBe("registry/2.0");
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     });
   }
 
@@ -47,6 +49,14 @@ describe("bad Host headers and CONNECT against a real server", () => {
     const res = await raw(requestHead("CONNECT", "example.com:443", "example.com:443"));
     expect(res.status).toBe(400);
     expect(bodyOf(res.body).error).toContain("CONNECT");
+  });
+
+  test("absolute-form targets are served for the Host header's host, never a 500", async () => {
+    for (const target of ["http://evil.example/v2/", "http://a@b/v2/", "https://[::1/v2/"]) {
+      const res = await raw(requestHead("GET", target, `127.0.0.1:${port}`));
+      expect({ target, status: res.status }).toEqual({ target, status: res.status === 400 ? 400 : 401 });
+      if (res.status === 401) expect(res.headers.get("www-authenticate")).toContain(`realm="http://127.0.0.1:${port}/v2/token"`);
+    }
   });
 
   test("the server keeps serving, logged each with its request line, counted, and no stack trace", async () => {
