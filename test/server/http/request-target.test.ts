@@ -80,7 +80,7 @@ describe("validHost", () => {
     for (const host of ["registry", "registry.example.com", "reg_1.local", "127.0.0.1:5000", "[::1]", "[::1]:443", "example.com.", "a:65535"]) {
       expect({ host, ok: validHost(host) }).toEqual({ host, ok: true });
     }
-    for (const host of ["", "x/", "[::1", "a@b", "a:0", "a:65536", "a b", "a\u001b[2K", "é.com", "[zz::1]", ":80", "a:", "-a.com".slice(0, 0)]) {
+    for (const host of ["", "x/", "[::1", "a@b", "a:0", "a:65536", "a b", "a\u001b[2K", "é.com", "[zz::1]", ":80", "a:", "-a.com"]) {
       expect({ host, ok: validHost(host) }).toEqual({ host, ok: false });
     }
   });
