@@ -4,7 +4,7 @@
  * data directory or a remote registry (`--server`).
  */
 import type { Command } from "commander";
-import { createToken, listTokens, revokeToken, type Revocation, type TokenInfo } from "../../lib/auth/tokens.ts";
+import { createToken, listTokens, revokeToken, type TokenInfo } from "../../lib/auth/tokens.ts";
 import { parseDuration } from "../../lib/config/duration.ts";
 import { localActor } from "../local.ts";
 import { printJson, printTable, UsageError, when } from "../output.ts";
@@ -75,13 +75,10 @@ export function registerToken(program: Command): void {
   targetOptions(
     token.command("revoke <id>").description("revoke a token, session or refresh token, and what was made from it; it stops working on its next use"),
   ).action(async (id: string, opts: TargetOptions) => {
-    const revoked = await onTarget<Revocation | void>(opts, {
-      local: (reg) => revokeToken(reg, id, localActor()),
+    await onTarget(opts, {
+      local: async (reg) => void (await revokeToken(reg, id, localActor())),
       remote: (api) => api.delete(`/v1/tokens/${encodeURIComponent(id)}`),
     });
     console.log(`token ${id} revoked`);
-    if (revoked && revoked.derived.sessions + revoked.derived.refreshTokens > 0) {
-      console.log(`ended with it: ${revoked.derived.sessions} session(s), ${revoked.derived.refreshTokens} refresh token(s)`);
-    }
   });
 }
