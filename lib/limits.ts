@@ -26,6 +26,10 @@ export interface Limits {
   repositoryQuotaBytes: number | null;
   /** How long a request waits for another process (GC, an admin command) to release the database. */
   databaseBusyTimeoutMs: number;
+  /** Admin API sessions (`/v1/auth/login`) one account may hold, live or ended; a new one deletes the oldest. */
+  maxSessionsPerAccount: number;
+  /** OAuth2 refresh tokens one account may hold, live or ended; a new one deletes the oldest. */
+  maxRefreshTokensPerAccount: number;
 }
 
 /** The limits when nothing overrides them. */
@@ -39,6 +43,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxManifestBytes: MAX_MANIFEST_BYTES,
   repositoryQuotaBytes: null,
   databaseBusyTimeoutMs: 10_000,
+  // One per client a person uses (a few laptops, CI runners, `mcr login`s); far more is a loop or an attack.
+  maxSessionsPerAccount: 50,
+  maxRefreshTokensPerAccount: 50,
 });
 
 /** `overrides` on top of the defaults, each value checked; throws INVALID_ARGUMENT naming the bad one. */

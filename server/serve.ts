@@ -6,6 +6,7 @@
  */
 import type { Server } from "bun";
 import { DEFAULT_AUDIT_RETENTION, scheduleAuditPruning, type AuditRetention } from "../lib/audit/retention.ts";
+import { scheduleTokenPurge } from "../lib/auth/token-purge.ts";
 import { Authenticator } from "../lib/auth/authenticator.ts";
 import { readTlsFiles, type TlsFiles } from "../lib/config/tls.ts";
 import { loadSigningKey } from "../lib/auth/signing-key.ts";
@@ -126,6 +127,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     if ("error" in outcome) logger.error(`audit pruning failed: ${String(outcome.error)}`);
     else if (outcome.removed > 0) logger.info(`pruned ${outcome.removed} audit event(s) past retention`);
   });
+  const stopTokenPurge = scheduleTokenPurge(reg, (outcome) => {
+    if ("error" in outcome) logger.error(`token purge failed: ${String(outcome.error)}`);
+    else if (outcome.removed > 0) logger.info(`purged ${outcome.removed} ended token(s), session(s) and refresh token(s)`);
+  });
   return {
     url: `${tls ? "https" : "http"}://${options.hostname.includes(":") ? `[${options.hostname}]` : options.hostname}:${port}`,
     port,
@@ -160,6 +165,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         }
       }
       stopPruning();
+      await stopTokenPurge();
       await server.stop();
       // A GC started through /v1/gc stops at its next batch; the next run finishes its work.
       await stopGcRuns(reg);

@@ -46,30 +46,37 @@ export function registerToken(program: Command): void {
   });
 
   targetOptions(
-    token.command("list").description("list tokens (never their secrets)").option("--user <name>", "only this account's tokens").option("--json", "print JSON"),
-  ).action(async (opts: TargetOptions & { user?: string; json?: boolean }) => {
+    token
+      .command("list")
+      .description("list personal and robot tokens (never their secrets); --all adds admin sessions and refresh tokens")
+      .option("--user <name>", "only this account's tokens")
+      .option("--all", "every kind: personal/robot tokens, admin API sessions, OAuth2 refresh tokens")
+      .option("--json", "print JSON"),
+  ).action(async (opts: TargetOptions & { user?: string; all?: boolean; json?: boolean }) => {
+    const kind = opts.all ? "all" : "token";
+    const query = new URLSearchParams({ ...(opts.user ? { user: opts.user } : {}), ...(opts.all ? { all: "true" } : {}) }).toString();
     const tokens = await onTarget(opts, {
-      local: (reg) => listTokens(reg, opts.user),
-      remote: async (api) => (await api.get<{ tokens: TokenInfo[] }>(`/v1/tokens${opts.user ? `?user=${encodeURIComponent(opts.user)}` : ""}`)).tokens,
+      local: (reg) => listTokens(reg, opts.user, kind),
+      remote: async (api) => (await api.get<{ tokens: TokenInfo[] }>(`/v1/tokens${query ? `?${query}` : ""}`)).tokens,
     });
     if (opts.json) return printJson(tokens);
+    const status = (t: TokenInfo) => (t.revokedAt !== null ? "revoked" : t.expiresAt !== null && t.expiresAt <= Date.now() ? "expired" : "active");
+    const row = (t: TokenInfo) => [t.id, t.user, t.label, when(t.createdAt), when(t.expiresAt, "never"), when(t.lastUsedAt, "never"), status(t)];
+    if (!opts.all) return printTable(["ID", "USER", "LABEL", "CREATED", "EXPIRES", "LAST USED", "STATUS"], tokens.map(row));
     printTable(
-      ["ID", "USER", "LABEL", "CREATED", "EXPIRES", "LAST USED", "STATUS"],
-      tokens.map((t) => [
-        t.id,
-        t.user,
-        t.label,
-        when(t.createdAt),
-        when(t.expiresAt, "never"),
-        when(t.lastUsedAt, "never"),
-        t.revokedAt !== null ? "revoked" : t.expiresAt !== null && t.expiresAt <= Date.now() ? "expired" : "active",
-      ]),
+      ["ID", "KIND", "USER", "LABEL", "FROM", "CREATED", "EXPIRES", "LAST USED", "STATUS"],
+      tokens.map((t) => {
+        const [id, ...rest] = row(t);
+        return [id!, t.kind, rest[0]!, rest[1]!, t.parentId ?? (t.kind === "token" ? "" : "password"), ...rest.slice(2)];
+      }),
     );
   });
 
-  targetOptions(token.command("revoke <id>").description("revoke a token; it stops working on its next use")).action(async (id: string, opts: TargetOptions) => {
+  targetOptions(
+    token.command("revoke <id>").description("revoke a token, session or refresh token, and what was made from it; it stops working on its next use"),
+  ).action(async (id: string, opts: TargetOptions) => {
     await onTarget(opts, {
-      local: (reg) => revokeToken(reg, id, localActor()),
+      local: async (reg) => void (await revokeToken(reg, id, localActor())),
       remote: (api) => api.delete(`/v1/tokens/${encodeURIComponent(id)}`),
     });
     console.log(`token ${safe(id)} revoked`);

@@ -6,7 +6,7 @@
  */
 import type { Command } from "commander";
 import { randomSecret } from "../../lib/auth/secrets.ts";
-import { addUser, listUsers, removeUser, setDisabled, setPassword, type UserInfo } from "../../lib/auth/users.ts";
+import { addUser, listUsers, removeUser, setDisabled, setPassword, type EndedCredentials, type UserInfo } from "../../lib/auth/users.ts";
 import { localActor, readStdinSecret } from "../local.ts";
 import { printJson, printTable, safe, UsageError, when } from "../output.ts";
 import { onTarget, targetOptions, type TargetOptions } from "../target.ts";
@@ -18,6 +18,11 @@ async function obtainPassword(fromStdin: boolean | undefined): Promise<{ passwor
 }
 
 const path = (name: string) => `/v1/users/${encodeURIComponent(name)}`;
+
+/** What a change ended, as a line for people. */
+function endedLine(ended: EndedCredentials): string {
+  return `ended ${ended.sessions} admin session(s) and ${ended.refreshTokens} refresh token(s)`;
+}
 
 export function registerUser(program: Command): void {
   const user = program.command("user").description("manage accounts");
@@ -61,11 +66,12 @@ export function registerUser(program: Command): void {
       .option("--password-stdin", "read the password from standard input"),
   ).action(async (name: string, opts: TargetOptions & { passwordStdin?: boolean }) => {
     const secret = await obtainPassword(opts.passwordStdin);
-    await onTarget(opts, {
+    const ended = await onTarget(opts, {
       local: (reg) => setPassword(reg, name, secret.password, localActor()),
-      remote: async (api) => void (await api.patch(path(name), { password: secret.password })),
+      remote: async (api) => (await api.patch<{ ended: EndedCredentials }>(path(name), { password: secret.password })).ended,
     });
-    console.log(`password of ${safe(name)} changed`);
+    // JWTs issued from the old password fail their next use too; they are not counted (they are not stored).
+    console.log(`password of ${safe(name)} changed; ${endedLine(ended)} made from the old password`);
     if (secret.generated) console.log(`password: ${secret.password}`);
   });
 
@@ -73,11 +79,11 @@ export function registerUser(program: Command): void {
     targetOptions(
       user.command(`${verb} <name>`).description(disabled ? "refuse the account from its next request on" : "allow a disabled account again"),
     ).action(async (name: string, opts: TargetOptions) => {
-      await onTarget(opts, {
+      const ended = await onTarget(opts, {
         local: (reg) => setDisabled(reg, name, disabled, localActor()),
-        remote: async (api) => void (await api.patch(path(name), { disabled })),
+        remote: async (api) => (await api.patch<{ ended: EndedCredentials }>(path(name), { disabled })).ended,
       });
-      console.log(`${safe(name)} ${disabled ? "disabled" : "enabled"}`);
+      console.log(`${safe(name)} ${disabled ? `disabled; ${endedLine(ended)}` : "enabled"}`);
     });
   }
 

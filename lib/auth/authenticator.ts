@@ -6,7 +6,7 @@
 import { fail } from "../errors.ts";
 import { changeStamp } from "../db/changes.ts";
 import { findToken } from "../db/queries/tokens.ts";
-import { findAccountState, findUserByName } from "../db/queries/users.ts";
+import { findAccountState, findUserByName, type AccountState as AccountRow } from "../db/queries/users.ts";
 import type { AccessToken, TokenKind, User } from "../db/schema.ts";
 import type { Registry } from "../registry/registry.ts";
 import { ANONYMOUS, actorOf, type Identity, type UserIdentity } from "./identity.ts";
@@ -20,7 +20,7 @@ import { isTokenString, resolveToken, tokenRowIsLive } from "./tokens.ts";
 /** What a JWT's use depends on in the database, as read at `stamp`. */
 interface AccountState {
   stamp: string;
-  user: Pick<User, "id" | "name" | "role" | "kind" | "disabled"> | undefined;
+  user: AccountRow | undefined;
   token: AccessToken | undefined;
 }
 
@@ -108,7 +108,7 @@ export class Authenticator {
       this.verified.set(cacheKey, { passwordHash: user.password_hash, at: now });
       if (this.verified.size > MAX_CACHE) this.verified.delete(this.verified.keys().next().value!);
     }
-    return toIdentity(user, "password", null);
+    return { ...toIdentity(user, "password", null), passwordVersion: user.password_version };
   }
 
   /** The live account behind an access token used as a bearer (a session for /v1, a personal token for /v2). */
@@ -124,7 +124,7 @@ export class Authenticator {
    * read: the account and token rows read for an earlier request are
    * reused while the database has not changed since (lib/db/changes.ts):
    * any commit by another process or write by this one reads them again,
-   * so disabling, removing or revoking still acts on the next request.
+   * so disabling, removing, revoking or a password change acts on the next request.
    */
   async fromJwt(token: string, audience: string, dataVersion: number): Promise<{ identity: Identity; access: AccessClaim[] }> {
     const claims = this.verifyJwtOnce(token, audience);
@@ -132,6 +132,8 @@ export class Authenticator {
     const { user, token: issuedFrom } = await this.accountState(claims.sub, claims.tid, dataVersion);
     if (!user || user.disabled !== 0 || user.id !== claims.uid) fail("UNAUTHORIZED", "account disabled or removed");
     if (claims.tid !== undefined && !tokenRowIsLive(issuedFrom, this.reg.now())) fail("UNAUTHORIZED", "token revoked");
+    // Issued from a password (no token): it ends when the password changes. JWTs from before migration 5 carry none, as version 0.
+    if (claims.tid === undefined && (claims.pwv ?? 0) !== user.password_version) fail("UNAUTHORIZED", "the password changed; log in again");
     return { identity: toIdentity(user, "jwt", claims.tid ?? null), access: claims.access };
   }
 
@@ -181,6 +183,7 @@ export class Authenticator {
       access,
       ...(identity.kind === "user" ? { uid: identity.userId } : {}),
       ...(identity.kind === "user" && identity.tokenId ? { tid: identity.tokenId } : {}),
+      ...(identity.kind === "user" && !identity.tokenId ? { pwv: identity.passwordVersion ?? 0 } : {}),
     };
     return { token: signJwt(this.key, claims), expiresIn: this.options.tokenTtlSeconds, issuedAt: new Date(iat * 1000).toISOString(), access };
   }

@@ -18,6 +18,12 @@ export interface UserIdentity {
   via: "password" | "token" | "jwt" | "session";
   /** The access token used, directly or to obtain a JWT; its revocation ends access. */
   tokenId: string | null;
+  /**
+   * With `via: "password"`, the account's password version the password was
+   * checked against: what it yields (a session, a refresh token, a JWT)
+   * carries it and dies when the password changes.
+   */
+  passwordVersion?: number;
 }
 
 /** Someone who gave no credentials. */

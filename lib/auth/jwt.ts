@@ -27,6 +27,8 @@ export interface TokenClaims {
   tid?: string;
   /** The account's id: a new account reusing a removed one's name does not inherit its tokens. */
   uid?: number;
+  /** For a JWT issued from a password: the account's password version then; a password change ends the JWT. */
+  pwv?: number;
 }
 
 const ISSUER = "mcr";

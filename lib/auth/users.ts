@@ -10,11 +10,19 @@ import {
   findUserByName,
   insertUser,
   listUserRows,
+  setPasswordHash,
   updateUser,
 } from "../db/queries/users.ts";
 import { roles, userKinds, type Role, type User, type UserKind } from "../db/schema.ts";
 import type { Registry } from "../registry/registry.ts";
+import { endDerivedTokens } from "./derived-tokens.ts";
 import { hashPassword, MAX_PASSWORD_LENGTH, randomSecret } from "./secrets.ts";
+
+/** Sessions and refresh tokens an account change ended. */
+export interface EndedCredentials {
+  sessions: number;
+  refreshTokens: number;
+}
 
 const USER_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 /** Shortest password accepted for a human account. */
@@ -80,25 +88,48 @@ export async function getUser(reg: Registry, name: string): Promise<UserInfo> {
   return userInfo(row);
 }
 
-/** Sets a human's password. */
-export async function setPassword(reg: Registry, name: string, password: string, actor: string): Promise<void> {
+/**
+ * Sets a human's password. The sessions and refresh tokens made from the
+ * old one end in the same transaction, and JWTs issued from it fail their
+ * next use (the account's password version moves on); returns what ended.
+ */
+export async function setPassword(reg: Registry, name: string, password: string, actor: string): Promise<EndedCredentials> {
   const user = await findUserByName(reg.db, name);
   if (!user) fail("NOT_FOUND", `no user ${name}`);
   if (user.kind === "robot") fail("INVALID_ARGUMENT", "robot accounts have no password: create a token for them");
   checkPassword(password);
-  await updateUser(reg.db, name, { password_hash: await hashPassword(password) }, reg.now());
-  reg.audit.record({ event: "user.changed", actor, outcome: "success", detail: { user: name, change: "password" } });
+  const ended = await replacePassword(reg, user.id, await hashPassword(password));
+  reg.audit.record({ event: "user.changed", actor, outcome: "success", detail: { user: name, change: "password", ended } });
+  return ended;
 }
 
-/** Disables (or re-enables) an account; a disabled account is refused on its next request. */
-export async function setDisabled(reg: Registry, name: string, disabled: boolean, actor: string): Promise<void> {
+/** Stores a new password hash and ends what the old password made, in one transaction. */
+async function replacePassword(reg: Registry, userId: number, passwordHash: string): Promise<EndedCredentials> {
+  const now = reg.now();
+  return reg.db.transaction().execute(async (trx) => {
+    await setPasswordHash(trx, userId, passwordHash, now);
+    return endDerivedTokens(trx, userId, "password", now);
+  });
+}
+
+/**
+ * Disables (or re-enables) an account; a disabled account is refused on its
+ * next request, and disabling ends all its sessions and refresh tokens
+ * (its personal tokens stay, refused while it is disabled). Returns what ended.
+ */
+export async function setDisabled(reg: Registry, name: string, disabled: boolean, actor: string): Promise<EndedCredentials> {
   const user = await findUserByName(reg.db, name);
   if (!user) fail("NOT_FOUND", `no user ${name}`);
   if (disabled && user.role === "admin" && user.disabled === 0 && (await countEnabledAdmins(reg.db)) <= 1) {
     fail("CONFLICT", "refusing to disable the last enabled admin");
   }
-  await updateUser(reg.db, name, { disabled: disabled ? 1 : 0 }, reg.now());
-  reg.audit.record({ event: "user.changed", actor, outcome: "success", detail: { user: name, change: disabled ? "disabled" : "enabled" } });
+  const now = reg.now();
+  const ended = await reg.db.transaction().execute(async (trx) => {
+    await updateUser(trx, name, { disabled: disabled ? 1 : 0 }, now);
+    return disabled ? endDerivedTokens(trx, user.id, "all", now) : { sessions: 0, refreshTokens: 0 };
+  });
+  reg.audit.record({ event: "user.changed", actor, outcome: "success", detail: { user: name, change: disabled ? "disabled" : "enabled", ...(disabled ? { ended } : {}) } });
+  return ended;
 }
 
 /** Removes an account and its tokens. */
@@ -121,9 +152,11 @@ export async function ensureAdmin(reg: Registry, password: string | undefined): 
   if ((await countEnabledAdmins(reg.db)) > 0) return { created: false, generated: null };
   const generated = password === undefined ? randomSecret(18) : null;
   const secret = password ?? generated!;
-  if (await findUserByName(reg.db, "admin")) {
+  const existing = await findUserByName(reg.db, "admin");
+  if (existing) {
     checkPassword(secret);
-    await updateUser(reg.db, "admin", { role: "admin", disabled: 0, password_hash: await hashPassword(secret) }, reg.now());
+    await updateUser(reg.db, "admin", { role: "admin", disabled: 0 }, reg.now());
+    await replacePassword(reg, existing.id, await hashPassword(secret));
     reg.audit.record({ event: "user.changed", actor: "system", outcome: "success", detail: { user: "admin", change: "restored as admin" } });
   } else {
     await addUser(reg, { name: "admin", role: "admin", kind: "human", password: secret }, "system");

@@ -83,6 +83,8 @@ export interface UsersTable {
   kind: UserKind;
   /** argon2id; null for a robot, which has only tokens. */
   password_hash: string | null;
+  /** Moves on every password change: a JWT issued from the old password carries the old one (migration 5). */
+  password_version: Generated<number>;
   disabled: number;
   created_at: number;
   updated_at: number;
@@ -104,6 +106,8 @@ export interface AccessTokensTable {
   expires_at: number | null;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** For a session or refresh token made with an access token as the password: that token (migration 5). */
+  parent_id: string | null;
 }
 
 export interface AuditEventsTable {

@@ -6,14 +6,14 @@
 import type { Authenticator, IssuedToken } from "../../lib/auth/authenticator.ts";
 import { ANONYMOUS, type Identity } from "../../lib/auth/identity.ts";
 import { parseScopes } from "../../lib/auth/scope.ts";
-import { createToken } from "../../lib/auth/tokens.ts";
+import { createDerivedToken } from "../../lib/auth/derived-tokens.ts";
 import { fail } from "../../lib/errors.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
 import { readBody } from "../http/body.ts";
 import { parseAuthorization } from "./credentials.ts";
 import type { RequestOrigin } from "./guard.ts";
 
-/** Refresh tokens live this long. */
+/** Refresh tokens live this long, or until the password or token they were made with ends, whichever is first. */
 const REFRESH_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 /** Anyone may post this form: what it buffers per connection stays small (scopes included, it fits many times over). */
 const MAX_FORM_BYTES = 16 * 1024;
@@ -51,7 +51,7 @@ export async function handleTokenRequest(reg: Registry, auth: Authenticator, req
     const issued = await auth.issue(identity, scopes, origin.service);
     if (form.get("access_type") !== "offline") return tokenResponse(issued);
     const label = `refresh:${(form.get("client_id") ?? "client").slice(0, 80)}`;
-    const refresh = await createToken(reg, { user: identity.name, label, kind: "refresh", expiresInMs: REFRESH_TTL_MS }, identity.name);
+    const refresh = await createDerivedToken(reg, identity, { kind: "refresh", label, ttlMs: REFRESH_TTL_MS });
     return tokenResponse(issued, refresh.token);
   }
   if (grant === "refresh_token") {

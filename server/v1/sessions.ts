@@ -3,7 +3,9 @@
  * logout revokes it.
  */
 import type { Authenticator } from "../../lib/auth/authenticator.ts";
-import { createToken, revokeToken } from "../../lib/auth/tokens.ts";
+import { createDerivedToken } from "../../lib/auth/derived-tokens.ts";
+import { actorOf } from "../../lib/auth/identity.ts";
+import { revokeToken } from "../../lib/auth/tokens.ts";
 import { fail } from "../../lib/errors.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
 import { parseAuthorization } from "../auth/credentials.ts";
@@ -28,8 +30,9 @@ export function sessionRoutes(reg: Registry, auth: Authenticator): V1Route[] {
         const password = optionalString(body, "password") ?? "";
         if (username === "" || password === "") fail("INVALID_ARGUMENT", "username and password are required");
         const identity = await auth.login(username, password, origin.source);
-        const session = await createToken(reg, { user: identity.name, label: "admin session", kind: "session", expiresInMs: SESSION_TTL_MS }, identity.name);
-        return Response.json({ token: session.token, expires_at: new Date(session.expiresAt!).toISOString() });
+        // It ends when the password or token it was made with does, and never later than that token.
+        const session = await createDerivedToken(reg, identity, { kind: "session", label: "admin session", ttlMs: SESSION_TTL_MS });
+        return Response.json({ token: session.token, expires_at: new Date(session.expiresAt).toISOString() });
       },
     },
     {
@@ -40,7 +43,7 @@ export function sessionRoutes(reg: Registry, auth: Authenticator): V1Route[] {
         const credentials = parseAuthorization(req.headers.get("authorization"));
         if (credentials?.scheme !== "bearer") fail("UNAUTHORIZED", "a session bearer token is required");
         const identity = await auth.fromAccessToken(credentials.token, "session");
-        await revokeToken(reg, identity.tokenId!, identity.name, "session");
+        await revokeToken(reg, identity.tokenId!, actorOf(identity), "session");
         return new Response(null, { status: 204 });
       },
     },

@@ -113,9 +113,15 @@ describe("user and token over /v1", () => {
     expect(ok(await remote(["user", "list", "--json"]))).toBe(ok(await local(["user", "list", "--json"])));
 
     // passwd, disable, enable.
-    expect(ok(await remote(["user", "passwd", "alice", "--password-stdin"], "alice-password-2"))).toBe("password of alice changed\n");
+    // A session made from the old password ends with it, and the output says so.
+    const login = await fetch(`${server.url}/v1/auth/login`, { method: "POST", body: JSON.stringify({ username: "alice", password: "alice-password-1" }) });
+    const aliceSession = ((await login.json()) as { token: string }).token;
+    expect(ok(await remote(["user", "passwd", "alice", "--password-stdin"], "alice-password-2"))).toBe(
+      "password of alice changed; ended 1 admin session(s) and 0 refresh token(s) made from the old password\n",
+    );
+    expect((await fetch(`${server.url}/v1/auth/logout`, { method: "POST", headers: { Authorization: `Bearer ${aliceSession}` } })).status).toBe(401);
     expect((await fetch(`${server.url}/v2/`, { headers: { Authorization: basicAuth("alice", "alice-password-2") } })).status).toBe(200);
-    expect(ok(await remote(["user", "disable", "alice"]))).toBe("alice disabled\n");
+    expect(ok(await remote(["user", "disable", "alice"]))).toBe("alice disabled; ended 0 admin session(s) and 0 refresh token(s)\n");
     expect((await fetch(`${server.url}/v2/`, { headers: { Authorization: basicAuth("alice", "alice-password-2") } })).status).toBe(401);
     expect(ok(await remote(["user", "enable", "alice"]))).toBe("alice enabled\n");
 
@@ -129,6 +135,18 @@ describe("user and token over /v1", () => {
     expect(ok(await remote(["token", "list", "--json"]))).toBe(ok(await local(["token", "list", "--json"])));
     expect(ok(await remote(["token", "revoke", created.id]))).toBe(`token ${created.id} revoked\n`);
     expect((await fetch(`${server.url}/v2/`, { headers: { Authorization: basicAuth("ci", created.token) } })).status).toBe(401);
+
+    // Every kind: sessions (alice's, ended above; mcr login's) listed with --all, and revoked like a token.
+    const relogin = await fetch(`${server.url}/v1/auth/login`, { method: "POST", body: JSON.stringify({ username: "alice", password: "alice-password-2" }) });
+    const session = ((await relogin.json()) as { token: string }).token;
+    const sessionId = session.split("_")[1]!;
+    const all = ok(await remote(["token", "list", "--all"]));
+    expect(all).toBe(ok(await local(["token", "list", "--all"])));
+    expect(all).toMatch(new RegExp(`^${sessionId}\\s+session\\s+alice\\s+admin session\\s+password\\s.*\\bactive$`, "m"));
+    expect(ok(await remote(["token", "list", "--all", "--json"]))).toBe(ok(await local(["token", "list", "--all", "--json"])));
+    expect(ok(await remote(["token", "list"]))).not.toContain(sessionId);
+    expect(ok(await remote(["token", "revoke", sessionId]))).toBe(`token ${sessionId} revoked\n`);
+    expect((await fetch(`${server.url}/v1/auth/logout`, { method: "POST", headers: { Authorization: `Bearer ${session}` } })).status).toBe(401);
 
     // remove.
     expect(ok(await remote(["user", "remove", "bob"]))).toBe("bob removed\n");

@@ -4,7 +4,9 @@
  */
 import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Authenticator } from "../../lib/auth/authenticator.ts";
+import { createDerivedToken } from "../../lib/auth/derived-tokens.ts";
 import { ephemeralSigningKey } from "../../lib/auth/signing-key.ts";
+import { createToken } from "../../lib/auth/tokens.ts";
 import { openRegistry } from "../../lib/registry/registry.ts";
 import { cliOk, runCli } from "../support/cli.ts";
 import { tempDir } from "../support/temp.ts";
@@ -176,7 +178,7 @@ describe("mcr user and mcr token", () => {
       expect(out).toContain(id);
       expect(out).toContain(created.id);
       for (const secret of [token, created.token]) expect(out).not.toContain(secret.slice(`mcr_${id}_`.length));
-      expect(out).not.toMatch(/"(token|secret|hash|secretHash)"/);
+      expect(out).not.toMatch(/"(token|secret|hash|secretHash)":/);
     }
     expect(listed[0]).toMatch(new RegExp(`^${id}\\s+alice\\s+laptop\\s.*\\bactive$`, "m"));
     expect(await tokens("--user", "bob")).toEqual([]);
@@ -215,6 +217,39 @@ describe("mcr user and mcr token", () => {
       expect(r.stdout).not.toMatch(TOKEN_LINE);
     }
     expect(await tokens()).toHaveLength(count);
+  });
+
+  test("token list --all shows sessions and refresh tokens with their kind; revoke ends them; passwd says what it ended", async () => {
+    // Made in process, as /v1/auth/login and the OAuth2 offline grant make them.
+    const reg = await openRegistry(data);
+    const auth = new Authenticator(reg, ephemeralSigningKey(), { tokenTtlSeconds: 60 });
+    const viaPassword = await auth.login("alice", alicePassword, null);
+    const session = await createDerivedToken(reg, viaPassword, { kind: "session", label: "admin session", ttlMs: DAY_MS });
+    const refresh = await createDerivedToken(reg, viaPassword, { kind: "refresh", label: "refresh:\u001b[31mdocker", ttlMs: DAY_MS });
+    const pat = await createToken(reg, { user: "alice", label: "for-refresh" }, "t");
+    const fromPat = await createDerivedToken(reg, await auth.login("alice", pat.token, null), { kind: "refresh", label: "refresh:ci", ttlMs: DAY_MS });
+    await reg.close();
+
+    expect(await cliOk(["token", "list", ...d])).not.toContain(session.id);
+    const all = await cliOk(["token", "list", "--all", "--user", "alice", ...d]);
+    expect(all).toMatch(/^ID\s+KIND\s+USER\s+LABEL\s+FROM\s+CREATED/);
+    expect(all).toMatch(new RegExp(`^${session.id}\\s+session\\s+alice\\s+admin session\\s+password\\s.*\\bactive$`, "m"));
+    expect(all).toMatch(new RegExp(`^${fromPat.id}\\s+refresh\\s+alice\\s+refresh:ci\\s+${pat.id}\\s.*\\bactive$`, "m"));
+    // The client's escape sequence was stored as text.
+    expect(all).not.toContain("\u001b");
+    expect(all).toContain("refresh:?[31mdocker");
+    const listed = JSON.parse(await cliOk(["token", "list", "--all", "--json", ...d])) as (ListedToken & { kind: string })[];
+    expect(listed.find((t) => t.id === refresh.id)?.kind).toBe("refresh");
+
+    expect(await cliOk(["token", "revoke", session.id, ...d])).toBe(`token ${session.id} revoked\n`);
+    expect((await runCli(["token", "revoke", session.id, ...d])).code).toBe(1);
+    const out = await cliOk(["user", "passwd", "alice", "--password-stdin", ...d], { stdin: alicePassword });
+    expect(out).toBe("password of alice changed; ended 0 admin session(s) and 1 refresh token(s) made from the old password\n");
+    const after = JSON.parse(await cliOk(["token", "list", "--all", "--json", ...d])) as ListedToken[];
+    expect(after.find((t) => t.id === refresh.id)?.revokedAt).toBeNumber();
+    expect(after.find((t) => t.id === fromPat.id)?.revokedAt).toBeNull();
+    await cliOk(["token", "revoke", pat.id, ...d]);
+    expect((JSON.parse(await cliOk(["token", "list", "--all", "--json", ...d])) as ListedToken[]).find((t) => t.id === fromPat.id)?.revokedAt).toBeNumber();
   });
 
   test("token create for an unknown user (1) or without --name (2)", async () => {

@@ -13,10 +13,15 @@ export async function findUserByName(db: Kysely<DB>, name: string): Promise<User
   return byName.first(db, name);
 }
 
-const stateByName = prepared((db, name: string) => db.selectFrom("users").select(["id", "name", "role", "kind", "disabled"]).where("name", "=", name));
+const stateByName = prepared((db, name: string) =>
+  db.selectFrom("users").select(["id", "name", "role", "kind", "disabled", "password_version"]).where("name", "=", name),
+);
 
-/** What a request needs to know of account `name` (no password hash): checked on every authenticated request. */
-export async function findAccountState(db: Kysely<DB>, name: string): Promise<Pick<User, "id" | "name" | "role" | "kind" | "disabled"> | undefined> {
+/** What a request needs to know of an account (no password hash): checked on every authenticated request. */
+export type AccountState = Pick<User, "id" | "name" | "role" | "kind" | "disabled" | "password_version">;
+
+/** What a request needs to know of account `name`. */
+export async function findAccountState(db: Kysely<DB>, name: string): Promise<AccountState | undefined> {
   return stateByName.first(db, name);
 }
 
@@ -53,6 +58,15 @@ export async function updateUser(
 ): Promise<boolean> {
   const result = await db.updateTable("users").set({ ...changes, updated_at: now }).where("name", "=", name).executeTakeFirst();
   return result.numUpdatedRows > 0n;
+}
+
+/** Sets an account's password hash and moves its password version on, so what the old password made can tell. */
+export async function setPasswordHash(db: Kysely<DB>, userId: number, passwordHash: string, now: number): Promise<void> {
+  await db
+    .updateTable("users")
+    .set((eb) => ({ password_hash: passwordHash, password_version: eb("password_version", "+", 1), updated_at: now }))
+    .where("id", "=", userId)
+    .execute();
 }
 
 /** Removes an account (its tokens go with it); returns whether it existed. */
