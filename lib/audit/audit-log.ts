@@ -7,6 +7,7 @@ import type { Kysely } from "kysely";
 import { insertAuditEvents } from "../db/queries/audit.ts";
 import type { DB, NewAuditEvent } from "../db/schema.ts";
 import { AuditTally, DEFAULT_TALLY_LIMITS, type TallyLimits } from "./audit-tally.ts";
+import { isNoise } from "./retention.ts";
 
 /**
  * Who caused an event and from where: what every recording lib/ operation
@@ -103,6 +104,7 @@ export class AuditLog {
       digest: input.digest ?? null,
       tag: input.tag ?? null,
       detail: input.detail ? JSON.stringify(input.detail) : null,
+      noise: isNoise(input.event, input.outcome) ? 1 : 0,
     });
     this.stats.recorded++;
     if (this.queue.length >= BATCH) void this.flush();

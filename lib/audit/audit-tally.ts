@@ -13,7 +13,7 @@ export interface TallyLimits {
   windowMs: number;
   /** Keys one scope may have open; more fold into the scope's own tally. */
   keysPerScope: number;
-  /** Tallies open in all; more fold into one catch-all tally. */
+  /** Tallies open in all; more fold into one catch-all tally (the one above this bound). */
   maxTallies: number;
 }
 
