@@ -50,6 +50,12 @@ describe("no lockout of the innocent", () => {
     await t.reg.audit.drain();
     const failures = (await recentAuditEvents(t.reg.db, 10_000)).filter((e) => e.event === "login" && e.outcome === "failure");
     expect(failures.filter((e) => e.detail === null)).toHaveLength(CLIENTS.length * 2);
+    // The retries are tallied per account and client: 9 events, 80 retries (4 clients sent their
+    // stale password 12 times, 4 sent it 4 times, and each sent its wrong admin password 4 times).
+    const retries = failures.filter((e) => e.detail !== null).map((e) => JSON.parse(e.detail!) as { reason: string; count: number });
+    expect(retries).toHaveLength(CLIENTS.length + 1);
+    expect(retries.every((r) => r.reason === "repeated")).toBe(true);
+    expect(retries.reduce((sum, r) => sum + r.count, 0)).toBe(4 * (12 - 1) + 4 * (4 - 1) + CLIENTS.length * 3);
     await t.close();
   });
 
