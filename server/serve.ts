@@ -48,7 +48,7 @@ export interface ServeOptions {
   trustedProxies?: readonly string[];
   /** Serve HTTPS with these PEM files (re-read by `reloadTls`). */
   tls?: { cert: string; key: string } | null;
-  /** How long audit events are kept (default 90 days, 1,000,000 rows); pruned at start and hourly. */
+  /** How long audit events are kept (default 90 days, and at most 1,000,000 noise rows); pruned at start and hourly. */
   auditRetention?: AuditRetention;
   /** Overrides of the default resource limits (lib/limits.ts). */
   limits?: Partial<Limits>;

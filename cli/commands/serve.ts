@@ -3,7 +3,6 @@
  * (flags > environment > file > defaults). SIGTERM or SIGINT stops it
  * gracefully (a second one at once); SIGHUP reloads the TLS certificate.
  */
-import { DEFAULT_AUDIT_RETENTION } from "../../lib/audit/retention.ts";
 import type { Command } from "commander";
 import { parseListen } from "../../lib/config/listen.ts";
 import { addSettingFlags, loadFromFlags, type ConfigFlags } from "../config-options.ts";
@@ -28,7 +27,7 @@ export function registerServe(program: Command): void {
       baseUrl: config.server.base_url,
       trustedProxies: config.server.trusted_proxies,
       idleTimeoutSeconds: Math.round(config.server.idle_timeout / 1000),
-      auditRetention: { days: config.audit.retention / 86_400_000, rows: DEFAULT_AUDIT_RETENTION.rows },
+      auditRetention: { days: config.audit.retention / 86_400_000, noiseRows: config.audit.noise_rows },
       anonymous: config.auth.anonymous,
       gcGraceMs: config.gc.grace,
       limits: {

@@ -6,6 +6,8 @@
 import type { Kysely } from "kysely";
 import { insertAuditEvents } from "../db/queries/audit.ts";
 import type { DB, NewAuditEvent } from "../db/schema.ts";
+import { AuditTally, DEFAULT_TALLY_LIMITS, type TallyLimits } from "./audit-tally.ts";
+import { isNoise } from "./retention.ts";
 
 /**
  * Who caused an event and from where: what every recording lib/ operation
@@ -40,20 +42,55 @@ export interface AuditStats {
   /** Transactions (insert statements) that wrote them. */
   batches: number;
   failed: number;
+  /** Events summed into tallies (`count`) rather than written one each. */
+  counted: number;
 }
 
 /** Queues audit events and writes them in batches. */
 export class AuditLog {
   /** Running totals since the log was opened. */
-  readonly stats: AuditStats = { recorded: 0, written: 0, batches: 0, failed: 0 };
+  readonly stats: AuditStats = { recorded: 0, written: 0, batches: 0, failed: 0, counted: 0 };
   private queue: NewAuditEvent[] = [];
   private timer: Timer | null = null;
+  private tallyTimer: Timer | null = null;
   private flushing: Promise<void> = Promise.resolve();
+  private readonly tally: AuditTally;
 
   constructor(
     private readonly db: Kysely<DB>,
     private readonly now: () => number,
-  ) {}
+    private readonly tallyLimits: TallyLimits = DEFAULT_TALLY_LIMITS,
+  ) {
+    this.tally = new AuditTally(tallyLimits);
+  }
+
+  /**
+   * Counts an event anyone can repeat for free (a throttled login): one
+   * event per `key` per window is written, with the count and the times of
+   * the first and last. `scope` (the client) bounds the keys one source opens.
+   */
+  count(key: string, scope: string, input: AuditInput): void {
+    const now = this.now();
+    this.recordDue(now, false);
+    this.tally.add(now, key, scope, input);
+    this.stats.counted++;
+    if (this.tallyTimer === null) this.armTallyTimer();
+  }
+
+  /** Tallies whose window has ended become queued events (all of them when `all`). */
+  private recordDue(now: number, all: boolean): void {
+    for (const input of this.tally.take(now, all)) this.record(input);
+  }
+
+  private armTallyTimer(): void {
+    this.tallyTimer = setTimeout(() => {
+      this.tallyTimer = null;
+      this.recordDue(this.now(), false);
+      if (this.tally.size > 0) this.armTallyTimer();
+    }, this.tallyLimits.windowMs);
+    // Closing the registry writes what is still open; a pending tally must not keep a process alive.
+    this.tallyTimer.unref();
+  }
 
   /** Queues one event. */
   record(input: AuditInput): void {
@@ -67,6 +104,7 @@ export class AuditLog {
       digest: input.digest ?? null,
       tag: input.tag ?? null,
       detail: input.detail ? JSON.stringify(input.detail) : null,
+      noise: isNoise(input.event, input.outcome) ? 1 : 0,
     });
     this.stats.recorded++;
     if (this.queue.length >= BATCH) void this.flush();
@@ -78,8 +116,17 @@ export class AuditLog {
     return this.queue.length;
   }
 
-  /** Writes everything queued so far; resolves when it is in the database. */
+  /** Writes every tally, ended or not, and everything queued: for closing. */
+  drain(): Promise<void> {
+    if (this.tallyTimer) clearTimeout(this.tallyTimer);
+    this.tallyTimer = null;
+    this.recordDue(this.now(), true);
+    return this.flush();
+  }
+
+  /** Writes everything queued so far (and tallies whose window has ended); resolves when it is in the database. */
   flush(): Promise<void> {
+    this.recordDue(this.now(), false);
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const batch = this.queue;

@@ -14,7 +14,8 @@ import { signJwt, verifyJwt, type AccessClaim, type TokenClaims } from "./jwt.ts
 import { grantScopes, type Scope } from "./scope.ts";
 import { hashSecret, verifyDecoy, verifyPassword } from "./secrets.ts";
 import type { SigningKey } from "./signing-key.ts";
-import { LoginThrottle } from "./throttle.ts";
+import { addressGroup } from "./address-group.ts";
+import { MemoryLoginThrottle, type LoginKey, type LoginThrottle } from "./throttle.ts";
 import { isTokenString, resolveToken, tokenRowIsLive } from "./tokens.ts";
 
 /** What a JWT's use depends on in the database, as read at `stamp`. */
@@ -28,7 +29,12 @@ interface AccountState {
 export interface AuthOptions {
   /** Lifetime of registry JWTs, in seconds. */
   tokenTtlSeconds: number;
+  /** Where failed logins are counted; in-process memory by default. */
+  throttle?: LoginThrottle;
 }
+
+/** What a credential check found: who, or a wrong secret (and whether it was one already tried). */
+type CheckResult = { identity: UserIdentity } | { identity: null; fingerprint: string; repeat: boolean };
 
 /** A password check is remembered this long, so Basic auth on every request stays cheap. */
 const PASSWORD_CACHE_MS = 5 * 60 * 1000;
@@ -37,6 +43,8 @@ const MAX_CACHE = 1000;
 const MAX_VERIFIED_JWTS = 10_000;
 /** Longest user name or secret looked at. */
 const MAX_CREDENTIAL_LENGTH = 1024;
+/** Account names are at most this long; longer names are counted under their first characters. */
+const MAX_ACCOUNT_KEY = 64;
 
 /** A registry token as the token endpoint returns it. */
 export interface IssuedToken {
@@ -65,50 +73,86 @@ export class Authenticator {
     private readonly key: SigningKey,
     private readonly options: AuthOptions,
   ) {
-    this.throttle = new LoginThrottle(() => reg.now());
+    this.throttle = options.throttle ?? new MemoryLoginThrottle(() => reg.now());
   }
 
   /**
    * Checks a user name with a password or access token. Throws
-   * TOO_MANY_REQUESTS while throttled and UNAUTHORIZED on failure. Failures
-   * are always audited; successes when `auditSuccess` (a login, not Basic
+   * TOO_MANY_REQUESTS while throttled and UNAUTHORIZED on failure. A wrong
+   * secret that was checked is audited one event each; attempts answered
+   * without a check (throttled, or a secret already found wrong from the
+   * same client, as clients retry) are tallied per account and client.
+   * Successes are audited when `auditSuccess` (a login, not Basic
    * credentials repeated on every registry request).
    */
   async login(username: string, secret: string, source: string | null, auditSuccess = true): Promise<UserIdentity> {
-    const keys = [`addr:${source ?? "unknown"}`, `user:${username.slice(0, 64)}`];
-    const wait = this.throttle.retryAfter(keys);
+    const account = username.slice(0, MAX_ACCOUNT_KEY);
+    const key: LoginKey = { account, group: addressGroup(source) };
+    const actor = `user:${account}`;
+    const tally = (reason: string, outcome: "failure" | "denied") =>
+      this.reg.audit.count(`login\0${reason}\0${account}\0${key.group.client}`, key.group.client, {
+        event: "login",
+        actor,
+        outcome,
+        source: key.group.client,
+        detail: { reason },
+      });
+    const wait = await this.throttle.retryAfter(key);
     if (wait > 0) {
-      this.reg.audit.record({ event: "login", actor: `user:${username.slice(0, 64)}`, outcome: "denied", source, detail: { reason: "throttled" } });
+      tally("throttled", "denied");
       fail("TOO_MANY_REQUESTS", "too many failed logins; try again later", { retryAfter: wait });
     }
-    const identity = await this.check(username, secret);
-    if (!identity) {
-      this.throttle.failure(keys);
-      this.reg.audit.record({ event: "login", actor: `user:${username.slice(0, 64)}`, outcome: "failure", source });
+    const result = await this.check(username, secret, key);
+    if (result.identity === null) {
+      if (result.repeat) {
+        tally("repeated", "failure");
+      } else {
+        await this.throttle.failure(key, result.fingerprint);
+        this.reg.audit.record({ event: "login", actor, outcome: "failure", source });
+      }
       fail("UNAUTHORIZED", "invalid username or password");
     }
-    this.throttle.success([`user:${username}`]);
+    const identity = result.identity;
+    await this.throttle.success(key);
     if (auditSuccess) this.reg.audit.record({ event: "login", actor: actorOf(identity), outcome: "success", source, detail: { via: identity.via } });
     return identity;
   }
 
-  private async check(username: string, secret: string): Promise<UserIdentity | null> {
-    if (username.length > MAX_CREDENTIAL_LENGTH || secret.length > MAX_CREDENTIAL_LENGTH) return null;
+  /**
+   * Checks the secret. A secret this client already got wrong for this
+   * account, against the same password hash, is answered without argon2:
+   * retries cost nothing and do not count as new guesses.
+   */
+  private async check(username: string, secret: string, key: LoginKey): Promise<CheckResult> {
+    const wrong = async (stamp: string, verify: () => Promise<UserIdentity | null>): Promise<CheckResult> => {
+      const fingerprint = this.throttle.fingerprint(stamp, secret.slice(0, MAX_CREDENTIAL_LENGTH + 1));
+      if (await this.throttle.isRepeat(key, fingerprint)) return { identity: null, fingerprint, repeat: true };
+      const identity = await verify();
+      return identity ? { identity } : { identity: null, fingerprint, repeat: false };
+    };
+    if (username.length > MAX_CREDENTIAL_LENGTH || secret.length > MAX_CREDENTIAL_LENGTH) return wrong("too-long", async () => null);
     if (isTokenString(secret)) {
-      const found = await resolveToken(this.reg, secret, "token");
-      return found && found.user.name === username ? toIdentity(found.user, "token", found.tokenId) : null;
+      return wrong("token", async () => {
+        const found = await resolveToken(this.reg, secret, "token");
+        return found && found.user.name === username ? toIdentity(found.user, "token", found.tokenId) : null;
+      });
     }
     const user = await findUserByName(this.reg.db, username);
-    if (!user || user.disabled !== 0 || user.password_hash === null) return verifyDecoy(secret).then(() => null);
+    if (!user || user.disabled !== 0 || user.password_hash === null) return wrong("no-password", () => verifyDecoy(secret).then(() => null));
+    const hash = user.password_hash;
     const cacheKey = `${username}\0${hashSecret(secret)}`;
     const cached = this.verified.get(cacheKey);
     const now = this.reg.now();
-    if (!(cached && cached.passwordHash === user.password_hash && now - cached.at < PASSWORD_CACHE_MS)) {
-      if (!(await verifyPassword(secret, user.password_hash))) return null;
-      this.verified.set(cacheKey, { passwordHash: user.password_hash, at: now });
-      if (this.verified.size > MAX_CACHE) this.verified.delete(this.verified.keys().next().value!);
+    if (cached && cached.passwordHash === hash && now - cached.at < PASSWORD_CACHE_MS) {
+      return { identity: { ...toIdentity(user, "password", null), passwordVersion: user.password_version } };
     }
-    return { ...toIdentity(user, "password", null), passwordVersion: user.password_version };
+    // The stamp is the hash checked against: after a password change the same secret is checked again.
+    return wrong(hash, async () => {
+      if (!(await verifyPassword(secret, hash))) return null;
+      this.verified.set(cacheKey, { passwordHash: hash, at: now });
+      if (this.verified.size > MAX_CACHE) this.verified.delete(this.verified.keys().next().value!);
+      return { ...toIdentity(user, "password", null), passwordVersion: user.password_version };
+    });
   }
 
   /** The live account behind an access token used as a bearer (a session for /v1, a personal token for /v2). */

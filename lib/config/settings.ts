@@ -66,7 +66,11 @@ export const settings = {
     env: "MCR_GC_GRACE",
     help: "garbage collection keeps anything pushed or used within this period (read by mcr gc)",
   }),
-  "audit.retention": setting(v.duration(DAY, 100 * 365 * DAY), "90d", { env: "MCR_AUDIT_RETENTION", help: "how long audit events are kept; the server prunes older ones hourly (and keeps at most 1,000,000)" }),
+  "audit.retention": setting(v.duration(DAY, 100 * 365 * DAY), "90d", { env: "MCR_AUDIT_RETENTION", help: "how long audit events are kept; the server prunes older ones hourly" }),
+  "audit.noise_rows": setting(v.integer(1000, 1_000_000_000), "1000000", {
+    env: "MCR_AUDIT_NOISE_ROWS",
+    help: "failed and throttled logins, denials and pulls kept at most (newest first); pushes, deletes and account changes are kept for the full retention",
+  }),
   "limits.uploads_per_account": setting(v.integer(1, 100_000), "32", {
     env: "MCR_LIMITS_UPLOADS_PER_ACCOUNT",
     help: "requests streaming bytes to store (blob chunks, manifests) one account may have at once; more answer 429",
@@ -110,7 +114,7 @@ export interface Config {
   storage: { data_dir: string };
   auth: { token_ttl: number; anonymous: boolean };
   gc: { grace: number };
-  audit: { retention: number };
+  audit: { retention: number; noise_rows: number };
   limits: {
     uploads_per_account: number;
     uploads_total: number;
@@ -137,7 +141,7 @@ export function assemble(get: <K extends SettingKey>(key: K) => SettingValue<K>)
     storage: { data_dir: get("storage.data_dir") },
     auth: { token_ttl: get("auth.token_ttl"), anonymous: get("auth.anonymous") },
     gc: { grace: get("gc.grace") },
-    audit: { retention: get("audit.retention") },
+    audit: { retention: get("audit.retention"), noise_rows: get("audit.noise_rows") },
     limits: {
       uploads_per_account: get("limits.uploads_per_account"),
       uploads_total: get("limits.uploads_total"),

@@ -123,6 +123,8 @@ export interface AuditEventsTable {
   outcome: string;
   /** Small JSON object. */
   detail: string | null;
+  /** 1 for events retention caps by count (lib/audit/retention.ts `isNoise`), 0 for those it keeps for their full age. */
+  noise: number;
 }
 
 export interface PolicyRulesTable {

@@ -58,7 +58,7 @@ export async function openRegistry(dataDir: string, options: RegistryOptions = {
     policy: new PolicyEngine(db),
     now: Date.now,
     async close() {
-      await reg.audit.flush();
+      await reg.audit.drain();
       await close();
     },
   };

@@ -113,7 +113,7 @@ describe("auth against mcr serve", () => {
     expect((await get("/v2/e2e/app/blobs/uploads/", undefined, { method: "POST" })).headers.get("www-authenticate")).toEndWith(
       `,scope="repository:e2e/app:pull,push"`,
     );
-    // An anonymous token grants nothing; a wrong password is refused (throttled login failure 1 of 5 free).
+    // An anonymous token grants nothing; a wrong password is refused (one distinct wrong password of the 10 free per account and client).
     expect(await pullStatus(bearer(await jwtFor("")))).toBe(401);
     expect(await pullStatus(basicAuth("admin", "wrong-password"))).toBe(401);
     expect((await get("/v1/health")).status).toBe(200);

@@ -1,6 +1,6 @@
 /**
  * @module Queries on the audit event log: appending, filtered reads in
- * either direction from an id, and pruning.
+ * either direction from an id, and pruning (by age, and noise by count).
  */
 import type { Kysely } from "kysely";
 import type { AuditEvent, DB, NewAuditEvent } from "../schema.ts";
@@ -63,20 +63,27 @@ export async function maxAuditEventId(db: Kysely<DB>): Promise<number> {
   return Number(row?.id ?? 0);
 }
 
-/**
- * Deletes up to `limit` of the oldest events that are older than `before`
- * (ms) or have an id of at most `upToId`; returns how many went.
- */
-export async function deleteOldAuditEvents(db: Kysely<DB>, before: number, upToId: number, limit: number): Promise<number> {
+/** Deletes up to `limit` of the oldest events older than `before` (ms), of any class; returns how many went. */
+export async function deleteAuditEventsBefore(db: Kysely<DB>, before: number, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom("audit_events")
+    .where("id", "in", (eb) => eb.selectFrom("audit_events").select("id").where("time", "<", before).orderBy("id").limit(limit))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** The id of the newest noise event past the newest `keep` ones (0 when there are no more than `keep`). */
+export async function noiseIdBeyond(db: Kysely<DB>, keep: number): Promise<number> {
+  const row = await db.selectFrom("audit_events").select("id").where("noise", "=", 1).orderBy("id", "desc").limit(1).offset(keep).executeTakeFirst();
+  return row?.id ?? 0;
+}
+
+/** Deletes up to `limit` noise events with an id of at most `upToId`, oldest first; returns how many went. */
+export async function deleteNoiseUpTo(db: Kysely<DB>, upToId: number, limit: number): Promise<number> {
   const result = await db
     .deleteFrom("audit_events")
     .where("id", "in", (eb) =>
-      eb
-        .selectFrom("audit_events")
-        .select("id")
-        .where((w) => w.or([w("time", "<", before), w("id", "<=", upToId)]))
-        .orderBy("id")
-        .limit(limit),
+      eb.selectFrom("audit_events").select("id").where("noise", "=", 1).where("id", "<=", upToId).orderBy("noise").orderBy("id").limit(limit),
     )
     .executeTakeFirst();
   return Number(result.numDeletedRows);

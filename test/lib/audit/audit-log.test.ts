@@ -44,7 +44,7 @@ describe("AuditLog", () => {
     await reg.audit.flush();
     started = performance.now();
     for (let i = 0; i < n; i++) {
-      await insertAuditEvents(reg.db, [{ ...event(i), time: Date.now(), digest: null, detail: null }]);
+      await insertAuditEvents(reg.db, [{ ...event(i), time: Date.now(), digest: null, detail: null, noise: 0 }]);
     }
     const insertUs = ((performance.now() - started) * 1000) / n;
     console.log(`audit: record() ${recordUs.toFixed(1)} µs/event; one insert per event ${insertUs.toFixed(1)} µs/event`);

@@ -1,26 +1,138 @@
 /**
- * @module Login throttling: free attempts, then exponential waits; a success clears the account.
+ * @module Login throttling with an injected clock: distinct wrong secrets
+ * per (account, client) pair, a network budget for spraying, an account
+ * budget that never stops a clean client, and eviction that flooding
+ * cannot force.
  */
-import { expect, test } from "bun:test";
-import { LoginThrottle } from "../../../lib/auth/throttle.ts";
+import { describe, expect, test } from "bun:test";
+import { addressGroup } from "../../../lib/auth/address-group.ts";
+import { MemoryLoginThrottle, THROTTLE_LIMITS, type LoginKey } from "../../../lib/auth/throttle.ts";
 
-test("five failures are free, then each doubles the wait, and it is forgotten after a while", () => {
-  let now = 0;
-  const throttle = new LoginThrottle(() => now);
-  const keys = ["addr:1.2.3.4", "user:alice"];
-  for (let i = 0; i < 5; i++) throttle.failure(keys);
-  expect(throttle.retryAfter(keys)).toBe(0);
-  throttle.failure(keys);
-  expect(throttle.retryAfter(keys)).toBe(1);
-  throttle.failure(keys);
-  expect(throttle.retryAfter(keys)).toBe(2);
-  expect(throttle.retryAfter(["addr:other", "user:alice"])).toBe(2);
-  expect(throttle.retryAfter(["addr:other", "user:bob"])).toBe(0);
-  now += 2000;
-  expect(throttle.retryAfter(keys)).toBe(0);
-  throttle.success(["user:alice"]);
-  expect(throttle.retryAfter(["user:alice"])).toBe(0);
-  now += 2 * 60 * 60 * 1000;
-  throttle.failure(["addr:1.2.3.4"]);
-  expect(throttle.retryAfter(["addr:1.2.3.4"])).toBe(0);
+const HOUR = 60 * 60 * 1000;
+
+function setup(limits: Partial<typeof THROTTLE_LIMITS> = {}) {
+  const clock = { now: 1_000_000 };
+  const throttle = new MemoryLoginThrottle(() => clock.now, limits);
+  const key = (account: string, source: string): LoginKey => ({ account, group: addressGroup(source) });
+  let n = 0;
+  /** A wrong secret never tried before. */
+  const fail = (k: LoginKey, secret = `guess-${n++}`) => throttle.failure(k, throttle.fingerprint("hash", secret));
+  return { clock, throttle, key, fail };
+}
+
+describe("per (account, client) pair", () => {
+  test("ten distinct wrong secrets are free, then waits double; other clients and accounts are untouched; forgotten after an hour", async () => {
+    const { clock, throttle, key, fail } = setup();
+    const alice = key("alice", "1.2.3.4");
+    for (let i = 0; i < 10; i++) await fail(alice);
+    expect(await throttle.retryAfter(alice)).toBe(0);
+    await fail(alice);
+    expect(await throttle.retryAfter(alice)).toBe(1);
+    await fail(alice);
+    expect(await throttle.retryAfter(alice)).toBe(2);
+    expect(await throttle.retryAfter(key("alice", "5.6.7.8"))).toBe(0);
+    expect(await throttle.retryAfter(key("bob", "1.2.3.4"))).toBe(0);
+    clock.now += 2000;
+    expect(await throttle.retryAfter(alice)).toBe(0);
+    for (let i = 0; i < 20; i++) await fail(alice);
+    expect(await throttle.retryAfter(alice)).toBe(THROTTLE_LIMITS.maxDelayMs / 1000);
+    clock.now += HOUR;
+    await fail(alice);
+    expect(await throttle.retryAfter(alice)).toBe(0);
+  });
+
+  test("a stale secret retried many times counts once, and is known as a repeat", async () => {
+    const { throttle, key } = setup();
+    const ci = key("ci", "10.0.0.1");
+    const stale = throttle.fingerprint("hash", "old-password");
+    expect(await throttle.isRepeat(ci, stale)).toBe(false);
+    for (let i = 0; i < 100; i++) await throttle.failure(ci, stale);
+    expect(await throttle.isRepeat(ci, stale)).toBe(true);
+    expect(await throttle.isRepeat(key("ci", "10.0.0.2"), stale)).toBe(false);
+    expect(await throttle.retryAfter(ci)).toBe(0);
+    // The same secret checked against another password hash is another secret.
+    expect(throttle.fingerprint("new-hash", "old-password")).not.toBe(stale);
+    expect(throttle.fingerprint("hash", "old-password")).toBe(stale);
+  });
+
+  test("a success does not reset a guesser's count from the same client", async () => {
+    const { throttle, key, fail } = setup();
+    const pair = key("alice", "1.2.3.4");
+    for (let i = 0; i < 12; i++) await fail(pair);
+    await throttle.success(pair);
+    expect(await throttle.retryAfter(pair)).toBe(2);
+  });
+});
+
+describe("per network", () => {
+  test("spraying 100 distinct failures over many accounts slows the network, but not pairs that logged in before, nor other networks", async () => {
+    const { throttle, key, fail } = setup();
+    await throttle.success(key("carol", "9.9.9.9"));
+    for (let i = 0; i < 101; i++) await fail(key(`user${i}`, "9.9.9.9"));
+    expect(await throttle.retryAfter(key("dave", "9.9.9.9"))).toBe(1);
+    expect(await throttle.retryAfter(key("carol", "9.9.9.9"))).toBe(0);
+    expect(await throttle.retryAfter(key("dave", "9.9.9.10"))).toBe(0);
+  });
+
+  test("IPv6 clients are /64s and networks /48s", async () => {
+    const { throttle, key, fail } = setup();
+    for (let i = 0; i < 11; i++) await fail(key("alice", `2001:db8:1:2::${i + 1}`));
+    expect(await throttle.retryAfter(key("alice", "2001:db8:1:2:ffff::9"))).toBe(1);
+    expect(await throttle.retryAfter(key("alice", "2001:db8:1:3::1"))).toBe(0);
+    for (let i = 0; i < 100; i++) await fail(key(`u${i}`, `2001:db8:1:${i + 10}::1`));
+    expect(await throttle.retryAfter(key("bob", "2001:0db8:0001:ffff::1"))).toBeGreaterThan(0);
+    expect(await throttle.retryAfter(key("bob", "2001:db8:2::1"))).toBe(0);
+  });
+});
+
+describe("per account", () => {
+  test("past its budget an account's guessers get one free try each, a clean client none less, a trusted one its full budget", async () => {
+    const { throttle, key, fail } = setup();
+    await throttle.success(key("admin", "192.168.1.5"));
+    await fail(key("admin", "192.168.1.5"));
+    await fail(key("admin", "192.168.1.5"));
+    for (let i = 0; i < 30; i++) await fail(key("admin", `203.0.113.${i}`));
+    // A guesser with one failure tries once more; with two it waits.
+    await fail(key("admin", "203.0.113.0"));
+    expect(await throttle.retryAfter(key("admin", "203.0.113.0"))).toBe(1);
+    expect(await throttle.retryAfter(key("admin", "203.0.113.1"))).toBe(0);
+    // A client that never failed for admin is never held back.
+    expect(await throttle.retryAfter(key("admin", "127.0.0.1"))).toBe(0);
+    expect(await throttle.retryAfter(key("admin", "198.51.100.7"))).toBe(0);
+    // A client that logged in before keeps its full pair budget.
+    expect(await throttle.retryAfter(key("admin", "192.168.1.5"))).toBe(0);
+  });
+});
+
+describe("bounded memory", () => {
+  test("a flood of fresh names from many networks cannot evict a guesser's record", async () => {
+    const { throttle, key, fail } = setup();
+    const guesser = key("victim", "198.51.100.66");
+    for (let i = 0; i < 15; i++) await fail(guesser);
+    const wait = await throttle.retryAfter(guesser);
+    expect(wait).toBe(16);
+    for (let i = 0; i < 120_000; i++) await fail(key(`fresh${i}`, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`));
+    const size = throttle.size;
+    expect(Math.max(size.pairs, size.networks, size.accounts)).toBeLessThanOrEqual(THROTTLE_LIMITS.maxEntries);
+    expect(await throttle.retryAfter(guesser)).toBe(wait);
+  });
+
+  test("when everything is a real record the oldest go, and the table stays bounded", async () => {
+    const { throttle, key, fail } = setup({ maxEntries: 100 });
+    for (let i = 0; i < 300; i++) for (let j = 0; j < 3; j++) await fail(key(`a${i}`, "10.0.0.1"));
+    expect(throttle.size.pairs).toBeLessThanOrEqual(100);
+  });
+});
+
+describe("addressGroup", () => {
+  test("IPv4, IPv4-mapped IPv6, IPv6 /64 and /48, zones, and no address", () => {
+    expect(addressGroup("1.2.3.4")).toEqual({ client: "1.2.3.4", network: "1.2.3.4" });
+    expect(addressGroup("::ffff:1.2.3.4")).toEqual({ client: "1.2.3.4", network: "1.2.3.4" });
+    expect(addressGroup("2001:DB8:0:1:2:3:4:5")).toEqual({ client: "2001:db8:0:1::/64", network: "2001:db8:0::/48" });
+    expect(addressGroup("2001:db8::1").client).toBe("2001:db8:0:0::/64");
+    expect(addressGroup("fe80::1%eth0").client).toBe("fe80:0:0:0::/64");
+    expect(addressGroup("::1").client).toBe("0:0:0:0::/64");
+    expect(addressGroup("64:ff9b::192.0.2.1").client).toBe("64:ff9b:0:0::/64");
+    expect(addressGroup(null)).toEqual({ client: "local", network: "local" });
+  });
 });

@@ -24,7 +24,7 @@ test("mcr serve prunes events past retention when it starts", async () => {
   await reg.close();
 
   const lines: string[] = [];
-  const server = await startServer({ hostname: "127.0.0.1", port: 0, dataDir, adminPassword: TEST_ADMIN.password, auditRetention: { days: 30, rows: 1000 }, logger: createLogger({ write: (l) => lines.push(l) }) });
+  const server = await startServer({ hostname: "127.0.0.1", port: 0, dataDir, adminPassword: TEST_ADMIN.password, auditRetention: { days: 30, noiseRows: 1000 }, logger: createLogger({ write: (l) => lines.push(l) }) });
   try {
     const deadline = Date.now() + 5000;
     while (!lines.some((l) => l.includes("audit event")) && Date.now() < deadline) await Bun.sleep(10);
