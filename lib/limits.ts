@@ -8,6 +8,16 @@
 import { fail } from "./errors.ts";
 import { MAX_MANIFEST_BYTES } from "./oci/media-types.ts";
 
+/**
+ * Bytes of annotations (as JSON) the referrers API gives per descriptor.
+ * Fixed, not configurable: the capped annotations are stored at push time.
+ * Entries that would pass it are left out whole; the manifest has them all.
+ */
+export const REFERRER_ANNOTATIONS_MAX_BYTES = 4096;
+
+/** Referrers one page of the referrers API lists when `n` is absent, and the most it lists whatever `n` asks. */
+export const REFERRERS_PAGE_MAX = 1000;
+
 /** Every limit the server enforces. Sizes are bytes, times milliseconds. */
 export interface Limits {
   /** Requests streaming bytes to store (blob chunks, manifests) one account may have at once. */

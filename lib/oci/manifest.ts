@@ -21,6 +21,8 @@ export interface ParsedManifest {
   children: string[];
   subject: string | null;
   artifactType: string | null;
+  /** The document's string-valued `annotations`, in their order; null when it has none. */
+  annotations: Record<string, string> | null;
 }
 
 interface Descriptor {
@@ -54,10 +56,11 @@ export function parseManifest(bytes: Uint8Array, contentType: string | null): Pa
 
   const subject = doc.subject === undefined ? null : descriptor(doc.subject, "subject").digest;
   const artifactType = optionalString(doc.artifactType, "artifactType");
+  const annotations = stringEntries(doc.annotations);
 
   if (indexMediaTypes.includes(mediaType)) {
     const entries = descriptorList(doc.manifests, "manifests");
-    return { mediaType, blobs: [], children: unique(entries.map((d) => d.digest)), subject, artifactType };
+    return { mediaType, blobs: [], children: unique(entries.map((d) => d.digest)), subject, artifactType, annotations };
   }
   const config = descriptor(doc.config, "config");
   const layers = descriptorList(doc.layers, "layers");
@@ -68,6 +71,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string | null): Pa
     children: [],
     subject,
     artifactType: artifactType ?? config.mediaType,
+    annotations,
   };
 }
 
@@ -104,6 +108,20 @@ function optionalString(value: unknown, field: string): string | null {
   if (value === undefined) return null;
   if (typeof value !== "string") fail("MANIFEST_INVALID", `${field} must be a string`);
   return value;
+}
+
+/** The string-valued entries of an annotations object (others are ignored, as before); null when there are none. */
+function stringEntries(value: unknown): Record<string, string> | null {
+  if (!isObject(value)) return null;
+  // No prototype: a key named __proto__ stays a key.
+  const out = Object.create(null) as Record<string, string>;
+  let count = 0;
+  for (const [key, text] of Object.entries(value)) {
+    if (typeof text !== "string") continue;
+    out[key] = text;
+    count++;
+  }
+  return count > 0 ? out : null;
 }
 
 function unique(items: string[]): string[] {
