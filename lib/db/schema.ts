@@ -77,6 +77,8 @@ export interface TagsTable {
 export interface UploadsTable {
   id: string;
   repository_id: number;
+  /** Who opened it, as `uploadOwner` names them; '' for sessions from before migration 7. */
+  owner: string;
   created_at: number;
   updated_at: number;
 }

@@ -8,6 +8,7 @@ import * as m002 from "./002-auth.ts";
 import * as m003 from "./003-policy.ts";
 import * as m004 from "./004-gc.ts";
 import * as m006 from "./006-referrers.ts";
+import * as m007 from "./007-upload-owners.ts";
 
 /** One schema step; its version is its position in `migrations` plus one. */
 export interface Migration {
@@ -22,4 +23,5 @@ export const migrations: readonly Migration[] = [
   { name: "003-policy", ...m003 },
   { name: "004-gc", ...m004 },
   { name: "006-referrers", ...m006 },
+  { name: "007-upload-owners", ...m007 },
 ];
