@@ -8,6 +8,23 @@
 import { fail } from "./errors.ts";
 import { MAX_MANIFEST_BYTES } from "./oci/media-types.ts";
 
+/**
+ * Bytes of annotations (as JSON) the referrers API gives per descriptor.
+ * Fixed, not configurable: the capped annotations are stored at push time.
+ * Entries that would pass it are left out whole; the manifest has them all.
+ */
+export const REFERRER_ANNOTATIONS_MAX_BYTES = 4096;
+
+/** Referrers one page of the referrers API lists when `n` is absent, and the most it lists whatever `n` asks. */
+export const REFERRERS_PAGE_MAX = 1000;
+
+/**
+ * The share of `maxUploadSessions` past which the registry is under
+ * pressure: a new session then first removes sessions idle for
+ * `uploadSessionReclaimIdleMs` (instead of the sweep's 24 hours).
+ */
+export const UPLOAD_SESSION_PRESSURE = 0.75;
+
 /** Every limit the server enforces. Sizes are bytes, times milliseconds. */
 export interface Limits {
   /** Requests streaming bytes to store (blob chunks, manifests) one account may have at once. */
@@ -16,6 +33,14 @@ export interface Limits {
   maxConcurrentUploads: number;
   /** Upload sessions open in the whole registry (each holds a file until it completes or is swept). */
   maxUploadSessions: number;
+  /** Upload sessions one account may have open; anonymous pushers are counted per address (IPv6 per /64). */
+  maxUploadSessionsPerUser: number;
+  /**
+   * Under pressure (open sessions at UPLOAD_SESSION_PRESSURE of `maxUploadSessions`, or an account
+   * at its own limit), sessions idle this long are removed to make room. Longer than the server's
+   * idle timeout plus the touch interval, so a request still sending bytes always counts as active.
+   */
+  uploadSessionReclaimIdleMs: number;
   /** An upload session this old (from its start, however active) is refused and removed. */
   maxUploadSessionAgeMs: number;
   /** Request line and headers together; Bun's parser refuses more than 16 KiB whatever this says. */
@@ -37,6 +62,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxConcurrentUploadsPerUser: 32,
   maxConcurrentUploads: 128,
   maxUploadSessions: 10_000,
+  // Well below the total: a hundred accounts (or addresses) would have to fill it together.
+  maxUploadSessionsPerUser: 100,
+  uploadSessionReclaimIdleMs: 10 * 60 * 1000,
   // CNCF Distribution purges uploads after a week; a slow push of a huge layer must fit.
   maxUploadSessionAgeMs: 7 * 24 * 60 * 60 * 1000,
   maxHeaderBytes: 16 * 1024,

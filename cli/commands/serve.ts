@@ -34,6 +34,8 @@ export function registerServe(program: Command): void {
         maxConcurrentUploadsPerUser: config.limits.uploads_per_account,
         maxConcurrentUploads: config.limits.uploads_total,
         maxUploadSessions: config.limits.upload_sessions,
+        maxUploadSessionsPerUser: config.limits.upload_sessions_per_account,
+        uploadSessionReclaimIdleMs: config.limits.upload_session_reclaim_idle,
         maxUploadSessionAgeMs: config.limits.upload_session_age,
         maxManifestBytes: config.limits.manifest_size,
         repositoryQuotaBytes: config.limits.repository_quota,

@@ -77,6 +77,14 @@ export const settings = {
   }),
   "limits.uploads_total": setting(v.integer(1, 1_000_000), "128", { env: "MCR_LIMITS_UPLOADS_TOTAL", help: "the same, for all accounts together" }),
   "limits.upload_sessions": setting(v.integer(1, 10_000_000), "10000", { env: "MCR_LIMITS_UPLOAD_SESSIONS", help: "upload sessions open in the whole registry; more answer 429" }),
+  "limits.upload_sessions_per_account": setting(v.integer(1, 10_000_000), "100", {
+    env: "MCR_LIMITS_UPLOAD_SESSIONS_PER_ACCOUNT",
+    help: "upload sessions one account (or anonymous address, IPv6 by /64) may have open; more answer 429",
+  }),
+  "limits.upload_session_reclaim_idle": setting(v.duration(MINUTE, DAY), "10m", {
+    env: "MCR_LIMITS_UPLOAD_SESSION_RECLAIM_IDLE",
+    help: "under pressure (3/4 of upload_sessions open, or an account at its limit) sessions idle this long are removed to make room",
+  }),
   "limits.upload_session_age": setting(v.duration(MINUTE, 365 * DAY), "7d", {
     env: "MCR_LIMITS_UPLOAD_SESSION_AGE",
     help: "an upload session this old (from its start) is refused and removed",
@@ -119,6 +127,8 @@ export interface Config {
     uploads_per_account: number;
     uploads_total: number;
     upload_sessions: number;
+    upload_sessions_per_account: number;
+    upload_session_reclaim_idle: number;
     upload_session_age: number;
     manifest_size: number;
     repository_quota: number | null;
@@ -146,6 +156,8 @@ export function assemble(get: <K extends SettingKey>(key: K) => SettingValue<K>)
       uploads_per_account: get("limits.uploads_per_account"),
       uploads_total: get("limits.uploads_total"),
       upload_sessions: get("limits.upload_sessions"),
+      upload_sessions_per_account: get("limits.upload_sessions_per_account"),
+      upload_session_reclaim_idle: get("limits.upload_session_reclaim_idle"),
       upload_session_age: get("limits.upload_session_age"),
       manifest_size: get("limits.manifest_size"),
       repository_quota: get("limits.repository_quota"),

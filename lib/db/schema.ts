@@ -44,6 +44,19 @@ export interface ManifestsTable {
   last_seen_at: number;
 }
 
+/** A manifest with a `subject`, as the referrers API lists it (migration 6). */
+export interface ReferrersTable {
+  manifest_id: number;
+  repository_id: number;
+  subject: string;
+  digest: string;
+  media_type: string;
+  artifact_type: string | null;
+  size: number;
+  /** JSON object: the manifest's annotations, capped at REFERRER_ANNOTATIONS_MAX_BYTES; null for none. */
+  annotations: string | null;
+}
+
 export interface ManifestBlobsTable {
   manifest_id: number;
   digest: string;
@@ -64,6 +77,8 @@ export interface TagsTable {
 export interface UploadsTable {
   id: string;
   repository_id: number;
+  /** Who opened it, as `uploadOwner` names them; '' for sessions from before migration 7. */
+  owner: string;
   created_at: number;
   updated_at: number;
 }
@@ -186,6 +201,7 @@ export interface DB {
   repository_blobs: RepositoryBlobsTable;
   manifests: ManifestsTable;
   manifest_blobs: ManifestBlobsTable;
+  referrers: ReferrersTable;
   manifest_children: ManifestChildrenTable;
   tags: TagsTable;
   uploads: UploadsTable;
@@ -200,6 +216,7 @@ export interface DB {
 
 export type Manifest = Selectable<ManifestsTable>;
 export type NewManifest = Insertable<ManifestsTable>;
+export type Referrer = Selectable<ReferrersTable>;
 export type Upload = Selectable<UploadsTable>;
 export type User = Selectable<UsersTable>;
 export type AccessToken = Selectable<AccessTokensTable>;

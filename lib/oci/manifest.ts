@@ -22,6 +22,8 @@ export interface ParsedManifest {
   children: string[];
   subject: string | null;
   artifactType: string | null;
+  /** The document's string-valued `annotations`, in their order; null when it has none. */
+  annotations: Record<string, string> | null;
 }
 
 interface Descriptor {
@@ -55,10 +57,11 @@ export function parseManifest(bytes: Uint8Array, contentType: string | null): Pa
 
   const subject = doc.subject === undefined ? null : descriptor(doc.subject, "subject").digest;
   const artifactType = optionalMediaType(doc.artifactType, "artifactType");
+  const annotations = stringEntries(doc.annotations);
 
   if (indexMediaTypes.includes(mediaType)) {
     const entries = descriptorList(doc.manifests, "manifests");
-    return { mediaType, blobs: [], children: unique(entries.map((d) => d.digest)), subject, artifactType };
+    return { mediaType, blobs: [], children: unique(entries.map((d) => d.digest)), subject, artifactType, annotations };
   }
   const config = descriptor(doc.config, "config");
   // The config's type is the artifact type when none is given, shown by `mcr repo show`: it must be a media type too.
@@ -71,6 +74,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string | null): Pa
     children: [],
     subject,
     artifactType: artifactType ?? config.mediaType,
+    annotations,
   };
 }
 
@@ -112,6 +116,20 @@ function optionalMediaType(value: unknown, field: string): string | null {
 function checkMediaType(value: string, field: string): string {
   if (!isMediaType(value)) fail("MANIFEST_INVALID", `${field} must be a media type (RFC 6838 type/subtype)`, { [field]: value.slice(0, 255) });
   return value;
+}
+
+/** The string-valued entries of an annotations object (others are ignored, as before); null when there are none. */
+function stringEntries(value: unknown): Record<string, string> | null {
+  if (!isObject(value)) return null;
+  // No prototype: a key named __proto__ stays a key.
+  const out = Object.create(null) as Record<string, string>;
+  let count = 0;
+  for (const [key, text] of Object.entries(value)) {
+    if (typeof text !== "string") continue;
+    out[key] = text;
+    count++;
+  }
+  return count > 0 ? out : null;
 }
 
 function unique(items: string[]): string[] {

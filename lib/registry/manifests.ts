@@ -27,6 +27,7 @@ import { accepts, imageConfigMediaTypes, MAX_MANIFEST_BYTES } from "../oci/media
 import { checkDigest, checkTag, isSha256Digest, isTag, looksLikeDigest } from "../oci/names.ts";
 import { TOUCH_INTERVAL_MS } from "./blobs.ts";
 import { EMPTY_JSON_DIGEST, ensureEmptyJsonBlob } from "./empty-blob.ts";
+import { capReferrerAnnotations } from "./referrers.ts";
 import type { Registry } from "./registry.ts";
 
 /** What a manifest push stored. */
@@ -65,6 +66,7 @@ export async function putManifest(
   const provided = usesEmptyJson ? [EMPTY_JSON_DIGEST] : [];
   // Decided before the transaction, which must not wait on anything but its own statements.
   const overwrite = tag !== null && identity ? await reg.policy.decide(identity, "overwrite", name) : null;
+  const referrerAnnotations = parsed.subject === null ? null : capReferrerAnnotations(parsed.annotations);
   const previous = await withStoredBlobs(reg, provided, () => ensureEmptyJsonBlob(reg), async (trx) => {
     const now = reg.now();
     const repositoryId = await upsertRepository(trx, name, now);
@@ -91,6 +93,7 @@ export async function putManifest(
       },
       parsed.blobs,
       [...children.values()],
+      referrerAnnotations,
     );
     if (tag === null) return null;
     const before = await findTagTarget(trx, repositoryId, tag);

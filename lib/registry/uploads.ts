@@ -6,12 +6,12 @@
 import type { AuditContext } from "../audit/audit-log.ts";
 import { fail, RegistryError } from "../errors.ts";
 import { linkBlob } from "../db/queries/blobs.ts";
-import { upsertRepository } from "../db/queries/repositories.ts";
-import { countUploads, deleteUpload, expiredUploadIds, findUpload, insertUpload, staleUploadIds, touchUpload } from "../db/queries/uploads.ts";
+import { deleteUpload, expiredUploadIds, findUpload, touchUpload } from "../db/queries/uploads.ts";
 import { withStoredBlobs } from "../gc/claims.ts";
 import { checkDigest } from "../oci/names.ts";
 import type { ByteSource } from "../storage/blob-store.ts";
 import { ensureQuota, withinQuota } from "./quota.ts";
+import { INTERNAL_OWNER, openSessionRow, reclaimIdleUploads, whileSending } from "./upload-sessions.ts";
 import type { Registry } from "./registry.ts";
 
 /** An upload session's id and how many bytes it holds. */
@@ -21,25 +21,16 @@ export interface UploadStatus {
 }
 
 /**
- * Opens a new upload session in repository `name` (created if new).
- * Throws TOO_MANY_REQUESTS when `maxUploadSessions` sessions are open.
+ * Opens a new upload session in repository `name` (created if new) for
+ * `owner` (see `uploadOwner`). Throws TOO_MANY_REQUESTS, naming the limit,
+ * when the owner has `maxUploadSessionsPerUser` sessions open or the
+ * registry `maxUploadSessions`, and no idle ones can make room.
  */
-export async function startUpload(reg: Registry, name: string): Promise<UploadStatus> {
-  const open = await countUploads(reg.db);
-  if (open >= reg.limits.maxUploadSessions) {
-    fail("TOO_MANY_REQUESTS", `${open} upload sessions are open, the most the registry keeps; complete or cancel some first`, {
-      retryAfter: 60,
-      limit: reg.limits.maxUploadSessions,
-    });
-  }
+export async function startUpload(reg: Registry, name: string, owner = INTERNAL_OWNER): Promise<UploadStatus> {
   const id = crypto.randomUUID();
   await reg.store.beginUpload(id);
-  const now = reg.now();
   try {
-    await reg.db.transaction().execute(async (trx) => {
-      const repositoryId = await upsertRepository(trx, name, now);
-      await insertUpload(trx, id, repositoryId, now);
-    });
+    await openSessionRow(reg, name, id, owner);
   } catch (error) {
     await reg.store.abortUpload(id);
     throw error;
@@ -97,11 +88,13 @@ export async function appendUpload(
   at?: number,
   declared?: number,
 ): Promise<UploadStatus> {
-  const status = await uploadStatus(reg, name, id);
-  const bounded = await withinQuota(reg, name, body, { held: status.size, declared });
+  const session = await openSession(reg, name, id);
+  const held = session ? await reg.store.uploadSize(id) : null;
+  if (!session || held === null) fail("BLOB_UPLOAD_UNKNOWN", "upload unknown to registry", { id });
+  const bounded = await withinQuota(reg, name, body, { held, declared });
   let size: number;
   try {
-    size = await reg.store.appendUpload(id, bounded, at);
+    size = await whileSending(reg, id, session.updated_at, () => reg.store.appendUpload(id, bounded, at));
   } catch (error) {
     // Out of disk space, the session is dropped rather than left holding what little room is left.
     if (error instanceof RegistryError && error.code === "INSUFFICIENT_STORAGE") await discard(reg, id);
@@ -132,7 +125,8 @@ export async function completeUpload(
   try {
     if (body) {
       const held = (await reg.store.uploadSize(id)) ?? 0;
-      await reg.store.appendUpload(id, await withinQuota(reg, name, body, { held, declared, digest }));
+      const bounded = await withinQuota(reg, name, body, { held, declared, digest });
+      await whileSending(reg, id, session.updated_at, () => reg.store.appendUpload(id, bounded));
     }
     // Checked again now the size is final: uploads running side by side each fit, but maybe not together.
     await ensureQuota(reg, name, (await reg.store.uploadSize(id)) ?? 0, digest);
@@ -171,11 +165,12 @@ export async function uploadBlob(
   digest: string,
   body: ByteSource,
   declared?: number,
+  owner = INTERNAL_OWNER,
 ): Promise<{ digest: string; size: number }> {
   checkDigest(digest);
   // Refused before a session (or a file) exists when it cannot fit.
   await withinQuota(reg, name, [], { declared, digest });
-  const { id } = await startUpload(reg, name);
+  const { id } = await startUpload(reg, name, owner);
   try {
     return await completeUpload(reg, name, id, digest, body, declared);
   } catch (error) {
@@ -198,24 +193,25 @@ export async function cancelUpload(reg: Registry, name: string, id: string, by: 
 export const STALE_UPLOAD_MS = 24 * 60 * 60 * 1000;
 
 /**
- * Removes sessions (rows and bytes) idle for `maxIdleMs`, or older than
- * `maxUploadSessionAgeMs` however active; returns how many went.
+ * Removes sessions (rows and bytes) idle for `maxIdleMs` (each re-checked
+ * as it goes), or older than `maxUploadSessionAgeMs` however active;
+ * returns how many went.
  */
 export async function sweepStaleUploads(reg: Registry, maxIdleMs = STALE_UPLOAD_MS): Promise<number> {
   let removed = 0;
-  for (const [find, cutoff] of [
-    [staleUploadIds, reg.now() - maxIdleMs],
-    [expiredUploadIds, reg.now() - reg.limits.maxUploadSessionAgeMs],
-  ] as const) {
-    for (;;) {
-      const ids = await find(reg.db, cutoff, 500);
-      for (const id of ids) {
-        await deleteUpload(reg.db, id);
-        await reg.store.abortUpload(id);
-      }
-      removed += ids.length;
-      if (ids.length < 500) break;
+  for (;;) {
+    const idle = await reclaimIdleUploads(reg, undefined, maxIdleMs, 500);
+    removed += idle;
+    if (idle < 500) break;
+  }
+  for (;;) {
+    const ids = await expiredUploadIds(reg.db, reg.now() - reg.limits.maxUploadSessionAgeMs, 500);
+    for (const id of ids) {
+      await deleteUpload(reg.db, id);
+      await reg.store.abortUpload(id);
     }
+    removed += ids.length;
+    if (ids.length < 500) break;
   }
   return removed;
 }

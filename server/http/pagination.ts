@@ -14,10 +14,10 @@ export function pageParams(url: URL): { n?: number; last?: string } {
   return { n: Number(rawN), last };
 }
 
-/** A `Link` header to the page after `page`, if there is one. */
-export function nextLink(url: URL, page: Page, n: number | undefined): Record<string, string> {
+/** A `Link` header to the page after `page`, if there is one; `keep` are query parameters it carries over (filters). */
+export function nextLink(url: URL, page: Pick<Page, "next">, n: number | undefined, keep: Record<string, string> = {}): Record<string, string> {
   if (page.next === null) return {};
-  const next = new URLSearchParams();
+  const next = new URLSearchParams(keep);
   if (n !== undefined) next.set("n", String(n));
   next.set("last", page.next);
   return { Link: `<${url.pathname}?${next}>; rel="next"` };

@@ -15,6 +15,7 @@ import {
   type UploadStatus,
 } from "../../lib/registry/uploads.ts";
 import { mountBlob } from "../../lib/registry/mount.ts";
+import { uploadOwner } from "../../lib/registry/upload-sessions.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
 import { checkDigest, checkRepositoryName } from "../../lib/oci/names.ts";
 import { bodyStream } from "../http/body.ts";
@@ -70,7 +71,8 @@ export function uploadCollectionHandlers(reg: Registry) {
       const digest = url.searchParams.get("digest");
       if (digest !== null) {
         const { length, body } = chunkOf(req, 0);
-        const blob = await reg.uploadSlots.with(actorOf(ctx.auth.identity), () => uploadBlob(reg, name, digest, body, length));
+        const owner = uploadOwner(ctx.auth.identity, ctx.by.source);
+        const blob = await reg.uploadSlots.with(actorOf(ctx.auth.identity), () => uploadBlob(reg, name, digest, body, length, owner));
         return blobCreated(name, blob.digest);
       }
       const mount = url.searchParams.get("mount");
@@ -80,7 +82,7 @@ export function uploadCollectionHandlers(reg: Registry) {
         // When a mount is not possible (or not allowed) the spec's fallback is a new session.
         if (await mountBlob(reg, name, mount, from, ctx.canPull)) return blobCreated(name, mount);
       }
-      return sessionResponse(202, name, await startUpload(reg, name));
+      return sessionResponse(202, name, await startUpload(reg, name, uploadOwner(ctx.auth.identity, ctx.by.source)));
     },
   };
 }

@@ -8,6 +8,8 @@ import * as m002 from "./002-auth.ts";
 import * as m003 from "./003-policy.ts";
 import * as m004 from "./004-gc.ts";
 import * as m005 from "./005-derived-credentials.ts";
+import * as m006 from "./006-referrers.ts";
+import * as m007 from "./007-upload-owners.ts";
 import * as m008 from "./008-audit-noise.ts";
 
 /** One schema step; its version is its position in `migrations` plus one. */
@@ -23,5 +25,7 @@ export const migrations: readonly Migration[] = [
   { name: "003-policy", ...m003 },
   { name: "004-gc", ...m004 },
   { name: "005-derived-credentials", ...m005 },
+  { name: "006-referrers", ...m006 },
+  { name: "007-upload-owners", ...m007 },
   { name: "008-audit-noise", ...m008 },
 ];

@@ -5,6 +5,7 @@ import type { Kysely } from "kysely";
 import { prepared } from "../prepared.ts";
 import type { DB, Manifest } from "../schema.ts";
 import { batches } from "./batch.ts";
+import { insertReferrer } from "./referrers.ts";
 import { repositoryIdOf } from "./repositories.ts";
 
 // Scalar subqueries, not joins: see linkedBlob in blobs.ts.
@@ -52,12 +53,17 @@ const manifestId = prepared((db, repositoryId: number, digest: string) =>
   db.selectFrom("manifests").select("id").where("repository_id", "=", repositoryId).where("digest", "=", digest),
 );
 
-/** Stores a manifest (or finds the identical one already stored) and returns its id. */
+/**
+ * Stores a manifest (or finds the identical one already stored) and returns
+ * its id. One with a subject is also recorded as a referrer, with
+ * `referrerAnnotations` (JSON, already capped) for the referrers API.
+ */
 export async function upsertManifest(
   db: Kysely<DB>,
   row: Omit<Manifest, "id">,
   blobDigests: readonly string[],
   childIds: readonly number[],
+  referrerAnnotations: string | null = null,
 ): Promise<number> {
   const existing = await manifestId.first(db, row.repository_id, row.digest);
   if (existing) {
@@ -66,6 +72,18 @@ export async function upsertManifest(
     return existing.id;
   }
   const { id } = await db.insertInto("manifests").values(row).returning("id").executeTakeFirstOrThrow();
+  if (row.subject !== null) {
+    await insertReferrer(db, {
+      manifest_id: id,
+      repository_id: row.repository_id,
+      subject: row.subject,
+      digest: row.digest,
+      media_type: row.media_type,
+      artifact_type: row.artifact_type,
+      size: row.size,
+      annotations: referrerAnnotations,
+    });
+  }
   for (const batch of batches(blobDigests)) {
     await db.insertInto("manifest_blobs").values(batch.map((digest) => ({ manifest_id: id, digest }))).execute();
   }
@@ -96,16 +114,4 @@ export async function touchManifest(db: Kysely<DB>, manifestId: number, now: num
 /** Removes a manifest; its tags and references go with it (ON DELETE CASCADE). */
 export async function deleteManifestRow(db: Kysely<DB>, manifestId: number): Promise<void> {
   await db.deleteFrom("manifests").where("id", "=", manifestId).execute();
-}
-
-/** The manifests of a repository whose `subject` is `digest`, oldest first. */
-export async function findReferrers(db: Kysely<DB>, repositoryName: string, digest: string): Promise<Manifest[]> {
-  return db
-    .selectFrom("manifests as m")
-    .innerJoin("repositories as r", "r.id", "m.repository_id")
-    .selectAll("m")
-    .where("r.name", "=", repositoryName)
-    .where("m.subject", "=", digest)
-    .orderBy("m.id")
-    .execute();
 }

@@ -6,13 +6,26 @@ import { prepared } from "../prepared.ts";
 import type { DB } from "../schema.ts";
 import { repositoryIdOf } from "./repositories.ts";
 
-const insert = prepared((db, id: string, repositoryId: number, now: number) =>
-  db.insertInto("uploads").values({ id, repository_id: repositoryId, created_at: now, updated_at: now }),
+const insert = prepared((db, id: string, repositoryId: number, owner: string, now: number) =>
+  db.insertInto("uploads").values({ id, repository_id: repositoryId, owner, created_at: now, updated_at: now }),
 );
 
-/** Records a new upload session for a repository. */
-export async function insertUpload(db: Kysely<DB>, id: string, repositoryId: number, now: number): Promise<void> {
-  await insert.all(db, id, repositoryId, now);
+/** Records a new upload session for a repository, opened by `owner`. */
+export async function insertUpload(db: Kysely<DB>, id: string, repositoryId: number, owner: string, now: number): Promise<void> {
+  await insert.all(db, id, repositoryId, owner, now);
+}
+
+const counts = prepared((db, owner: string) =>
+  db.selectNoFrom((eb) => [
+    eb.selectFrom("uploads").select((e) => e.fn.countAll<number>().as("n")).as("total"),
+    eb.selectFrom("uploads").select((e) => e.fn.countAll<number>().as("n")).where("owner", "=", owner).as("mine"),
+  ]),
+);
+
+/** Upload sessions open in all, and those `owner` opened. */
+export async function countSessions(db: Kysely<DB>, owner: string): Promise<{ total: number; mine: number }> {
+  const row = await counts.first(db, owner);
+  return { total: Number(row?.total ?? 0), mine: Number(row?.mine ?? 0) };
 }
 
 // A scalar subquery, not a join: see linkedBlob in blobs.ts.
@@ -43,10 +56,18 @@ export async function deleteUpload(db: Kysely<DB>, id: string): Promise<void> {
   await remove.all(db, id);
 }
 
-/** Ids of sessions idle since before `cutoff`, at most `limit`. */
-export async function staleUploadIds(db: Kysely<DB>, cutoff: number, limit: number): Promise<string[]> {
-  const rows = await db.selectFrom("uploads").select("id").where("updated_at", "<", cutoff).limit(limit).execute();
+/** Ids of sessions idle since before `cutoff` (only `owner`'s when given), least recently active first, at most `limit`. */
+export async function staleUploadIds(db: Kysely<DB>, cutoff: number, limit: number, owner?: string): Promise<string[]> {
+  let query = db.selectFrom("uploads").select("id").where("updated_at", "<", cutoff);
+  if (owner !== undefined) query = query.where("owner", "=", owner);
+  const rows = await query.orderBy("updated_at").limit(limit).execute();
   return rows.map((r) => r.id);
+}
+
+/** Ends session `id` if, checked in the same statement, it is still idle since before `cutoff`. */
+export async function deleteIdleUpload(db: Kysely<DB>, id: string, cutoff: number): Promise<boolean> {
+  const result = await db.deleteFrom("uploads").where("id", "=", id).where("updated_at", "<", cutoff).executeTakeFirst();
+  return result.numDeletedRows > 0n;
 }
 
 /** Ids of sessions started before `cutoff`, however active, at most `limit`. */

@@ -44,6 +44,7 @@ describe("image manifests", () => {
       children: [],
       subject: null,
       artifactType: config.mediaType,
+      annotations: null,
     });
   });
 
@@ -108,6 +109,7 @@ describe("indexes", () => {
       children: [d("m1"), d("m2")],
       subject: null,
       artifactType: null,
+      annotations: null,
     });
   });
 
@@ -156,6 +158,16 @@ describe("media type", () => {
   test("a non-string mediaType is refused", () => {
     expect(codeOf(image({ mediaType: 2 }), OCI_MANIFEST)).toBe("MANIFEST_INVALID");
     expect(codeOf(image({ mediaType: null }), OCI_MANIFEST)).toBe("MANIFEST_INVALID");
+  });
+});
+
+describe("annotations", () => {
+  test("the string-valued entries, in order; a key named __proto__ stays a key", () => {
+    const doc = JSON.parse(`{"b":"1","n":2,"__proto__":"p","a":"x","o":{"k":"v"}}`);
+    const parsed = parseManifest(bytes(image({ annotations: doc })), OCI_MANIFEST);
+    expect(parsed.annotations && Object.entries(parsed.annotations)).toEqual([["b", "1"], ["__proto__", "p"], ["a", "x"]]);
+    expect(parseManifest(bytes(image({ annotations: { n: 1 } })), OCI_MANIFEST).annotations).toBeNull();
+    expect(parseManifest(bytes(image({ annotations: ["x"] })), OCI_MANIFEST).annotations).toBeNull();
   });
 });
 

@@ -1,0 +1,143 @@
+/**
+ * @module Who may open an upload session, and room for it. Sessions are
+ * bounded per owner (an account, or an anonymous address, IPv6 by /64) and
+ * in total; both counts and the insert share one write transaction
+ * (BEGIN IMMEDIATE), so parallel requests, in any process, cannot pass
+ * either. Under pressure, sessions idle for minutes rather than a day are
+ * removed (rows and bytes) before anyone is refused; a request that is
+ * sending bytes keeps its session's activity time fresh, so it is never
+ * taken for idle.
+ */
+import { isIP } from "node:net";
+import { actorOf, type Identity } from "../auth/identity.ts";
+import { fail } from "../errors.ts";
+import { countSessions, deleteIdleUpload, insertUpload, staleUploadIds, touchUpload } from "../db/queries/uploads.ts";
+import { upsertRepository } from "../db/queries/repositories.ts";
+import { UPLOAD_SESSION_PRESSURE } from "../limits.ts";
+import type { Registry } from "./registry.ts";
+
+/** The owner of sessions opened by lib/ callers with no request behind them (tests, tools). */
+export const INTERNAL_OWNER = "internal";
+
+/** Seconds a client refused a session is told to wait. */
+const RETRY_AFTER_SECONDS = 60;
+
+/** Sessions removed at most per reclaim, so one request never waits on thousands of file removals. */
+const RECLAIM_BATCH = 200;
+
+/** A request writing to a session records it as active this often (a write per chunk would be too many). */
+export const SESSION_TOUCH_MS = 30_000;
+
+/** How often a session being written is recorded active: well within the idle time that would reclaim it. */
+function touchEvery(reg: Registry): number {
+  return Math.max(1, Math.min(SESSION_TOUCH_MS, Math.floor(reg.limits.uploadSessionReclaimIdleMs / 3)));
+}
+
+/**
+ * Whose sessions count together: the account (`user:NAME`, `robot:NAME`)
+ * or, for anonymous pushers, their address, IPv6 by its /64 (one host
+ * usually holds a whole /64, so counting addresses would count nothing).
+ */
+export function uploadOwner(identity: Identity, source: string | null): string {
+  if (identity.kind !== "anonymous") return actorOf(identity);
+  if (source === null) return "anonymous";
+  return `anonymous@${isIP(source) === 6 ? ipv6Prefix64(source) : source}`;
+}
+
+/** `2001:db8:1:2:…` as `2001:db8:1:2::/64`. */
+function ipv6Prefix64(address: string): string {
+  const plain = address.split("%")[0]!;
+  const [head = "", tail] = plain.split("::");
+  const groups = head === "" ? [] : head.split(":");
+  if (tail !== undefined) {
+    const after = tail === "" ? [] : tail.split(":");
+    // An embedded IPv4 tail fills two groups; only the first four matter here.
+    const tailGroups = after.length > 0 && after[after.length - 1]!.includes(".") ? after.length + 1 : after.length;
+    groups.push(...Array<string>(Math.max(0, 8 - groups.length - tailGroups)).fill("0"), ...after);
+  }
+  return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(":")}::/64`;
+}
+
+type Attempt = { opened: true; total: number } | { opened: false; limit: "account" | "registry"; open: number };
+
+/** One try: counts and insert under the database's write lock. */
+async function tryOpen(reg: Registry, name: string, id: string, owner: string): Promise<Attempt> {
+  const now = reg.now();
+  return reg.db.transaction().execute(async (trx) => {
+    const { total, mine } = await countSessions(trx, owner);
+    if (mine >= reg.limits.maxUploadSessionsPerUser) return { opened: false, limit: "account", open: mine } as const;
+    if (total >= reg.limits.maxUploadSessions) return { opened: false, limit: "registry", open: total } as const;
+    const repositoryId = await upsertRepository(trx, name, now);
+    await insertUpload(trx, id, repositoryId, owner, now);
+    return { opened: true, total: total + 1 } as const;
+  });
+}
+
+/**
+ * Records session `id` of repository `name` for `owner`. At its own
+ * limit, the owner's idle sessions make room; at the registry's, anyone's.
+ * Throws TOO_MANY_REQUESTS naming the limit that was reached.
+ */
+export async function openSessionRow(reg: Registry, name: string, id: string, owner: string): Promise<void> {
+  let attempt = await tryOpen(reg, name, id, owner);
+  if (!attempt.opened) {
+    const reclaimed = await reclaimIdleUploads(reg, attempt.limit === "account" ? owner : undefined);
+    if (reclaimed > 0) attempt = await tryOpen(reg, name, id, owner);
+  }
+  if (attempt.opened) {
+    // Past the pressure mark, idle sessions go now, before the registry is full.
+    if (attempt.total >= reg.limits.maxUploadSessions * UPLOAD_SESSION_PRESSURE) await reclaimIdleUploads(reg);
+    return;
+  }
+  const idle = Math.round(reg.limits.uploadSessionReclaimIdleMs / 60_000);
+  if (attempt.limit === "account") {
+    const max = reg.limits.maxUploadSessionsPerUser;
+    fail(
+      "TOO_MANY_REQUESTS",
+      `${owner} has ${attempt.open} upload sessions open, the most one account may have (maxUploadSessionsPerUser = ${max}); complete or cancel some, or wait for idle ones to be removed after ${idle} minutes`,
+      { retryAfter: RETRY_AFTER_SECONDS, limit: "maxUploadSessionsPerUser", max, open: attempt.open },
+    );
+  }
+  const max = reg.limits.maxUploadSessions;
+  fail(
+    "TOO_MANY_REQUESTS",
+    `${attempt.open} upload sessions are open, the most the registry keeps (maxUploadSessions = ${max}), and none has been idle for ${idle} minutes; try again later`,
+    { retryAfter: RETRY_AFTER_SECONDS, limit: "maxUploadSessions", max, open: attempt.open },
+  );
+}
+
+/**
+ * Removes sessions (rows, then bytes) idle for `uploadSessionReclaimIdleMs`,
+ * only `owner`'s when given, least recently active first, at most a batch;
+ * each is re-checked as it is deleted, so one that just became active stays.
+ * Returns how many went.
+ */
+export async function reclaimIdleUploads(reg: Registry, owner?: string, maxIdleMs = reg.limits.uploadSessionReclaimIdleMs, limit = RECLAIM_BATCH): Promise<number> {
+  const cutoff = reg.now() - maxIdleMs;
+  let removed = 0;
+  for (const id of await staleUploadIds(reg.db, cutoff, limit, owner)) {
+    if (!(await deleteIdleUpload(reg.db, id, cutoff))) continue;
+    await reg.store.abortUpload(id);
+    removed++;
+  }
+  return removed;
+}
+
+/**
+ * Runs `fn` (a request writing to session `id`, last recorded active at
+ * `touchedAt`) while recording the session as active: now, unless it was
+ * recently, and every SESSION_TOUCH_MS (or a third of the reclaim idle
+ * time, if shorter) while `fn` runs, whether or not bytes are flowing. A
+ * timer rather than a write per chunk keeps the byte path as it was.
+ */
+export async function whileSending<T>(reg: Registry, id: string, touchedAt: number, fn: () => Promise<T>): Promise<T> {
+  const every = touchEvery(reg);
+  if (reg.now() - touchedAt >= every) await touchUpload(reg.db, id, reg.now());
+  const timer = setInterval(() => void touchUpload(reg.db, id, reg.now()).catch(() => {}), every);
+  timer.unref();
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
