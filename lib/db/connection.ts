@@ -1,20 +1,19 @@
 /**
- * @module The one place that opens SQLite: the file, its mode and pragmas.
- * Everything else sees a Kysely<DB> and does not know it is SQLite.
+ * @module Opens the registry's database, SQLite or PostgreSQL, chosen once
+ * from its address: a `postgres://` URL or a file path. Everything above
+ * sees a Kysely<DB> and the functions of lib/db, never which one it has.
  */
-import { Database } from "bun:sqlite";
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
-import { dirname } from "node:path";
-import { Kysely } from "kysely";
-import { BunSqliteDialect } from "./bun-sqlite-dialect.ts";
+import type { Kysely } from "kysely";
 import { migrate } from "./migrate.ts";
-import { registerWriteCounter } from "./changes.ts";
-import { registerDirectRunner } from "./prepared.ts";
+import { openPostgres } from "./postgres-connection.ts";
+import { openReadonlySqlite, openSqlite } from "./sqlite-connection.ts";
 import type { DB } from "./schema.ts";
 
 /** An open database: the Kysely handle and a way to close it. */
 export interface DatabaseHandle {
   db: Kysely<DB>;
+  /** Which database it is: for messages and for `mcr db migrate`, not for choosing SQL (that stays in lib/db). */
+  kind: "sqlite" | "postgres";
   close(): Promise<void>;
 }
 
@@ -23,7 +22,7 @@ export interface DatabaseOptions {
   /** How long a statement waits for another connection's lock before it fails (default 10 s). */
   busyTimeoutMs?: number;
   /**
-   * WAL pages after which a commit checkpoints (SQLite's default: 1,000).
+   * SQLite: WAL pages after which a commit checkpoints (SQLite's default: 1,000).
    * The server sets 10,000: each checkpoint copies the pages changed since
    * the last one and fsyncs twice, on the request thread, and under a
    * stream of pushes most of those pages are the same few index pages, so
@@ -31,45 +30,33 @@ export interface DatabaseOptions {
    * then grows to about 40 MB before it starts over.
    */
   checkpointPages?: number;
+  /** PostgreSQL: the password, when the URL has none (see lib/config: from the environment or a file). */
+  password?: string;
+  /** PostgreSQL: most connections this process opens (default 10). */
+  maxConnections?: number;
 }
 
-/** Opens (creating with mode 0600 if needed) and migrates the database at `path`. */
-export async function openDatabase(path: string, options: DatabaseOptions = {}): Promise<DatabaseHandle> {
-  mkdirSync(dirname(path), { recursive: true });
-  if (!existsSync(path)) closeSync(openSync(path, "a", 0o600));
-  chmodSync(path, 0o600);
-  const sqlite = new Database(path, { create: true, strict: true });
-  sqlite.exec("pragma journal_mode = wal");
-  sqlite.exec(`pragma busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 10_000))}`);
-  sqlite.exec("pragma foreign_keys = on");
-  sqlite.exec("pragma synchronous = normal");
-  if (options.checkpointPages !== undefined) sqlite.exec(`pragma wal_autocheckpoint = ${Math.max(1, Math.floor(options.checkpointPages))}`);
-  const dialect = new BunSqliteDialect(sqlite);
-  const db = new Kysely<DB>({ dialect });
-  registerDirectRunner(db, (sql, parameters) => dialect.runNow(sql, parameters));
-  registerWriteCounter(db, () => dialect.writes());
-  await migrate(db);
-  return {
-    db,
-    async close() {
-      await db.destroy();
-      sqlite.close();
-    },
-  };
+/** Whether `target` names a PostgreSQL database rather than a SQLite file. */
+export function isPostgresUrl(target: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(target);
+}
+
+/** Opens and migrates the database at `target`: a `postgres://` URL, else a SQLite file path (created with mode 0600). */
+export async function openDatabase(target: string, options: DatabaseOptions = {}): Promise<DatabaseHandle> {
+  const handle = isPostgresUrl(target) ? await openPostgres(target, options) : openSqlite(target, options);
+  try {
+    await migrate(handle.db);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  return handle;
 }
 
 /**
- * Opens a database file read-only, as it is (no migrations, nothing
+ * Opens a SQLite database file read-only, as it is (no migrations, nothing
  * written): a backup's snapshot, for listing what it holds.
  */
 export function openReadonlyDatabase(path: string): DatabaseHandle {
-  const sqlite = new Database(path, { readonly: true, strict: true });
-  const db = new Kysely<DB>({ dialect: new BunSqliteDialect(sqlite) });
-  return {
-    db,
-    async close() {
-      await db.destroy();
-      sqlite.close();
-    },
-  };
+  return openReadonlySqlite(path);
 }

@@ -1,6 +1,7 @@
 /**
  * @module Runs pending migrations at start, each in its own transaction,
- * recording the schema version in `meta`.
+ * recording the schema version in `meta`. The same migrations run on
+ * SQLite and PostgreSQL (see postgres-translate.ts for the types).
  */
 import { sql, type Kysely } from "kysely";
 import { migrations, type Migration } from "./migrations/index.ts";
@@ -16,6 +17,9 @@ export async function migrate(db: Kysely<any>, list: readonly Migration[] = migr
   for (let version = current + 1; version <= list.length; version++) {
     const migration = list[version - 1]!;
     await db.transaction().execute(async (trx) => {
+      // Another process starting at the same time (several workers) may have applied it meanwhile:
+      // the transaction holds the write lock, so this second look is final.
+      if ((await schemaVersion(trx)) >= version) return;
       await migration.up(trx);
       await sql`insert into meta (key, value) values ('schema_version', ${String(version)})
                 on conflict (key) do update set value = excluded.value`.execute(trx);
@@ -26,8 +30,8 @@ export async function migrate(db: Kysely<any>, list: readonly Migration[] = migr
 
 /** The schema version recorded in `meta`, or 0 for an empty database. */
 export async function schemaVersion(db: Kysely<any>): Promise<number> {
-  const table = await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name = 'meta'`.execute(db);
-  if (table.rows.length === 0) return 0;
+  const tables = await db.introspection.getTables();
+  if (!tables.some((t) => t.name === "meta")) return 0;
   const row = await sql<{ value: string }>`select value from meta where key = 'schema_version'`.execute(db);
   return Number(row.rows[0]?.value ?? 0);
 }

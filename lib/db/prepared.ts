@@ -37,7 +37,9 @@ type Slot = { arg: number } | { value: unknown };
  * shape, or the builder.
  */
 export function prepared<A extends unknown[], R>(build: (db: Kysely<DB>, ...args: A) => Compilable<R> | RawBuilder<R>) {
-  let compiled: { template: CompiledQuery<R>; slots: Slot[] } | null = null;
+  // One compiled form per dialect (SQLite's `?` and PostgreSQL's `$1` differ), keyed by the adapter's class:
+  // a process may hold both (`mcr db migrate`, the tests).
+  const compiledFor = new Map<unknown, { template: CompiledQuery<R>; slots: Slot[] }>();
   const compile = (db: Kysely<DB>) => {
     const marks = Array.from({ length: build.length - 1 }, (_, i) => `${MARK}${i}`) as unknown as A;
     // A raw `sql` query compiles against a db; a builder ignores the argument.
@@ -51,7 +53,9 @@ export function prepared<A extends unknown[], R>(build: (db: Kysely<DB>, ...args
   };
   /** The rows, straight from the connection when it is free, else a promise of them from the executor. */
   const run = (db: Kysely<DB>, args: A): R[] | Promise<R[]> => {
-    compiled ??= compile(db);
+    const dialect = db.getExecutor().adapter.constructor;
+    let compiled = compiledFor.get(dialect);
+    if (!compiled) compiledFor.set(dialect, (compiled = compile(db)));
     const parameters = compiled.slots.map((slot) => ("arg" in slot ? args[slot.arg] : slot.value));
     const rows = direct.get(db)?.(compiled.template.sql, parameters);
     if (rows) return rows as R[];

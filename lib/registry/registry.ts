@@ -37,6 +37,10 @@ export interface RegistryOptions {
   limits?: Partial<Limits>;
   /** WAL pages between checkpoints (see DatabaseOptions.checkpointPages; the server sets 10,000). */
   checkpointPages?: number;
+  /** The metadata database: a `postgres://` URL, or (by default) the SQLite file in the data directory. */
+  database?: string;
+  /** The PostgreSQL password when the URL has none (storage.database_password_file or PGPASSWORD). */
+  databasePassword?: string;
 }
 
 /** Opens (creating and migrating as needed) the registry kept in `dataDir`. */
@@ -44,9 +48,10 @@ export async function openRegistry(dataDir: string, options: RegistryOptions = {
   const limits = resolveLimits(options.limits);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const store = new FsBlobStore(dataDir);
-  const { db, close } = await openDatabase(store.layout.database, {
+  const { db, close } = await openDatabase(options.database || store.layout.database, {
     busyTimeoutMs: limits.databaseBusyTimeoutMs,
     checkpointPages: options.checkpointPages,
+    password: options.databasePassword,
   });
   const reg: Registry = {
     db,

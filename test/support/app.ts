@@ -11,6 +11,7 @@ import { ensureAdmin } from "../../lib/auth/users.ts";
 import { openRegistry, type Registry } from "../../lib/registry/registry.ts";
 import { createApp, type App } from "../../server/app.ts";
 import { ADMIN_AUTH, TEST_ADMIN } from "./credentials.ts";
+import { testDatabase } from "./postgres.ts";
 import { tempDir } from "./temp.ts";
 
 /** A registry and its HTTP handler; `request` builds and sends a request to it. */
@@ -20,6 +21,8 @@ export interface TestApp {
   auth: Authenticator;
   key: SigningKey;
   dataDir: string;
+  /** The PostgreSQL database under MCR_TEST_DATABASE=postgres (open another registry on it with `database`), else undefined. */
+  database: string | undefined;
   request(method: string, path: string, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;
 }
@@ -27,7 +30,8 @@ export interface TestApp {
 /** Opens a fresh registry in a temp dir. */
 export async function testApp(options: { tokenTtlSeconds?: number; limits?: Partial<Limits> } = {}): Promise<TestApp> {
   const dataDir = tempDir("reg-");
-  const reg = await openRegistry(dataDir, { limits: options.limits });
+  const database = await testDatabase();
+  const reg = await openRegistry(dataDir, { limits: options.limits, database });
   await ensureAdmin(reg, TEST_ADMIN.password);
   const key = ephemeralSigningKey();
   const auth = new Authenticator(reg, key, { tokenTtlSeconds: options.tokenTtlSeconds ?? 300 });
@@ -39,6 +43,7 @@ export async function testApp(options: { tokenTtlSeconds?: number; limits?: Part
     auth,
     key,
     dataDir,
+    database,
     request: (method, path, init = {}) => {
       const headers = new Headers(init.headers);
       if (!headers.has("authorization")) headers.set("authorization", ADMIN_AUTH);

@@ -10,6 +10,7 @@ import { putManifest } from "../../lib/registry/manifests.ts";
 import { openRegistry, type Registry } from "../../lib/registry/registry.ts";
 import { uploadBlob } from "../../lib/registry/uploads.ts";
 import { FsLayout } from "../../lib/storage/fs-layout.ts";
+import { testDatabase } from "./postgres.ts";
 import { tempDir } from "./temp.ts";
 
 const enc = new TextEncoder();
@@ -26,7 +27,7 @@ export interface ClockedRegistry {
 
 export async function clockedRegistry(): Promise<ClockedRegistry> {
   const dataDir = tempDir("gc-");
-  const reg = await openRegistry(dataDir);
+  const reg = await openRegistry(dataDir, { database: await testDatabase() });
   let clock = Date.now();
   reg.now = () => clock;
   return { reg, dataDir, layout: new FsLayout(dataDir), advance: (ms) => (clock += ms) };

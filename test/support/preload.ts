@@ -10,6 +10,7 @@ import { afterAll } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { stopPostgres } from "./postgres.ts";
 
 const root = mkdtempSync(join(tmpdir(), "mcr-test-"));
 process.env.MCR_TEST_ROOT = root;
@@ -23,6 +24,7 @@ delete process.env.MCR_TOKEN;
 process.env.XDG_CONFIG_HOME = join(root, "config-home");
 
 afterAll(() => {
+  stopPostgres();
   if (!process.env.MCR_KEEP_TEST_DIR) rmSync(root, { recursive: true, force: true });
   // Hundreds of MiB of uploads and container storage: more than 5 s on a busy disk.
 }, 120_000);

@@ -4,6 +4,7 @@
  * repository shares two base layers and has its own config and layer,
  * two manifests and three tags.
  */
+import { refreshStatistics } from "../../lib/db/queries/maintenance.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
 import { sha256Digest } from "../../lib/oci/digest.ts";
 
@@ -59,5 +60,6 @@ export async function seedRepositories(reg: Registry, count: number): Promise<st
         .execute();
     }
   });
+  await refreshStatistics(reg.db);
   return names;
 }

@@ -5,6 +5,7 @@
  */
 import { sql, type Kysely } from "kysely";
 import type { DB } from "../schema.ts";
+import { isPostgres } from "../dialect.ts";
 import { batches } from "./batch.ts";
 
 /** Writes a consistent, compacted copy of the database to `path` (which must not exist), readers and writers carrying on meanwhile. */
@@ -89,5 +90,17 @@ export async function deleteUploadRows(db: Kysely<DB>, ids: readonly string[]): 
  * does what it can and leaves the rest to SQLite's own checkpoints.
  */
 export async function checkpointLog(db: Kysely<DB>): Promise<void> {
+  // PostgreSQL recycles its own log (and autovacuum the freed rows): nothing to do.
+  if (isPostgres(db)) return;
   await sql`pragma wal_checkpoint(truncate)`.execute(db);
+}
+
+/**
+ * Has PostgreSQL's planner look at the tables again after a bulk load (a
+ * database migrated in, a seeded test registry): until autovacuum gets to
+ * them it plans for empty tables, and the per-repository subqueries run
+ * ten times slower. SQLite plans without statistics: nothing to do.
+ */
+export async function refreshStatistics(db: Kysely<DB>): Promise<void> {
+  if (isPostgres(db)) await sql`analyze`.execute(db);
 }

@@ -2,6 +2,7 @@
  * @module Queries on the access policy's rules and its version counter.
  */
 import { sql, type Kysely } from "kysely";
+import { changeVersion } from "../changes.ts";
 import { prepared } from "../prepared.ts";
 import type { DB } from "../schema.ts";
 
@@ -66,9 +67,7 @@ export async function policyVersion(db: Kysely<DB>): Promise<number> {
   return Number((await version.first(db))?.value ?? 0);
 }
 
-const pragmaDataVersion = prepared((_db) => sql<{ data_version: number }>`pragma data_version`);
-
-/** SQLite's data_version: it changes when another connection commits, so a process can notice others' writes cheaply. */
+/** The database's change number (SQLite's data_version or its PostgreSQL equivalent): it moves when another connection commits, so a process can notice others' writes cheaply. */
 export async function dataVersion(db: Kysely<DB>): Promise<number> {
-  return (await pragmaDataVersion.first(db))?.data_version ?? 0;
+  return changeVersion(db);
 }

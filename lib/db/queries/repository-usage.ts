@@ -34,7 +34,7 @@ export async function repositoryUsage(
 ): Promise<RepositoryUsageRow[]> {
   const where =
     page.only !== undefined ? sql`r.name = ${page.only}` : page.after !== undefined ? sql`r.name > ${page.after}` : sql`1 = 1`;
-  const { rows } = await sql<RepositoryUsageRow>`
+  const { rows } = await sql<Omit<RepositoryUsageRow, "last_push_at"> & { last_manifest_at: number | null; last_tag_at: number | null }>`
     select r.id, r.name, r.created_at,
       (select count(*) from tags t where t.repository_id = r.id) as tag_count,
       (select count(*) from manifests m where m.repository_id = r.id) as manifest_count,
@@ -45,13 +45,17 @@ export async function repositoryUsage(
       (select coalesce(sum(b.size), 0) from repository_blobs rb join blobs b on b.digest = rb.digest
         where rb.repository_id = r.id
           and not exists (select 1 from repository_blobs o where o.digest = rb.digest and o.repository_id <> r.id)) as unique_blob_bytes,
-      max(coalesce((select max(m.created_at) from manifests m where m.repository_id = r.id), -1),
-          coalesce((select max(t.updated_at) from tags t where t.repository_id = r.id), -1)) as last_push_at
+      (select max(m.created_at) from manifests m where m.repository_id = r.id) as last_manifest_at,
+      (select max(t.updated_at) from tags t where t.repository_id = r.id) as last_tag_at
     from repositories r
     where ${where}
     order by r.name
     limit ${page.limit}`.execute(db);
-  return rows.map((r) => ({ ...r, last_push_at: r.last_push_at === -1 ? null : r.last_push_at }));
+  // The later of the two in JS: SQLite's two-argument max() is PostgreSQL's greatest().
+  return rows.map(({ last_manifest_at, last_tag_at, ...r }) => ({
+    ...r,
+    last_push_at: last_manifest_at === null && last_tag_at === null ? null : Math.max(last_manifest_at ?? -1, last_tag_at ?? -1),
+  }));
 }
 
 /** Registry-wide sums. */

@@ -88,7 +88,7 @@ describe("registry-wide", () => {
   test("60 POSTs at once, through two database connections, open exactly maxUploadSessions", async () => {
     const t = await testApp({ limits: { maxUploadSessions: 10, maxUploadSessionsPerUser: 1000 } });
     // A second registry on the same files: another connection, as another worker process has.
-    const other = await openRegistry(t.dataDir, { limits: t.reg.limits });
+    const other = await openRegistry(t.dataDir, { limits: t.reg.limits, database: t.database });
     const results = await Promise.allSettled(
       Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? post(t, "race/a").then((r) => r.status) : startUpload(other, "race/a", "user:admin").then(() => 202))),
     );

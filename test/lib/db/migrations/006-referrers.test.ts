@@ -7,7 +7,7 @@ import { expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { Kysely, sql } from "kysely";
-import { BunSqliteDialect } from "../../../../lib/db/bun-sqlite-dialect.ts";
+import { BunSqliteDialect } from "../../../../lib/db/sqlite-dialect.ts";
 import { openDatabase } from "../../../../lib/db/connection.ts";
 import { migrate } from "../../../../lib/db/migrate.ts";
 import { migrations } from "../../../../lib/db/migrations/index.ts";

@@ -6,7 +6,7 @@ import { Database } from "bun:sqlite";
 import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { Kysely, sql } from "kysely";
-import { BunSqliteDialect } from "../../../../lib/db/bun-sqlite-dialect.ts";
+import { BunSqliteDialect } from "../../../../lib/db/sqlite-dialect.ts";
 import { migrate } from "../../../../lib/db/migrate.ts";
 import { migrations } from "../../../../lib/db/migrations/index.ts";
 import { tempDir } from "../../../support/temp.ts";
