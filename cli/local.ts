@@ -3,6 +3,7 @@
  * registry (safe while `mcr serve` runs on it), runs, flushes and closes.
  */
 import { userInfo } from "node:os";
+import { databaseTarget, type DatabaseTarget } from "../lib/config/database.ts";
 import { loadConfig } from "../lib/config/load.ts";
 import { DEFAULT_DATA_DIR } from "../lib/config/listen.ts";
 import { openRegistry, type Registry } from "../lib/registry/registry.ts";
@@ -21,6 +22,12 @@ export function localDataDir(opts: LocalOptions): string {
   return loadConfig({ file: opts.config ?? null, flags: { "storage.data_dir": opts.data } }).config.storage.data_dir;
 }
 
+/** The data directory and database (storage.database, with its password) a local command works on. */
+export function localTarget(opts: LocalOptions): { dataDir: string } & DatabaseTarget {
+  const { config } = loadConfig({ file: opts.config ?? null, flags: { "storage.data_dir": opts.data } });
+  return { dataDir: config.storage.data_dir, ...databaseTarget(config) };
+}
+
 /** Who the audit log records for commands run on this machine. */
 export function localActor(): string {
   return `local:${userInfo().username}`;
@@ -29,7 +36,8 @@ export function localActor(): string {
 /** Opens the registry of the local data directory, runs `fn`, then closes it. */
 export async function withRegistry<T>(opts: LocalOptions, fn: (reg: Registry) => Promise<T>): Promise<T> {
   process.umask(0o077);
-  const reg = await openRegistry(localDataDir(opts));
+  const { dataDir, ...database } = localTarget(opts);
+  const reg = await openRegistry(dataDir, database);
   try {
     return await fn(reg);
   } finally {

@@ -12,6 +12,7 @@ import { readTlsFiles, type TlsFiles } from "../lib/config/tls.ts";
 import { loadSigningKey } from "../lib/auth/signing-key.ts";
 import { ensureAdmin } from "../lib/auth/users.ts";
 import type { Limits } from "../lib/limits.ts";
+import type { DatabaseTarget } from "../lib/config/database.ts";
 import { openRegistry, type Registry } from "../lib/registry/registry.ts";
 import { FsLayout } from "../lib/storage/fs-layout.ts";
 import { STALE_UPLOAD_MS, sweepStaleUploads } from "../lib/registry/uploads.ts";
@@ -52,6 +53,8 @@ export interface ServeOptions {
   auditRetention?: AuditRetention;
   /** Overrides of the default resource limits (lib/limits.ts). */
   limits?: Partial<Limits>;
+  /** The metadata database (storage.database) and its password; unset: SQLite in the data directory. */
+  database?: DatabaseTarget;
   /** false refuses every anonymous request whatever the policy says (default true). */
   anonymous?: boolean;
   /** Grace period of a GC started through /v1/gc without one (the configuration's gc.grace; default 1 h). */
@@ -94,7 +97,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // Bad certificate files stop the start before anything is opened.
   const tlsPaths = options.tls ?? null;
   let tls: TlsFiles | null = tlsPaths ? readTlsFiles(tlsPaths.cert, tlsPaths.key) : null;
-  const reg = await openRegistry(options.dataDir, { limits: options.limits, checkpointPages: SERVER_CHECKPOINT_PAGES });
+  const reg = await openRegistry(options.dataDir, { limits: options.limits, checkpointPages: SERVER_CHECKPOINT_PAGES, ...options.database });
   reg.policy.allowAnonymous = options.anonymous ?? true;
   const admin = await ensureAdmin(reg, options.adminPassword);
   const key = loadSigningKey(new FsLayout(options.dataDir).signingKey);

@@ -4,6 +4,7 @@
  * gracefully (a second one at once); SIGHUP reloads the TLS certificate.
  */
 import type { Command } from "commander";
+import { databaseTarget } from "../../lib/config/database.ts";
 import { parseListen } from "../../lib/config/listen.ts";
 import { addSettingFlags, loadFromFlags, type ConfigFlags } from "../config-options.ts";
 import { version } from "../version.ts";
@@ -22,6 +23,7 @@ export function registerServe(program: Command): void {
       hostname,
       port,
       dataDir,
+      database: databaseTarget(config),
       adminPassword: process.env.MCR_ADMIN_PASSWORD || undefined,
       tokenTtlSeconds: Math.round(config.auth.token_ttl / 1000),
       baseUrl: config.server.base_url,

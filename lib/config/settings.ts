@@ -57,6 +57,10 @@ export const settings = {
   "server.tls.cert": setting(v.optionalPath, "", { env: "MCR_SERVER_TLS_CERT", flag: "tls-cert", help: "PEM certificate chain; serve HTTPS when set (reloaded on SIGHUP)" }),
   "server.tls.key": setting(v.optionalPath, "", { env: "MCR_SERVER_TLS_KEY", flag: "tls-key", help: "PEM private key of the certificate" }),
   "storage.data_dir": setting(v.path, "./mcr-data", { env: "MCR_DATA_DIR", flag: "data", help: "the data directory: database, blobs, uploads" }),
+  "storage.database": setting(v.databaseUrl, "", {
+    env: "MCR_DATABASE",
+    help: "the metadata database: empty for SQLite in the data directory, or postgres://user@host:5432/db (password from MCR_DATABASE_PASSWORD_FILE or PGPASSWORD, not the file)",
+  }),
   "auth.token_ttl": setting(v.duration(30 * SECOND, DAY), "5m", { env: "MCR_AUTH_TOKEN_TTL", help: "lifetime of registry tokens issued by /v2/token" }),
   "auth.anonymous": setting(v.boolean, true, {
     env: "MCR_AUTH_ANONYMOUS",
@@ -119,7 +123,7 @@ export interface Config {
     trusted_proxies: string[];
     tls: { cert: string | null; key: string | null };
   };
-  storage: { data_dir: string };
+  storage: { data_dir: string; database: string | null };
   auth: { token_ttl: number; anonymous: boolean };
   gc: { grace: number };
   audit: { retention: number; noise_rows: number };
@@ -148,7 +152,7 @@ export function assemble(get: <K extends SettingKey>(key: K) => SettingValue<K>)
       trusted_proxies: get("server.trusted_proxies"),
       tls: { cert: get("server.tls.cert"), key: get("server.tls.key") },
     },
-    storage: { data_dir: get("storage.data_dir") },
+    storage: { data_dir: get("storage.data_dir"), database: get("storage.database") },
     auth: { token_ttl: get("auth.token_ttl"), anonymous: get("auth.anonymous") },
     gc: { grace: get("gc.grace") },
     audit: { retention: get("audit.retention"), noise_rows: get("audit.noise_rows") },

@@ -127,6 +127,35 @@ export const baseUrl: ValueType<string | null> = {
   format: (value) => value ?? "",
 };
 
+/**
+ * A PostgreSQL URL (`postgres://user@host:5432/db`), or empty for the SQLite
+ * file in the data directory. A password written into the URL is printed
+ * redacted; better, keep it out of the file (see lib/config/database.ts).
+ */
+export const databaseUrl: ValueType<string | null> = {
+  describe: "a postgres:// URL, or empty for SQLite in the data directory",
+  parse(raw) {
+    const value = text(raw, "a postgres:// URL").trim();
+    if (value === "") return null;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new Error("expected a postgres:// URL, or empty for SQLite in the data directory");
+    }
+    if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") throw new Error(`"${url.protocol}" is not postgres: (empty means SQLite in the data directory)`);
+    if (url.hostname === "") throw new Error("the URL names no host");
+    if (url.pathname.length <= 1) throw new Error("the URL names no database (postgres://user@host:5432/DATABASE)");
+    return value;
+  },
+  format: (value) => {
+    if (value === null) return "";
+    const url = new URL(value);
+    if (url.password !== "") url.password = "redacted";
+    return url.toString();
+  },
+};
+
 /** A secret string, or empty for none; printed redacted. */
 export const secret: ValueType<string | null> = {
   describe: "a secret string, or empty",

@@ -4,7 +4,11 @@
  * statements: `integer` columns become `bigint` (times are milliseconds,
  * past int4), `blob` becomes `bytea`, and `text` columns compare bytewise
  * (`collate "C"`, whatever the database's locale) as SQLite's do, which
- * cursors (`digest > $1`) and prefix ranges rely on. Everywhere:
+ * cursors (`digest > $1`) and prefix ranges rely on; foreign keys are
+ * checked at commit, as SQLite checks them once a statement and its
+ * cascades are done (deleting a repository deletes an index and its
+ * children in one cascade, which PostgreSQL's per-row check refuses
+ * midway). Everywhere:
  * `x collate nocase` becomes `lower(x)` (SQLite's NOCASE folds ASCII only;
  * names that reach it are ASCII) and `group_concat(x)` becomes
  * `string_agg`. Results are cached by SQL text: the hot paths are a few
@@ -16,6 +20,8 @@ const SCHEMA = /^\s*(create|alter)\s/i;
 const COLUMN_TYPE = /(?<!["\w])(integer|blob|text)(?![\w"])/gi;
 const NOCASE = /((?:"?\w+"?\.)?"?\w+"?)\s+collate\s+nocase/gi;
 const GROUP_CONCAT = /group_concat\(([^()]+)\)/gi;
+/** A foreign key, with its delete action if any. */
+const REFERENCES = /(references\s+"?\w+"?\s*\(\s*"?\w+"?\s*\)(\s+on\s+delete\s+(cascade|set\s+null|restrict|no\s+action))?)/gi;
 
 const TYPES: Record<string, string> = { integer: "bigint", blob: "bytea", text: 'text collate "C"' };
 
@@ -28,7 +34,9 @@ export function translate(sql: string): string {
   let out = cache.get(sql);
   if (out !== undefined) return out;
   out = sql;
-  if (SCHEMA.test(out)) out = out.replace(COLUMN_TYPE, (type) => TYPES[type.toLowerCase()]!);
+  if (SCHEMA.test(out)) {
+    out = out.replace(COLUMN_TYPE, (type) => TYPES[type.toLowerCase()]!).replace(REFERENCES, "$1 deferrable initially deferred");
+  }
   out = out.replace(NOCASE, "lower($1)").replace(GROUP_CONCAT, "string_agg(cast($1 as text), ',')");
   if (cache.size >= MAX_CACHED) cache.clear();
   cache.set(sql, out);

@@ -6,6 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { databaseTarget } from "../../../lib/config/database.ts";
 import { RegistryError } from "../../../lib/errors.ts";
 import { loadConfig, type ConfigInputs } from "../../../lib/config/load.ts";
 import { renderJson, renderToml, REDACTED } from "../../../lib/config/render.ts";
@@ -155,6 +156,32 @@ describe("loadConfig", () => {
 
   test("base_url is normalized to scheme://host[:port]", () => {
     expect(loadConfig({ env: { MCR_SERVER_BASE_URL: "https://Reg.Example.com:443/" }, cwd: dir }).config.server.base_url).toBe("https://reg.example.com");
+  });
+});
+
+describe("storage.database", () => {
+  test("empty means SQLite in the data directory; a postgres:// URL needs a host and a database", () => {
+    expect(loadConfig({ cwd: dir }).config.storage.database).toBeNull();
+    expect(databaseTarget(loadConfig({ cwd: dir }).config, {})).toEqual({});
+    const url = "postgres://mcr@db.internal:5432/mcr";
+    expect(loadConfig({ env: { MCR_DATABASE: url }, cwd: dir }).config.storage.database).toBe(url);
+    expect(problem({ file: file(`[storage]\ndatabase = "mysql://db/x"\n`) })).toContain("storage.database");
+    expect(problem({ env: { MCR_DATABASE: "postgres://db.internal" } })).toContain("names no database");
+    expect(problem({ env: { MCR_DATABASE: "not a url" } })).toContain("postgres:// URL");
+  });
+
+  test("the password comes from a file or PGPASSWORD, and never prints", () => {
+    const secret = "pg-secret-password";
+    const passwordFile = join(dir, "pgpass");
+    writeFileSync(passwordFile, `${secret}\n`);
+    const loaded = loadConfig({ file: file(`[storage]\ndatabase = "postgres://mcr:${secret}@db.internal/mcr"\n`), cwd: dir });
+    expect(renderToml(loaded)).not.toContain(secret);
+    expect(JSON.stringify(renderJson(loaded))).not.toContain(secret);
+    expect(renderToml(loaded)).toContain(`database = "postgres://mcr:redacted@db.internal/mcr"`);
+    const config = loadConfig({ env: { MCR_DATABASE: "postgres://mcr@db.internal/mcr" }, cwd: dir }).config;
+    expect(databaseTarget(config, { MCR_DATABASE_PASSWORD_FILE: passwordFile, PGPASSWORD: "other" })).toEqual({ database: "postgres://mcr@db.internal/mcr", databasePassword: secret });
+    expect(databaseTarget(config, { PGPASSWORD: "other" }).databasePassword).toBe("other");
+    expect(() => databaseTarget(config, { MCR_DATABASE_PASSWORD_FILE: join(dir, "missing") })).toThrow("MCR_DATABASE_PASSWORD_FILE");
   });
 });
 

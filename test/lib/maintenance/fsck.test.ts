@@ -34,7 +34,7 @@ describe("fsck", () => {
     expect(report.problems).toEqual([]);
     expect(report.blobs.checked).toBe(4);
     expect(report.manifests.checked).toBe(1);
-    const cli = await runCli(["fsck", "--data", t.dataDir]);
+    const cli = await runCli(["fsck", "--data", t.dataDir], { env: t.database ? { MCR_DATABASE: t.database } : {} });
     expect(cli.code).toBe(0);
     expect(cli.stdout).toContain("checked 4 blobs");
     expect(cli.stdout).toContain("1 manifests: no corruption");
@@ -56,12 +56,12 @@ describe("fsck", () => {
     );
     expect(report.problems).toHaveLength(2);
 
-    const cli = await runCli(["fsck", "--data", t.dataDir]);
+    const cli = await runCli(["fsck", "--data", t.dataDir], { env: t.database ? { MCR_DATABASE: t.database } : {} });
     expect(cli.code).toBe(1);
     expect(cli.stdout).toMatch(new RegExp(`^corrupt_blob\\s+${layers[0]}: its bytes hash to sha256:`, "m"));
     expect(cli.stdout).toMatch(new RegExp(`^missing_file\\s+${layers[1]}: recorded, but its file is missing`, "m"));
     expect(cli.stdout).toContain("2 problem(s)");
-    const json = JSON.parse((await runCli(["fsck", "--json", "--data", t.dataDir])).stdout) as { problems: unknown[] };
+    const json = JSON.parse((await runCli(["fsck", "--json", "--data", t.dataDir], { env: t.database ? { MCR_DATABASE: t.database } : {} })).stdout) as { problems: unknown[] };
     expect(json.problems).toHaveLength(2);
   });
 
@@ -71,7 +71,7 @@ describe("fsck", () => {
     const untouched = readFileSync(layout.blob(layers[2]!));
 
     // fsck runs in its own process, which knows nothing of the server's sessions in memory.
-    const other = await openRegistry(t.dataDir);
+    const other = await openRegistry(t.dataDir, { database: t.database });
     const repaired = await fsck(other, { repair: true }).finally(() => other.close());
     expect(repaired.problems.find((p) => p.kind === "corrupt_blob")?.repaired).toContain("deleted the corrupt file");
     expect(repaired.notes).toContainEqual(expect.objectContaining({ kind: "upload_without_bytes", subject: session.id, repaired: "closed the session" }));

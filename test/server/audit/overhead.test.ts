@@ -4,6 +4,7 @@
  * and an audited GET costs about what an unaudited HEAD does.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { testingOnPostgres } from "../../support/postgres.ts";
 import { testApp, type TestApp } from "../../support/app.ts";
 import { pushImage } from "../../support/blobs.ts";
 
@@ -39,7 +40,8 @@ describe("audit overhead", () => {
     expect(new Set(statuses)).toEqual(new Set([200]));
     await t.reg.audit.flush();
     expect(t.reg.audit.stats.written - written).toBe(400);
-    expect(t.reg.audit.stats.batches - batches).toBeLessThanOrEqual(4);
+    // Batches are cut by a timer, and 400 requests on PostgreSQL (a round trip per query) span more of its ticks.
+    expect(t.reg.audit.stats.batches - batches).toBeLessThanOrEqual(testingOnPostgres() ? 20 : 4);
   });
 
   test("an audited GET takes about as long as an unaudited HEAD", async () => {

@@ -187,7 +187,7 @@ describe("access tokens and robots", () => {
       expect((await req("GET", "/v2/app/manifests/v1", { authorization: viaPassword })).status).toBe(200);
     }
     // Another connection to the same database, as \`mcr token revoke\` or \`mcr user disable\` would open.
-    const other = await openRegistry(t.dataDir);
+    const other = await openRegistry(t.dataDir, { database: t.database });
     try {
       await revokeToken(other, id, "test");
       await expectError(await req("GET", "/v2/app/manifests/v1", { authorization: viaToken }), 401, "UNAUTHORIZED");
