@@ -21,6 +21,12 @@ export interface DatabaseTarget {
 export function databaseTarget(config: Config, env: Record<string, string | undefined> = process.env): DatabaseTarget {
   const url = config.storage.database;
   if (url === null) return {};
+  const password = databasePassword(env);
+  return password === undefined ? { database: url } : { database: url, databasePassword: password };
+}
+
+/** The PostgreSQL password given outside any URL: the first line of MCR_DATABASE_PASSWORD_FILE, else PGPASSWORD, else undefined. */
+export function databasePassword(env: Record<string, string | undefined> = process.env): string | undefined {
   const file = env.MCR_DATABASE_PASSWORD_FILE;
   if (file) {
     let text: string;
@@ -30,8 +36,7 @@ export function databaseTarget(config: Config, env: Record<string, string | unde
       throw new Error(`MCR_DATABASE_PASSWORD_FILE: cannot read ${file}: ${(error as Error).message}`);
     }
     // The first line: files written by `echo` or a secrets mount end with a newline.
-    return { database: url, databasePassword: text.split(/\r?\n/)[0] ?? "" };
+    return text.split(/\r?\n/)[0] ?? "";
   }
-  if (env.PGPASSWORD) return { database: url, databasePassword: env.PGPASSWORD };
-  return { database: url };
+  return env.PGPASSWORD || undefined;
 }

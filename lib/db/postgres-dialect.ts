@@ -21,6 +21,7 @@ import {
   type Kysely,
   type QueryCompiler,
   type QueryResult,
+  type TransactionSettings,
 } from "kysely";
 import { RegistryError } from "../errors.ts";
 import { translate } from "./postgres-translate.ts";
@@ -95,8 +96,8 @@ class PostgresDriver implements Driver {
   async acquireConnection(): Promise<DatabaseConnection> {
     return new PostgresConnection(this.pool);
   }
-  async beginTransaction(conn: DatabaseConnection): Promise<void> {
-    await (conn as PostgresConnection).begin();
+  async beginTransaction(conn: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    await (conn as PostgresConnection).begin(settings.accessMode === "read only");
   }
   async commitTransaction(conn: DatabaseConnection): Promise<void> {
     await conn.executeQuery(CompiledQuery.raw("commit"));
@@ -120,9 +121,14 @@ class PostgresConnection implements DatabaseConnection {
   private reserved: ReservedSQL | null = null;
   constructor(private readonly pool: SQL) {}
 
-  async begin(): Promise<void> {
+  /** Starts a write transaction holding the write lock, or a read-only one on a snapshot (copies, backups) that takes no lock. */
+  async begin(readOnly: boolean): Promise<void> {
     this.reserved = await this.pool.reserve();
     try {
+      if (readOnly) {
+        await this.reserved.unsafe("begin isolation level repeatable read read only");
+        return;
+      }
       await this.reserved.unsafe("begin");
       await this.reserved.unsafe(`select pg_advisory_xact_lock(${WRITE_LOCK})`);
     } catch (error) {

@@ -117,3 +117,17 @@ export async function postgresDatabase(): Promise<string> {
 export async function testDatabase(): Promise<string | undefined> {
   return testingOnPostgres() ? postgresDatabase() : undefined;
 }
+
+/**
+ * Whether this file's PostgreSQL tests can run; when they cannot, prints why
+ * (they skip), unless MCR_TEST_REQUIRE_POSTGRES is set (CI), where a
+ * missing PostgreSQL is a failure rather than a quiet skip.
+ */
+export function postgresAvailable(file: string): boolean {
+  const reason = postgresSkipReason();
+  if (reason === null) return true;
+  if (process.env.MCR_TEST_REQUIRE_POSTGRES) throw new Error(`${file}: PostgreSQL is required here (MCR_TEST_REQUIRE_POSTGRES) but ${reason}`);
+  console.log(`skip: ${file} needs PostgreSQL: ${reason}`);
+  return false;
+}
+
