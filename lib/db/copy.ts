@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import { sql, type Kysely } from "kysely";
 import { fail } from "../errors.ts";
+import { openDatabase } from "./connection.ts";
 import { isPostgres } from "./dialect.ts";
 import { schemaVersion } from "./migrate.ts";
 import type { DB } from "./schema.ts";
@@ -172,3 +173,14 @@ export async function copyDatabase(from: Kysely<DB>, to: Kysely<DB>): Promise<Co
   }
   return report;
 }
+
+/** Copies `db` (a snapshot of it) into a new SQLite file at `path`, created with mode 0600, and verifies the copy. */
+export async function snapshotToSqlite(db: Kysely<DB>, path: string): Promise<CopyReport> {
+  const file = await openDatabase(path);
+  try {
+    return await copyDatabase(db, file.db);
+  } finally {
+    await file.close();
+  }
+}
+

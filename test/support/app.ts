@@ -28,9 +28,9 @@ export interface TestApp {
 }
 
 /** Opens a fresh registry in a temp dir. */
-export async function testApp(options: { tokenTtlSeconds?: number; limits?: Partial<Limits> } = {}): Promise<TestApp> {
+export async function testApp(options: { tokenTtlSeconds?: number; limits?: Partial<Limits>; database?: string } = {}): Promise<TestApp> {
   const dataDir = tempDir("reg-");
-  const database = await testDatabase();
+  const database = options.database ?? (await testDatabase());
   const reg = await openRegistry(dataDir, { limits: options.limits, database });
   await ensureAdmin(reg, TEST_ADMIN.password);
   const key = ephemeralSigningKey();

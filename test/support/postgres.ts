@@ -31,7 +31,7 @@ let databases = 0;
 
 /** Where Debian keeps the server binaries (the newest version installed), or null. */
 function binDir(): string | null {
-  if (process.env.MCR_PG_BIN) return process.env.MCR_PG_BIN;
+  if (process.env.MCR_PG_BIN) return existsSync(join(process.env.MCR_PG_BIN, "initdb")) ? process.env.MCR_PG_BIN : null;
   const root = "/usr/lib/postgresql";
   if (!existsSync(root)) return null;
   const versions = readdirSync(root).filter((v) => existsSync(join(root, v, "bin", "initdb"))).sort((a, b) => Number(b) - Number(a));

@@ -5,11 +5,22 @@
  */
 import { sql, type Kysely } from "kysely";
 import type { DB } from "../schema.ts";
+import { snapshotToSqlite } from "../copy.ts";
 import { isPostgres } from "../dialect.ts";
 import { batches } from "./batch.ts";
 
-/** Writes a consistent, compacted copy of the database to `path` (which must not exist), readers and writers carrying on meanwhile. */
+/**
+ * Writes a consistent, compacted copy of the database to `path` (which
+ * must not exist) as a SQLite file, readers and writers carrying on
+ * meanwhile: SQLite's VACUUM INTO, or for PostgreSQL every row of one
+ * snapshot copied into a new SQLite file and verified (lib/db/copy.ts), so
+ * a backup has one format whichever database the registry runs on.
+ */
 export async function vacuumInto(db: Kysely<DB>, path: string): Promise<void> {
+  if (isPostgres(db)) {
+    await snapshotToSqlite(db, path);
+    return;
+  }
   await sql`vacuum into ${path}`.execute(db);
 }
 

@@ -1,0 +1,120 @@
+/**
+ * @module What only PostgreSQL needs proving, always run where it is
+ * installed (CI): the change number the policy and account caches read
+ * moves with other connections' commits and only then; the GC lock goes to
+ * exactly one of two processes racing for it; a backup of a PostgreSQL
+ * registry restores to a data directory fsck finds clean; 64-bit values
+ * come back as numbers; an unreachable server is a clear error. The shared
+ * suites run on PostgreSQL under MCR_TEST_DATABASE=postgres (.ci/run).
+ */
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { addUser } from "../../lib/auth/users.ts";
+import { changeVersion } from "../../lib/db/changes.ts";
+import { acquireGcLock, releaseGcLock } from "../../lib/gc/lock.ts";
+import { backupDataDir } from "../../lib/maintenance/fs-backup.ts";
+import { restoreDataDir } from "../../lib/maintenance/fs-restore.ts";
+import { fsck } from "../../lib/maintenance/fsck.ts";
+import { applyPolicy } from "../../lib/policy/store.ts";
+import { openRegistry } from "../../lib/registry/registry.ts";
+import { listTagNames } from "../../lib/db/queries/tags.ts";
+import { testApp } from "../support/app.ts";
+import { pushImage } from "../support/blobs.ts";
+import { postgresAvailable, postgresDatabase } from "../support/postgres.ts";
+import { tempDir } from "../support/temp.ts";
+
+setDefaultTimeout(60_000);
+
+const available = postgresAvailable("test/db/postgres.test.ts");
+
+describe.skipIf(!available)("PostgreSQL", () => {
+  test("the change number stays while nothing commits and moves when another connection does", async () => {
+    const database = await postgresDatabase();
+    const a = await openRegistry(tempDir("pg-a-"), { database });
+    const b = await openRegistry(tempDir("pg-b-"), { database });
+    try {
+      const first = await changeVersion(a.db);
+      expect(await changeVersion(a.db)).toBe(first);
+      await a.db.selectFrom("users").selectAll().execute();
+      expect(await changeVersion(a.db)).toBe(first);
+      await addUser(b, { name: "carol", password: "carol-password" }, "test");
+      const moved = await changeVersion(a.db);
+      expect(moved).not.toBe(first);
+      expect(await changeVersion(a.db)).toBe(moved);
+      // So a policy applied by another process (mcr policy apply) acts on this one's next decision.
+      const alice = { kind: "user", userId: 9, name: "carol", role: "user", userKind: "human", via: "password", tokenId: null } as const;
+      expect((await a.policy.decide(alice, "push", "team/app")).allowed).toBe(true);
+      await applyPolicy(b, [{ id: "read-only", priority: 1, effect: "allow", subjects: ["role:user"], actions: ["pull"], repositories: ["**"], enabled: true, description: "" }], "test");
+      expect((await a.policy.decide(alice, "push", "team/app")).allowed).toBe(false);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  test("of two processes racing for the GC lock, exactly one gets it", async () => {
+    const database = await postgresDatabase();
+    const a = await openRegistry(tempDir("pg-a-"), { database });
+    const b = await openRegistry(tempDir("pg-b-"), { database });
+    try {
+      for (let round = 0; round < 3; round++) {
+        const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => acquireGcLock(i % 2 === 0 ? a : b, `racer-${i}`, {})));
+        const won = results.filter((r) => r.status === "fulfilled");
+        expect(won).toHaveLength(1);
+        for (const r of results) if (r.status === "rejected") expect(String(r.reason)).toContain("already running");
+        await releaseGcLock(a, (won[0] as PromiseFulfilledResult<{ runId: number }>).value.runId);
+      }
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  test("a backup of a PostgreSQL registry restores to a data directory that fsck finds clean, with the same tags", async () => {
+    const t = await testApp({ database: await postgresDatabase() });
+    const image = await pushImage(t, "team/app", "v1");
+    await pushImage(t, "team/app", "v2", ["other"]);
+    const dir = tempDir("pg-backup-");
+    const report = await backupDataDir(t.reg, `${dir}/b`, { mcrVersion: "test" });
+    expect(report.blobs).toBe(4); // a config and two layers, then the same config and one more layer
+    expect(report.missing).toEqual([]);
+    await t.close();
+    await restoreDataDir(`${dir}/b`, `${dir}/restored`);
+    const restored = await openRegistry(`${dir}/restored`);
+    try {
+      expect((await fsck(restored)).problems).toEqual([]);
+      const repo = await restored.db.selectFrom("repositories").select("id").where("name", "=", "team/app").executeTakeFirstOrThrow();
+      expect(await listTagNames(restored.db, repo.id, 10)).toEqual(["v1", "v2"]);
+      const manifest = await restored.db.selectFrom("manifests").select(["digest", "created_at", "size"]).where("digest", "=", image.digest).executeTakeFirstOrThrow();
+      expect(typeof manifest.created_at).toBe("number");
+      expect(manifest.size).toBe(image.bytes.byteLength);
+    } finally {
+      await restored.close();
+    }
+  });
+
+  test("millisecond times and sizes past 32 bits come back as numbers", async () => {
+    const t = await testApp({ database: await postgresDatabase() });
+    try {
+      const big = 5 * 1024 ** 4;
+      await t.reg.db.insertInto("blobs").values({ digest: "sha256:" + "a".repeat(64), size: big, created_at: Date.now(), last_seen_at: Date.now() }).execute();
+      const row = await t.reg.db.selectFrom("blobs").select(["size", "created_at"]).where("size", "=", big).executeTakeFirstOrThrow();
+      expect(row.size).toBe(big);
+      expect(typeof row.created_at).toBe("number");
+      const sum = await t.reg.db.selectFrom("blobs").select((eb) => eb.fn.sum<number>("size").as("total")).executeTakeFirstOrThrow();
+      expect(sum.total).toBe(big);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test("a server that does not answer is a clear error, not a hang", async () => {
+    const started = Date.now();
+    const error = await openRegistry(tempDir("pg-none-"), { database: "postgres://mcr@127.0.0.1:1/mcr" }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).not.toBeNull();
+    expect(String(error)).toMatch(/connect|database server|ECONNREFUSED/i);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+});
