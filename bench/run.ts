@@ -47,7 +47,11 @@ try {
     const where = join(dir, id);
     mkdirSync(where, { recursive: true });
     if (id === "mcr-src") targets.push(await startMcr(id, [process.execPath, join(import.meta.dir, "..", "cli", "main.ts")], where));
-    else if (id === "mcr-bin") {
+    else if (id === "mcr-pg") {
+      // A throwaway PostgreSQL on loopback (the tests' harness), removed when the bench ends.
+      const { postgresDatabase } = await import("../test/support/postgres.ts");
+      targets.push(await startMcr(id, [process.execPath, join(import.meta.dir, "..", "cli", "main.ts")], where, { MCR_DATABASE: await postgresDatabase() }));
+    } else if (id === "mcr-bin") {
       if (binary) targets.push(await startMcr(id, [binary], where));
       else log("dist/mcr not built (bun run build): the binary is left out");
     } else targets.push(await startDistribution(where));
@@ -71,6 +75,7 @@ try {
   results.note("Distribution is two processes on one storage directory, one without auth and one with htpasswd; its memory is the larger of the two.");
 } finally {
   for (const target of targets) await target.stop().catch(() => {});
+  if (opts.targets.includes("mcr-pg")) (await import("../test/support/postgres.ts")).stopPostgres();
   if (!opts.keep && !opts.dir) rmSync(dir, { recursive: true, force: true });
 }
 

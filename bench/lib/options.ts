@@ -84,7 +84,7 @@ export function parseOptions(argv: readonly string[]): Options {
     quick: false,
     json: false,
     only: [...workloadIds],
-    targets: [...targetIds],
+    targets: targetIds.filter((id) => id !== "mcr-pg"),
     modes: [...modes],
     dir: null,
     keep: false,

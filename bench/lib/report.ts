@@ -66,7 +66,8 @@ export function primaryMcr(rows: readonly Row[]): TargetId {
 /** The table as Markdown. */
 export function renderTable(results: Results): string {
   const mcr = primaryMcr(results.rows);
-  const header = ["workload", "mcr (source)", "mcr (binary)", "Distribution", `${mcr === "mcr-bin" ? "binary" : "source"}/Dist`, "target", "met"];
+  const pg = results.rows.some((r) => r.cells["mcr-pg"]);
+  const header = ["workload", "mcr (source)", "mcr (binary)", "Distribution", ...(pg ? ["mcr (source, PostgreSQL)"] : []), `${mcr === "mcr-bin" ? "binary" : "source"}/Dist`, "target", "met"];
   const lines = [`| ${header.join(" | ")} |`, `| ${header.map(() => "---").join(" | ")} |`];
   let section = "";
   for (const row of results.rows) {
@@ -81,7 +82,7 @@ export function renderTable(results: Results): string {
     const name = row.section === section ? row.label : `**${row.section}** ${row.label}`;
     section = row.section;
     lines.push(
-      `| ${[name, show("mcr-src"), show("mcr-bin"), show("distribution"), row.ratio && Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : "", row.goal?.text ?? "", met].join(" | ")} |`,
+      `| ${[name, show("mcr-src"), show("mcr-bin"), show("distribution"), ...(pg ? [show("mcr-pg")] : []), row.ratio && Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : "", row.goal?.text ?? "", met].join(" | ")} |`,
     );
   }
   return lines.join("\n");

@@ -19,7 +19,8 @@ import { join } from "node:path";
 export const modes = ["auth", "anon"] as const;
 export type Mode = (typeof modes)[number];
 
-export const targetIds = ["mcr-src", "mcr-bin", "distribution"] as const;
+/** `mcr-pg` is mcr from source with its metadata on PostgreSQL (a throwaway local cluster): only when asked for. */
+export const targetIds = ["mcr-src", "mcr-bin", "distribution", "mcr-pg"] as const;
 export type TargetId = (typeof targetIds)[number];
 
 /** One registry server process, and how to call it in one mode. */
@@ -55,11 +56,11 @@ export function mcrBinary(): string | null {
 }
 
 /** Starts mcr (`cmd` runs its CLI) on a fresh data dir under `dir`. */
-export async function startMcr(id: "mcr-src" | "mcr-bin", cmd: string[], dir: string): Promise<Target> {
+export async function startMcr(id: "mcr-src" | "mcr-bin" | "mcr-pg", cmd: string[], dir: string, env: Record<string, string> = {}): Promise<Target> {
   const dataDir = join(dir, "data");
   mkdirSync(dataDir, { recursive: true });
   const run = (args: string[], stdin?: string) => {
-    const result = Bun.spawnSync([...cmd, ...args, "--data", dataDir], { cwd: ROOT, stdin: stdin ? Buffer.from(stdin) : "ignore" });
+    const result = Bun.spawnSync([...cmd, ...args, "--data", dataDir], { cwd: ROOT, env: { ...process.env, ...env }, stdin: stdin ? Buffer.from(stdin) : "ignore" });
     if (result.exitCode !== 0) throw new Error(`${cmd.join(" ")} ${args.join(" ")}: ${result.stderr.toString()}${result.stdout.toString()}`);
     return result.stdout.toString();
   };
@@ -82,7 +83,7 @@ description = "bench: anonymous access, standing in for 'auth off'"
   const log = join(dir, "server.log");
   const proc = Bun.spawn([...cmd, "serve", "--listen", "127.0.0.1:0", "--data", dataDir], {
     cwd: ROOT,
-    env: { ...process.env, MCR_ADMIN_PASSWORD: "bench-admin-password" },
+    env: { ...process.env, ...env, MCR_ADMIN_PASSWORD: "bench-admin-password" },
     stdin: "ignore",
     stdout: Bun.file(log),
     stderr: Bun.file(log),
@@ -105,7 +106,7 @@ description = "bench: anonymous access, standing in for 'auth off'"
   };
   return {
     id,
-    label: id === "mcr-src" ? "mcr (source)" : "mcr (binary)",
+    label: id === "mcr-src" ? "mcr (source)" : id === "mcr-pg" ? "mcr (source, PostgreSQL)" : "mcr (binary)",
     endpoint: (mode) => ({ url, pid: proc.pid, authorize: mode === "auth" ? authorize : async () => null }),
     pids: () => [proc.pid],
     stop: () => stopProcess(proc),
