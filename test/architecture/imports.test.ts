@@ -1,6 +1,6 @@
 /**
  * @module Imports flow one way: cli/ → server/ → lib/, and cli/ → lib/.
- * lib/ never reaches up, and SQL and bun:sqlite stay inside lib/db/.
+ * lib/ never reaches up, and SQL, bun:sqlite and Bun's PostgreSQL client stay inside lib/db/.
  */
 import { describe, expect, test } from "bun:test";
 import { Glob } from "bun";
@@ -36,11 +36,13 @@ describe("layering", () => {
     expect(offenders).toEqual([]);
   });
 
-  test("only lib/db/connection.ts opens bun:sqlite, and only lib/db/ uses kysely beyond its types", () => {
+  test("only lib/db/sqlite-connection.ts opens bun:sqlite, only lib/db/postgres-connection.ts Bun's SQL, and only lib/db/ uses kysely beyond its types", () => {
     const all = [...files("lib"), ...files("server"), ...files("cli")];
     const valueImport = (module: string) => new RegExp(`import\\s+(?!type\\b)[^;]*?from\\s+["']${module}["']`);
     const sqlite = all.filter((file) => valueImport("bun:sqlite").test(readFileSync(root + file, "utf8")));
-    expect(sqlite).toEqual(["lib/db/connection.ts"]);
+    expect(sqlite).toEqual(["lib/db/sqlite-connection.ts"]);
+    const postgres = all.filter((file) => /import\s+(?!type\b)[^;]*\bSQL\b[^;]*?from\s+["']bun["']/.test(readFileSync(root + file, "utf8")));
+    expect(postgres).toEqual(["lib/db/postgres-connection.ts"]);
     const kysely = all.filter((file) => !file.startsWith("lib/db/") && valueImport("kysely").test(readFileSync(root + file, "utf8")));
     expect(kysely).toEqual([]);
   });
