@@ -60,12 +60,21 @@ class PortableCompiler extends PostgresQueryCompiler {
   }
 }
 
+/** SQLSTATEs and client codes that mean "not now" rather than "wrong": too many connections, starting up, lock or statement timeout, deadlock. */
+const BUSY = new Set(["53300", "57P03", "55P03", "57014", "40P01"]);
+const UNREACHABLE = /^ERR_POSTGRES_(CONNECTION_(CLOSED|TIMEOUT|REFUSED)|IDLE_TIMEOUT|LIFETIME_TIMEOUT)$/;
+
 /** The server's answers that are about the machine, not the query, as the domain errors callers handle. */
 function environmentError(error: unknown): unknown {
-  const code = (error as { errno?: unknown; code?: unknown } | null)?.errno ?? (error as { code?: unknown } | null)?.code;
-  if (code === "53100") return new RegistryError("INSUFFICIENT_STORAGE", "the database server is out of disk space", { postgres: code });
-  if (code === "53300" || code === "57P03" || code === "ERR_POSTGRES_CONNECTION_CLOSED" || code === "ERR_POSTGRES_CONNECTION_TIMEOUT") {
-    return new RegistryError("UNAVAILABLE", "the database server is not accepting connections; retry shortly", { postgres: String(code), retryAfter: 1 });
+  const e = error as { errno?: unknown; code?: unknown; message?: unknown } | null;
+  const state = typeof e?.errno === "string" ? e.errno : undefined;
+  const code = typeof e?.code === "string" ? e.code : undefined;
+  if (state === "53100") return new RegistryError("INSUFFICIENT_STORAGE", "the database server is out of disk space", { postgres: state });
+  if (state !== undefined && BUSY.has(state)) {
+    return new RegistryError("UNAVAILABLE", "the database is busy; retry shortly", { postgres: state, retryAfter: 1 });
+  }
+  if (code !== undefined && UNREACHABLE.test(code)) {
+    return new RegistryError("UNAVAILABLE", `the database server cannot be reached (${String(e?.message ?? code)}); retry shortly`, { postgres: code, retryAfter: 1 });
   }
   return error;
 }
