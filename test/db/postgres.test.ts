@@ -4,10 +4,14 @@
  * moves with other connections' commits and only then; the GC lock goes to
  * exactly one of two processes racing for it; a backup of a PostgreSQL
  * registry restores to a data directory fsck finds clean; 64-bit values
- * come back as numbers; an unreachable server is a clear error. The shared
+ * come back as numbers; a busy or unreachable server is a clear error;
+ * `mcr serve` and admin commands in other processes share one database;
+ * prepared queries work on both kinds in one process. The shared
  * suites run on PostgreSQL under MCR_TEST_DATABASE=postgres (.ci/run).
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { addUser } from "../../lib/auth/users.ts";
 import { changeVersion } from "../../lib/db/changes.ts";
 import { acquireGcLock, releaseGcLock } from "../../lib/gc/lock.ts";
@@ -17,8 +21,11 @@ import { fsck } from "../../lib/maintenance/fsck.ts";
 import { applyPolicy } from "../../lib/policy/store.ts";
 import { openRegistry } from "../../lib/registry/registry.ts";
 import { listTagNames } from "../../lib/db/queries/tags.ts";
+import { findUserByName } from "../../lib/db/queries/users.ts";
 import { testApp } from "../support/app.ts";
 import { pushImage } from "../support/blobs.ts";
+import { runCli, startServe } from "../support/cli.ts";
+import { basicAuth } from "../support/credentials.ts";
 import { postgresAvailable, postgresDatabase } from "../support/postgres.ts";
 import { tempDir } from "../support/temp.ts";
 
@@ -99,6 +106,25 @@ describe.skipIf(!available)("PostgreSQL", () => {
     }
   });
 
+  test("mcr serve and the admin commands of another process share one PostgreSQL registry", async () => {
+    const env = { MCR_DATABASE: await postgresDatabase(), MCR_ADMIN_PASSWORD: "serve-admin-password" };
+    const dataDir = tempDir("pg-serve-");
+    const server = await startServe(dataDir, { env });
+    try {
+      const added = await runCli(["user", "add", "dora", "--password-stdin", "--data", dataDir], { stdin: "dora-password-1\n", env });
+      expect(added.code).toBe(0);
+      // The running server sees the account the other process just added, on its next request.
+      const login = await fetch(`${server.url}/v2/`, { headers: { authorization: basicAuth("dora", "dora-password-1") } });
+      expect(login.status).toBe(200);
+      expect((await runCli(["user", "disable", "dora", "--data", dataDir], { env })).code).toBe(0);
+      expect((await fetch(`${server.url}/v2/`, { headers: { authorization: basicAuth("dora", "dora-password-1") } })).status).toBe(401);
+      // Nothing of it went to a SQLite file in the data directory.
+      expect(existsSync(join(dataDir, "mcr.db"))).toBe(false);
+    } finally {
+      await server.stop();
+    }
+  });
+
   test("a backup of a PostgreSQL registry restores to a data directory that fsck finds clean, with the same tags", async () => {
     const t = await testApp({ database: await postgresDatabase() });
     const image = await pushImage(t, "team/app", "v1");
@@ -119,6 +145,24 @@ describe.skipIf(!available)("PostgreSQL", () => {
       expect(manifest.size).toBe(image.bytes.byteLength);
     } finally {
       await restored.close();
+    }
+  });
+
+  test("a prepared query compiles once per database kind, so one process can hold both (mcr db migrate)", async () => {
+    const sqlite = await openRegistry(tempDir("pg-mixed-"));
+    const postgres = await openRegistry(tempDir("pg-mixed-"), { database: await postgresDatabase() });
+    try {
+      await addUser(sqlite, { name: "on-sqlite", password: "password-sqlite" }, "test");
+      await addUser(postgres, { name: "on-postgres", password: "password-postgres" }, "test");
+      for (let i = 0; i < 2; i++) {
+        expect((await findUserByName(sqlite.db, "on-sqlite"))?.name).toBe("on-sqlite");
+        expect(await findUserByName(sqlite.db, "on-postgres")).toBeUndefined();
+        expect((await findUserByName(postgres.db, "on-postgres"))?.name).toBe("on-postgres");
+        expect(await findUserByName(postgres.db, "on-sqlite")).toBeUndefined();
+      }
+    } finally {
+      await sqlite.close();
+      await postgres.close();
     }
   });
 
