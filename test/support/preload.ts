@@ -20,6 +20,10 @@ delete process.env.MCR_CONFIG;
 delete process.env.MCR_ADMIN_PASSWORD;
 delete process.env.MCR_SERVER;
 delete process.env.MCR_TOKEN;
+// Never a developer's database (tests that want PostgreSQL start their own: test/support/postgres.ts).
+delete process.env.MCR_DATABASE;
+delete process.env.MCR_DATABASE_PASSWORD_FILE;
+delete process.env.PGPASSWORD;
 // `mcr login` saves tokens under XDG_CONFIG_HOME: never the developer's.
 process.env.XDG_CONFIG_HOME = join(root, "config-home");
 
