@@ -117,6 +117,7 @@ export async function runRetention(reg: Registry, request: RetentionRunRequest):
     if (removed.tags.length > 0 || removed.manifests.length > 0) report.removed.push(removed);
     request.onProgress?.(checked, report.tagsRemoved + report.manifestsRemoved);
   }
+  request.onProgress?.(checked, report.tagsRemoved + report.manifestsRemoved);
   const finished = reg.now();
   report.finishedAt = new Date(finished).toISOString();
   report.durationMs = finished - started;
