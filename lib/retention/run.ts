@@ -86,7 +86,7 @@ export async function runRetention(reg: Registry, request: RetentionRunRequest):
         report.keptOnRecheck += batch.length - gone.length;
         for (const t of gone) {
           removed.tags.push(t.tag);
-          reg.audit.record({ event: "retention.tag.deleted", actor: request.actor, outcome: "success", repository: repo.repository, tag: t.tag, digest: t.digest, detail: { rules: t.rules, reason: t.reason } });
+          reg.audit.record({ event: "retention.tag.deleted", actor: request.actor, outcome: "success", repository: repo.repository, tag: t.tag, digest: t.digest, detail: { rules: t.rules, reason: t.reason, planned: plan.createdAt } });
         }
         request.onProgress?.(checked, report.tagsRemoved + removed.tags.length + report.manifestsRemoved);
       }
@@ -107,7 +107,7 @@ export async function runRetention(reg: Registry, request: RetentionRunRequest):
         report.keptOnRecheck += size - gone.length;
         for (const m of gone) {
           removed.manifests.push(m.digest);
-          reg.audit.record({ event: "retention.manifest.deleted", actor: request.actor, outcome: "success", repository: repo.repository, digest: m.digest, detail: { rules: m.rules, reason: m.reason } });
+          reg.audit.record({ event: "retention.manifest.deleted", actor: request.actor, outcome: "success", repository: repo.repository, digest: m.digest, detail: { rules: m.rules, reason: m.reason, planned: plan.createdAt } });
         }
         request.onProgress?.(checked, report.tagsRemoved + removed.tags.length + report.manifestsRemoved + removed.manifests.length);
       }
