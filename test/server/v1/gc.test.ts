@@ -46,7 +46,7 @@ describe("/v1/gc", () => {
     expect(info).toMatchObject({ id, status: "succeeded", actor: "user:admin", options: { dryRun: false, graceMs: 0, untagged: false }, error: null });
     expect(info.report).toMatchObject({ runId: id, blobsRemoved: 1, bytesFreed: garbage.size, missing: [] });
     expect(Object.keys(info.report!).sort()).toEqual(
-      ["runId", "dryRun", "graceMs", "untagged", "startedAt", "finishedAt", "durationMs", "manifestsRemoved", "blobsRemoved", "membershipsRemoved", "orphansRemoved", "uploadsRemoved", "bytesFreed", "missing"].sort(),
+      ["runId", "dryRun", "graceMs", "untagged", "retention", "startedAt", "finishedAt", "durationMs", "manifestsRemoved", "blobsRemoved", "membershipsRemoved", "orphansRemoved", "uploadsRemoved", "bytesFreed", "missing", "retentionRun"].sort(),
     );
     const list = (await (await send("GET", "/v1/gc")).json()) as { runs: GcRunInfo[] };
     expect(list.runs[0]).toEqual(info);

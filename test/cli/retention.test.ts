@@ -1,0 +1,96 @@
+/**
+ * @module `mcr retention` as a subprocess: apply with the policy's diff
+ * and dry run, show/apply round trip, bad files with line numbers and exit
+ * code 2, edit through $EDITOR (re-open on error, confirm), plan as text
+ * with its explanations, and run.
+ */
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { openRegistry } from "../../lib/registry/registry.ts";
+import { runCli } from "../support/cli.ts";
+import { HOUR, pushImage } from "../support/gc-fixtures.ts";
+import { tempDir } from "../support/temp.ts";
+
+setDefaultTimeout(30_000);
+
+const CI = `[[rule]]\nid = "ci"\nrepositories = ["ci/**"]\nkeep_last = 2\nkeep_tags = ["v*"]\n`;
+
+describe("mcr retention", () => {
+  test("apply --dry-run shows the diff and changes nothing; apply applies; show round-trips", async () => {
+    const data = tempDir();
+    const file = join(tempDir(), "r.toml");
+    writeFileSync(file, CI);
+    const dry = await runCli(["retention", "apply", "-f", file, "--dry-run", "--data", data]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toBe('+ ci: keep_last 2, keep_tags v* on ci/**\ndry run: nothing applied\n');
+    expect((await runCli(["retention", "show", "--data", data])).stdout).toContain("no retention rules");
+    expect((await runCli(["retention", "apply", "-f", file, "--data", data])).stdout).toContain("retention rules applied");
+    const shown = (await runCli(["retention", "show", "--data", data])).stdout;
+    writeFileSync(file, shown);
+    expect((await runCli(["retention", "apply", "-f", file, "--data", data])).stdout.trim()).toBe("no changes");
+    writeFileSync(file, CI.replace("keep_last = 2", "keep_last = 5"));
+    expect((await runCli(["retention", "apply", "-f", file, "--data", data])).stdout).toContain("~ ci.keep_last: 2 -> 5");
+    const json = JSON.parse((await runCli(["retention", "show", "--json", "--data", data])).stdout) as { rules: { id: string; keep_last: number }[] };
+    expect(json.rules).toMatchObject([{ id: "ci", keep_last: 5 }]);
+  });
+
+  test("bad files and arguments: exit code 2 with the line", async () => {
+    const data = tempDir();
+    const bad = join(tempDir(), "bad.toml");
+    writeFileSync(bad, `[[rule]]\nid = "x"\nrepositories = ["ci/**"]\nkeep_lats = 3\n\n[[rule]]\nid = "x"\nrepositories = ["a"]\nuntagged_after = "7 days"\n`);
+    const refused = await runCli(["retention", "apply", "-f", bad, "--data", data]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('line 4: rule 1 ("x"): unknown field "keep_lats"');
+    expect(refused.stderr).toContain('line 9: rule 2 ("x"): untagged_after: invalid duration "7 days"');
+    expect((await runCli(["retention", "apply", "-f", "/nonexistent.toml", "--data", data])).code).toBe(2);
+    expect((await runCli(["retention", "plan", "--repo", "A**", "--data", data])).code).toBe(2);
+  });
+
+  test("plan explains each removal with its rule; run does it", async () => {
+    const data = tempDir();
+    const reg = await openRegistry(data);
+    let clock = Date.now() - 100 * HOUR;
+    reg.now = () => clock;
+    for (const tag of ["v1.0", "b1", "b2", "b3"]) {
+      await pushImage(reg, "ci/app", tag, [tag]);
+      clock += HOUR;
+    }
+    await reg.close();
+    const file = join(tempDir(), "r.toml");
+    writeFileSync(file, CI);
+    expect((await runCli(["retention", "apply", "-f", file, "--data", data])).code).toBe(0);
+    const plan = await runCli(["retention", "plan", "--data", data]);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain("ci/app (rules: ci): 1 tag(s) and 1 manifest(s) go, 3 tag(s) stay");
+    expect(plan.stdout).toMatch(/remove tag b1 sha256:[0-9a-f]{12}: no rule keeps it \(#3 newest, pushed \d+[dh] ago, never pulled\) \[ci\]/);
+    expect(plan.stdout).toContain("its last tag went (b1) [ci]");
+    expect(plan.stdout).not.toContain("keep   tag");
+    const all = await runCli(["retention", "plan", "--all", "--data", data]);
+    expect(all.stdout).toContain('keep   tag v1.0');
+    expect(all.stdout).toContain('ci: keep_tags "v*"');
+    const run = await runCli(["retention", "run", "--data", data]);
+    expect(run.stdout).toContain("retention removed 1 tag(s) and 1 manifest(s) in 1 of 1 covered repositories");
+  });
+
+  test("edit: a broken save re-opens with the error on top; a fixed one shows the diff and asks", async () => {
+    const data = tempDir();
+    const dir = tempDir();
+    const counter = join(dir, "count");
+    writeFileSync(counter, "0");
+    const editor = join(dir, "editor.sh");
+    const text = `[[rule]]\\nid = "ci"\\nrepositories = ["ci/**"]\\nkeep_lastt = 3\\n`;
+    writeFileSync(
+      editor,
+      `#!/bin/sh\nn=$(cat ${counter}); echo $((n+1)) > ${counter}\nif [ "$n" = 0 ]; then printf '${text}' > "$1"; else grep -q '^# ERROR: .*keep_lastt' "$1" && sed -i 's/keep_lastt/keep_last/' "$1"; fi\n`,
+    );
+    chmodSync(editor, 0o755);
+    const declined = await runCli(["retention", "edit", "--data", data], { stdin: "n\n", env: { EDITOR: editor } });
+    expect(declined.stdout).toContain("+ ci: keep_last 3 on ci/**");
+    expect(declined.stdout).toContain("not applied");
+    writeFileSync(counter, "0");
+    const accepted = await runCli(["retention", "edit", "--data", data], { stdin: "y\n", env: { EDITOR: editor } });
+    expect(accepted.stdout).toContain("retention rules applied");
+    expect((await runCli(["retention", "show", "--data", data])).stdout).toContain("keep_last = 3");
+  });
+});
