@@ -6,9 +6,7 @@
  * stays. Every removal is audited with the rules that decided it.
  */
 import type { Kysely } from "kysely";
-import { anyTagged, parentIds, referrerIds } from "../db/queries/gc-manifests.ts";
-import { deleteManifestRow, manifestIdsByDigest } from "../db/queries/manifests.ts";
-import { currentTag, manifestsNow, removeTag } from "../db/queries/retention.ts";
+import { currentTags, manifestsBySubjectOrDigest, manifestsNow, parentEdges, removeManifests, removeTags, taggedIds } from "../db/queries/retention.ts";
 import type { DB } from "../db/schema.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { ManifestDecision, TagDecision } from "./evaluate.ts";
@@ -79,9 +77,7 @@ export async function runRetention(reg: Registry, request: RetentionRunRequest):
         const batch = tags.slice(i, i + BATCH);
         const gone = await reg.db.transaction().execute(async (trx) => {
           await request.checkpoint?.(trx);
-          const done: TagDecision[] = [];
-          for (const t of batch) if (await removeTagIfUnchanged(trx, plan, repo, t)) done.push(t);
-          return done;
+          return removeTagsIfUnchanged(trx, plan, repo, batch);
         });
         report.keptOnRecheck += batch.length - gone.length;
         for (const t of gone) {
@@ -100,9 +96,7 @@ export async function runRetention(reg: Registry, request: RetentionRunRequest):
         }
         const gone = await reg.db.transaction().execute(async (trx) => {
           await request.checkpoint?.(trx);
-          const done: ManifestDecision[] = [];
-          for (const group of batch) done.push(...(await removeGroupIfUnchanged(trx, repo.repositoryId, group)));
-          return done;
+          return removeGroupsIfUnchanged(trx, repo.repositoryId, batch);
         });
         report.keptOnRecheck += size - gone.length;
         for (const m of gone) {
@@ -124,41 +118,56 @@ export async function runRetention(reg: Registry, request: RetentionRunRequest):
   return report;
 }
 
-/** Inside a transaction: removes the tag if it still points where the plan saw it, unpulled since; returns whether it did. */
-async function removeTagIfUnchanged(trx: Kysely<DB>, plan: RetentionPlan, repo: PlannedRepository, t: TagDecision): Promise<boolean> {
-  const now = await currentTag(trx, repo.repositoryId, t.tag);
-  if (!now || now.manifest_id !== t.manifestId || now.updated_at !== t.pushedAt) return false;
-  if (repo.pulledWithinMs !== null) {
+/** Inside a transaction: removes the tags that still point where the plan saw them, unpulled since; returns those removed. */
+async function removeTagsIfUnchanged(trx: Kysely<DB>, plan: RetentionPlan, repo: PlannedRepository, batch: TagDecision[]): Promise<TagDecision[]> {
+  const now = new Map((await currentTags(trx, repo.repositoryId, batch.map((t) => t.tag))).map((t) => [t.name, t]));
+  const doomed = batch.filter((t) => {
+    const current = now.get(t.tag);
+    if (!current || current.manifest_id !== t.manifestId || current.updated_at !== t.pushedAt) return false;
+    if (repo.pulledWithinMs === null) return true;
     // The plan found it unpulled; a pull since then (recorded, or still only a use) keeps it.
-    if (now.last_seen_at >= plan.recentUseSince) return false;
-    if (now.pulled_at !== null && now.pulled_at >= plan.now - repo.pulledWithinMs) return false;
-  }
-  await removeTag(trx, repo.repositoryId, t.tag);
-  return true;
+    if (current.last_seen_at >= plan.recentUseSince) return false;
+    return current.pulled_at === null || current.pulled_at < plan.now - repo.pulledWithinMs;
+  });
+  await removeTags(trx, repo.repositoryId, doomed.map((t) => t.tag));
+  return doomed;
 }
 
 /**
- * Inside a transaction: removes a group of manifests if nothing has come
- * to keep it since the plan (a use or re-push, a tag, an index or a
+ * Inside a transaction: removes each group of manifests that nothing has
+ * come to keep since the plan (a use or re-push, a tag, an index or a
  * referrer outside the group, a subject pushed); returns what it removed.
+ * The checks are made for all groups at once, a few statements in all.
  */
-async function removeGroupIfUnchanged(trx: Kysely<DB>, repositoryId: number, group: ManifestDecision[]): Promise<ManifestDecision[]> {
-  const planned = new Map(group.map((m) => [m.id, m]));
-  const outside = (ids: Iterable<number>) => [...ids].some((id) => !planned.has(id));
-  const present = await manifestsNow(trx, [...planned.keys()]);
-  if (present.length === 0 || present.some((m) => m.last_seen_at !== planned.get(m.id)!.lastSeenAt)) return [];
-  const ids = present.map((m) => m.id);
-  if (await anyTagged(trx, ids)) return [];
-  if (outside(await parentIds(trx, ids))) return [];
-  if (outside(await referrerIds(trx, repositoryId, present.map((m) => m.digest)))) return [];
-  const subjects = present.flatMap((m) => (m.subject === null ? [] : [m.subject]));
-  if (outside((await manifestIdsByDigest(trx, repositoryId, subjects)).values())) return [];
-  const here = new Set(ids);
-  const removed: ManifestDecision[] = [];
-  for (const m of group) {
-    if (!here.has(m.id)) continue;
-    await deleteManifestRow(trx, m.id);
-    removed.push(m);
+async function removeGroupsIfUnchanged(trx: Kysely<DB>, repositoryId: number, groups: ManifestDecision[][]): Promise<ManifestDecision[]> {
+  const planned = groups.flat();
+  const present = new Map((await manifestsNow(trx, planned.map((m) => m.id))).map((m) => [m.id, m]));
+  const ids = [...present.keys()];
+  const tagged = await taggedIds(trx, ids);
+  const parents = new Map<number, number[]>();
+  for (const e of await parentEdges(trx, ids)) parents.set(e.child_id, [...(parents.get(e.child_id) ?? []), e.manifest_id]);
+  const digests = [...present.values()].flatMap((m) => (m.subject === null ? [m.digest] : [m.digest, m.subject]));
+  const related = await manifestsBySubjectOrDigest(trx, repositoryId, [...new Set(digests)]);
+  const referrers = new Map<string, number[]>();
+  const byDigest = new Map<string, number>();
+  for (const r of related) {
+    byDigest.set(r.digest, r.id);
+    if (r.subject !== null) referrers.set(r.subject, [...(referrers.get(r.subject) ?? []), r.id]);
   }
+  const removed: ManifestDecision[] = [];
+  for (const group of groups) {
+    const members = new Set(group.map((m) => m.id));
+    const outside = (list: readonly number[] | undefined) => (list ?? []).some((id) => !members.has(id));
+    const here = group.filter((m) => present.has(m.id));
+    if (here.length === 0) continue;
+    const kept = here.some((m) => {
+      const now = present.get(m.id)!;
+      if (now.last_seen_at !== m.lastSeenAt || tagged.has(m.id) || outside(parents.get(m.id)) || outside(referrers.get(m.digest))) return true;
+      const subject = now.subject === null ? undefined : byDigest.get(now.subject);
+      return subject !== undefined && !members.has(subject);
+    });
+    if (!kept) removed.push(...here);
+  }
+  await removeManifests(trx, removed.map((m) => m.id));
   return removed;
 }

@@ -63,25 +63,68 @@ export async function repositoryContents(
   return { tags, manifests, edges };
 }
 
-/** A tag's target and push time now, with its manifest's last use and pull; undefined when the tag is gone. */
-export async function currentTag(
-  db: Kysely<DB>,
-  repositoryId: number,
-  name: string,
-): Promise<{ manifest_id: number; updated_at: number; last_seen_at: number; pulled_at: number | null } | undefined> {
-  return db
-    .selectFrom("tags as t")
-    .innerJoin("manifests as m", "m.id", "t.manifest_id")
-    .leftJoin("manifest_pulls as p", "p.manifest_id", "m.id")
-    .select(["t.manifest_id", "t.updated_at", "m.last_seen_at", "p.pulled_at"])
-    .where("t.repository_id", "=", repositoryId)
-    .where("t.name", "=", name)
-    .executeTakeFirst();
+/** A tag as it is now, with its manifest's last use and pull. */
+export interface CurrentTag {
+  name: string;
+  manifest_id: number;
+  updated_at: number;
+  last_seen_at: number;
+  pulled_at: number | null;
 }
 
-/** Removes tag `name` of a repository. */
-export async function removeTag(db: Kysely<DB>, repositoryId: number, name: string): Promise<void> {
-  await db.deleteFrom("tags").where("repository_id", "=", repositoryId).where("name", "=", name).execute();
+/** Tags `names` of a repository as they are now (those that still exist). */
+export async function currentTags(db: Kysely<DB>, repositoryId: number, names: readonly string[]): Promise<CurrentTag[]> {
+  const found: CurrentTag[] = [];
+  for (const batch of batches(names)) {
+    found.push(
+      ...(await db
+        .selectFrom("tags as t")
+        .innerJoin("manifests as m", "m.id", "t.manifest_id")
+        .leftJoin("manifest_pulls as p", "p.manifest_id", "m.id")
+        .select(["t.name", "t.manifest_id", "t.updated_at", "m.last_seen_at", "p.pulled_at"])
+        .where("t.repository_id", "=", repositoryId)
+        .where("t.name", "in", batch)
+        .execute()),
+    );
+  }
+  return found;
+}
+
+/** Removes tags `names` of a repository. */
+export async function removeTags(db: Kysely<DB>, repositoryId: number, names: readonly string[]): Promise<void> {
+  for (const batch of batches(names)) await db.deleteFrom("tags").where("repository_id", "=", repositoryId).where("name", "in", batch).execute();
+}
+
+/** Of `ids`, those some tag points at. */
+export async function taggedIds(db: Kysely<DB>, ids: readonly number[]): Promise<Set<number>> {
+  const found = new Set<number>();
+  for (const batch of batches(ids)) {
+    for (const r of await db.selectFrom("tags").select("manifest_id").distinct().where("manifest_id", "in", batch).execute()) found.add(r.manifest_id);
+  }
+  return found;
+}
+
+/** Index → child edges whose child is among `ids`. */
+export async function parentEdges(db: Kysely<DB>, ids: readonly number[]): Promise<{ manifest_id: number; child_id: number }[]> {
+  const found: { manifest_id: number; child_id: number }[] = [];
+  for (const batch of batches(ids)) found.push(...(await db.selectFrom("manifest_children").select(["manifest_id", "child_id"]).where("child_id", "in", batch).execute()));
+  return found;
+}
+
+/** Manifests of a repository whose `subject` or `digest` is among `digests`. */
+export async function manifestsBySubjectOrDigest(db: Kysely<DB>, repositoryId: number, digests: readonly string[]): Promise<{ id: number; digest: string; subject: string | null }[]> {
+  const found: { id: number; digest: string; subject: string | null }[] = [];
+  for (const batch of batches(digests)) {
+    // Two lookups, each on its own index ((repository_id, subject) and (repository_id, digest)).
+    const q = db.selectFrom("manifests").select(["id", "digest", "subject"]).where("repository_id", "=", repositoryId);
+    found.push(...(await q.where("subject", "in", batch).execute()), ...(await q.where("digest", "in", batch).execute()));
+  }
+  return found;
+}
+
+/** Removes manifests `ids` in one statement per batch (an index and its children may go together); tags and references go by cascade. */
+export async function removeManifests(db: Kysely<DB>, ids: readonly number[]): Promise<void> {
+  for (const batch of batches(ids)) await db.deleteFrom("manifests").where("id", "in", batch).execute();
 }
 
 /** The manifests among `ids` that still exist, with their last use and pull. */
