@@ -93,4 +93,42 @@ describe("mcr retention", () => {
     expect(accepted.stdout).toContain("retention rules applied");
     expect((await runCli(["retention", "show", "--data", data])).stdout).toContain("keep_last = 3");
   });
+
+  test("gc --retention: a line for the phase without a terminal, a row of the live view on one, and the skipped repositories", async () => {
+    const data = tempDir();
+    const reg = await openRegistry(data);
+    let clock = Date.now() - 100 * HOUR;
+    reg.now = () => clock;
+    for (const tag of ["b1", "b2", "b3"]) {
+      await pushImage(reg, "ci/app", tag, [tag]);
+      await pushImage(reg, "lonely/app", tag, [`lonely ${tag}`]);
+      clock += HOUR;
+    }
+    await reg.close();
+    const file = join(tempDir(), "r.toml");
+    writeFileSync(file, `${CI}
+[[rule]]
+id = "lonely"
+repositories = ["lonely/*"]
+keep_pushed_within = "1h"
+`);
+    expect((await runCli(["retention", "apply", "-f", file, "--data", data])).code).toBe(0);
+    const dry = await runCli(["gc", "--retention", "--dry-run", "--data", data]);
+    expect(dry.stdout).toContain("gc: grace 1h, retention, dry run\n");
+    expect(dry.stdout).toMatch(/^gc: retention rules: 2 checked, 2 removed$/m);
+    expect(dry.stdout).toMatch(/retention would remove 1 tag and 1 manifest, skipped 1 repository$/m);
+    expect(dry.stdout).toContain("retention skipped lonely/app: the rules would remove every tag (3)");
+    if (!Bun.which("script")) return console.warn("skipping the terminal view test: script(1) is not installed");
+    const proc = Bun.spawn(["script", "-qec", `stty cols 100 rows 30; ${process.execPath} cli/main.ts gc --retention --data ${data}`, "/dev/null"], {
+      cwd: `${import.meta.dir}/../..`,
+      stdout: "pipe",
+      stderr: "pipe",
+      stdin: "ignore",
+    });
+    const out = (await new Response(proc.stdout).text()).replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, "");
+    expect(await proc.exited).toBe(0);
+    expect(out).toContain("mcr gc · grace 1h, retention");
+    expect(out).toMatch(/✔ retention rules\s+2 checked\s+2 removed/);
+    expect(out).toMatch(/retention removed 1 tag and 1 manifest/);
+  });
 });
