@@ -78,4 +78,46 @@ describe("/v1/retention", () => {
     expect(run.report!.blobsRemoved).toBeGreaterThan(0);
     expect((await json("POST", "/v1/gc", { retention: "yes" })).status).toBe(400);
   });
+
+  test("hostile rule sets are 400s naming the problem, never a 500", async () => {
+    const field = (extra: Record<string, unknown>) => JSON.stringify({ rules: [{ id: "x", repositories: ["a/**"], keep_last: 1, ...extra }] });
+    const bodies = [
+      "",
+      "\u0000\u0001",
+      "{".repeat(10_000),
+      JSON.stringify({ rules: "all" }),
+      JSON.stringify({ rules: [null] }),
+      JSON.stringify({ rules: [[]] }),
+      JSON.stringify({ policy: [] }),
+      field({ id: "\u001b[31mred" }),
+      field({ id: "x".repeat(100) }),
+      field({ repositories: [] }),
+      field({ repositories: ["a".repeat(300)] }),
+      field({ repositories: Array.from({ length: 101 }, () => "a") }),
+      field({ keep_last: 1e300 }),
+      field({ keep_last: 1.5 }),
+      field({ keep_last: "5" }),
+      field({ keep_tags: ["a/b"] }),
+      field({ keep_tags: "v*" }),
+      field({ keep_pushed_within: "30s" }),
+      field({ keep_pulled_within: "99999999999d" }),
+      field({ untagged_after: 7 }),
+      field({ allow_empty: "yes" }),
+      field({ description: "d".repeat(501) }),
+      field({ __proto__: { x: 1 }, constructor: 1 }),
+      JSON.stringify({ rules: [{ id: "a", repositories: ["a"], keep_last: 1 }, { id: "a", repositories: ["b"], keep_last: 1 }] }),
+      JSON.stringify({ rules: Array.from({ length: 1001 }, (_, i) => ({ id: `r${i}`, repositories: ["a"], keep_last: 1 })) }),
+    ];
+    for (const body of bodies) {
+      const res = await t.request("PUT", "/v1/retention", { body, headers: { "content-type": "application/json" } });
+      expect({ body: body.slice(0, 60), status: res.status }).toEqual({ body: body.slice(0, 60), status: 400 });
+      expect(((await res.json()) as { error: string }).error.length).toBeGreaterThan(0);
+    }
+    for (const toml of ["[[rule]]\nid = ", "rule = 5", "[[rule]]\nid = \"x\"\nrepositories = [\"a\"]\nkeep_last = 1\n[other]\n", "[[rule]]\n[[rule]]\n"]) {
+      const res = await t.request("PUT", "/v1/retention", { body: toml, headers: { "content-type": "application/toml" } });
+      expect({ toml, status: res.status }).toEqual({ toml, status: 400 });
+    }
+    expect((await t.request("PUT", "/v1/retention", { body: new Uint8Array(1024 * 1024 + 1), headers: { "content-type": "application/json" } })).status).toBe(400);
+    for (const q of ["%zz", "a%00b", "x".repeat(300), "***", "/a"]) expect((await json("GET", `/v1/retention/plan?repo=${q}`)).status).toBe(400);
+  });
 });
