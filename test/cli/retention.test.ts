@@ -9,6 +9,8 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openRegistry } from "../../lib/registry/registry.ts";
 import { runCli } from "../support/cli.ts";
+import { pushRandomImage } from "../support/http-registry.ts";
+import { startServerProcess } from "../support/server-process.ts";
 import { HOUR, pushImage } from "../support/gc-fixtures.ts";
 import { tempDir } from "../support/temp.ts";
 
@@ -130,5 +132,32 @@ keep_pushed_within = "1h"
     expect(out).toContain("mcr gc · grace 1h, retention");
     expect(out).toMatch(/✔ retention rules\s+2 checked\s+2 removed/);
     expect(out).toMatch(/retention removed 1 tag and 1 manifest/);
+  });
+
+  test("--server: the same commands through /v1, with the same output", async () => {
+    const server = await startServerProcess();
+    try {
+      const env = { XDG_CONFIG_HOME: tempDir("retention-home-") };
+      const login = await runCli(["login", server.url, "--username", "admin", "--password-stdin"], { stdin: `${server.password}\n`, env });
+      expect(login.code).toBe(0);
+      for (const tag of ["a", "b", "c"]) {
+        await pushRandomImage(server.url, server.authHeader, "ci/app", tag);
+        await Bun.sleep(5);
+      }
+      const file = join(tempDir(), "r.toml");
+      writeFileSync(file, CI.replace("keep_last = 2", "keep_last = 1"));
+      const remote = (args: string[]) => runCli([...args, "--server", server.url], { env });
+      expect((await remote(["retention", "apply", "-f", file, "--dry-run"])).stdout).toContain("+ ci: keep_last 1, keep_tags v* on ci/**");
+      expect((await remote(["retention", "apply", "-f", file])).stdout).toContain("retention rules applied");
+      expect((await remote(["retention", "show"])).stdout).toBe((await runCli(["retention", "show", "--data", server.dataDir])).stdout);
+      const plan = await remote(["retention", "plan", "--repo", "ci/**"]);
+      expect(plan.stdout).toContain("ci/app (rules: ci): 2 tag(s) and 2 manifest(s) go, 1 tag(s) stay");
+      const run = JSON.parse((await remote(["retention", "run", "--json"])).stdout) as { tagsRemoved: number; manifestsRemoved: number };
+      expect(run).toMatchObject({ tagsRemoved: 2, manifestsRemoved: 2 });
+      const tags = (await (await fetch(`${server.url}/v2/ci/app/tags/list`, { headers: { authorization: server.authHeader } })).json()) as { tags: string[] };
+      expect(tags.tags).toEqual(["c"]);
+    } finally {
+      await server.stop();
+    }
   });
 });
