@@ -63,7 +63,9 @@ export function registerRetention(program: Command): void {
   ).action(async (opts: TargetOptions & { file: string; dryRun?: boolean }) => {
     const text = opts.file === "-" ? await new Response(Bun.stdin.stream()).text() : readRulesFile(opts.file);
     const result = await replaceRules(opts, parseRetentionText(text), opts.dryRun);
-    for (const line of formatRuleSetDiff(result.diff, describe)) console.log(line);
+    // Only the order moved: the diff by id shows nothing, yet it is a change (plans list rules in file order).
+    const lines = result.applied && isEmptyDiff(result.diff) ? ["~ the order of the rules"] : formatRuleSetDiff(result.diff, describe);
+    for (const line of lines) console.log(line);
     if (opts.dryRun) console.log("dry run: nothing applied");
     else if (result.applied) console.log("retention rules applied");
   });

@@ -115,6 +115,10 @@ export async function runRetention(reg: Registry, request: RetentionRunRequest):
   const finished = reg.now();
   report.finishedAt = new Date(finished).toISOString();
   report.durationMs = finished - started;
+  if (!report.dryRun) {
+    const { removed: _each, ...counts } = report;
+    reg.audit.record({ event: "retention.finished", actor: request.actor, outcome: "success", detail: { ...counts, skipped: report.skipped.length, planned: plan.createdAt } });
+  }
   return report;
 }
 

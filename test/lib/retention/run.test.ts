@@ -63,10 +63,13 @@ describe("retention runs", () => {
     const events = await reg.db.selectFrom("audit_events").selectAll().where("event", "like", "retention.%").execute();
     expect(events.filter((e) => e.event === "retention.tag.deleted")).toHaveLength(5);
     expect(events.filter((e) => e.event === "retention.manifest.deleted")).toHaveLength(5);
-    for (const e of events.filter((e) => e.event !== "retention.changed")) {
+    for (const e of events.filter((e) => e.event.endsWith(".deleted"))) {
       expect(JSON.parse(e.detail!).rules).toEqual(["ci"]);
       expect(e.actor).toBe("local:test");
     }
+    const finished = events.filter((e) => e.event === "retention.finished");
+    expect(finished).toHaveLength(1);
+    expect(JSON.parse(finished[0]!.detail!)).toMatchObject({ tagsRemoved: 5, manifestsRemoved: 5, skipped: 0 });
     await reg.close();
   });
 
