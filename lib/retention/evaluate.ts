@@ -95,8 +95,11 @@ export function evaluateRepository(
     plan.skipped = { reason: `immutable: the policy denies overwrite or delete here to everyone (${immutableBy.join(", ")}); set override_immutable = true to allow`, rules: [...immutableBy] };
     return plan;
   }
-  const { tags, manifests, edges } = contents;
+  const { manifests } = contents;
   const byId = new Map(manifests.map((m) => [m.id, m]));
+  // Tags and edges pushed after the manifests were read name manifests not here: too new to touch, left out.
+  const tags = contents.tags.filter((t) => byId.has(t.manifest_id));
+  const edges = contents.edges.filter((e) => byId.has(e.manifest_id) && byId.has(e.child_id));
   const byDigest = new Map(manifests.map((m) => [m.digest, m.id]));
   const tagsOf = groupBy(tags, (t) => t.manifest_id, (t) => t);
   const children = groupBy(edges, (e) => e.manifest_id, (e) => e.child_id);

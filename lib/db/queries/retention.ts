@@ -42,18 +42,23 @@ export interface ManifestRow {
   pulled_at: number | null;
 }
 
-/** Every tag, manifest and index edge of one repository. */
+/**
+ * Every manifest, tag and index edge of one repository, read in that
+ * order outside any transaction (a read transaction would still take the
+ * write lock here): a tag or edge pushed between the reads may name a
+ * manifest not in the list, which evaluation leaves alone.
+ */
 export async function repositoryContents(
   db: Kysely<DB>,
   repositoryId: number,
 ): Promise<{ tags: TagRow[]; manifests: ManifestRow[]; edges: { manifest_id: number; child_id: number }[] }> {
-  const tags = await db.selectFrom("tags").select(["name", "manifest_id", "updated_at"]).where("repository_id", "=", repositoryId).execute();
   const manifests = await db
     .selectFrom("manifests as m")
     .leftJoin("manifest_pulls as p", "p.manifest_id", "m.id")
     .select(["m.id", "m.digest", "m.subject", "m.last_seen_at", "p.pulled_at"])
     .where("m.repository_id", "=", repositoryId)
     .execute();
+  const tags = await db.selectFrom("tags").select(["name", "manifest_id", "updated_at"]).where("repository_id", "=", repositoryId).execute();
   const edges = await db
     .selectFrom("manifest_children as c")
     .innerJoin("manifests as m", "m.id", "c.manifest_id")

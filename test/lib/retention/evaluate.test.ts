@@ -158,3 +158,15 @@ describe("manifests", () => {
     expect(plan.manifests.flat().find((m) => m.id === 2)!.rules).toEqual(["long"]);
   });
 });
+
+describe("a state read while clients push", () => {
+  test("a tag or index edge naming a manifest not read yet is left alone, and the child it lists is not doomed by it", () => {
+    const state = repo({ old: [1, 50], keep: [2, 0] }, [{ id: 3, last_seen_at: NOW - 1000 }]);
+    state.tags.push({ name: "brand-new", manifest_id: 99, updated_at: NOW });
+    state.edges.push({ manifest_id: 98, child_id: 3 });
+    const plan = evaluate(`[[rule]]\nid = "r"\nrepositories = ["**"]\nkeep_last = 1\nuntagged_after = "7d"\n`, state);
+    expect(plan.tags.map((t) => t.tag).sort()).toEqual(["keep", "old"]);
+    expect(removed(plan)).toEqual(["old"]);
+    expect(gone(plan)).toEqual([1]);
+  });
+});
