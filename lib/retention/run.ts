@@ -61,55 +61,64 @@ export async function runRetention(reg: Registry, request: RetentionRunRequest):
     removed: [],
   };
   let checked = 0;
-  for (const repo of plan.repositories) {
-    checked++;
-    if (repo.skipped) {
-      report.skipped.push({ repository: repo.repository, reason: repo.skipped.reason });
-      continue;
-    }
-    const tags = repo.tags.filter((t) => !t.keep);
-    const removed = { repository: repo.repository, tags: [] as string[], manifests: [] as string[] };
-    if (report.dryRun) {
-      removed.tags = tags.map((t) => t.tag);
-      removed.manifests = repo.manifests.flat().map((m) => m.digest);
-    } else {
-      for (let i = 0; i < tags.length; i += BATCH) {
-        const batch = tags.slice(i, i + BATCH);
-        const gone = await reg.db.transaction().execute(async (trx) => {
-          await request.checkpoint?.(trx);
-          return removeTagsIfUnchanged(trx, plan, repo, batch);
-        });
-        report.keptOnRecheck += batch.length - gone.length;
-        for (const t of gone) {
-          removed.tags.push(t.tag);
-          reg.audit.record({ event: "retention.tag.deleted", actor: request.actor, outcome: "success", repository: repo.repository, tag: t.tag, digest: t.digest, detail: { rules: t.rules, reason: t.reason, planned: plan.createdAt } });
-        }
-        request.onProgress?.(checked, report.tagsRemoved + removed.tags.length + report.manifestsRemoved);
+  try {
+    for (const repo of plan.repositories) {
+      checked++;
+      if (repo.skipped) {
+        report.skipped.push({ repository: repo.repository, reason: repo.skipped.reason });
+        continue;
       }
-      for (let i = 0; i < repo.manifests.length; ) {
-        // Whole groups per transaction, about BATCH manifests at a time.
-        const batch: ManifestDecision[][] = [];
-        let size = 0;
-        while (i < repo.manifests.length && (batch.length === 0 || size + repo.manifests[i]!.length <= BATCH)) {
-          size += repo.manifests[i]!.length;
-          batch.push(repo.manifests[i++]!);
+      const tags = repo.tags.filter((t) => !t.keep);
+      const removed = { repository: repo.repository, tags: [] as string[], manifests: [] as string[] };
+      if (report.dryRun) {
+        removed.tags = tags.map((t) => t.tag);
+        removed.manifests = repo.manifests.flat().map((m) => m.digest);
+      } else {
+        for (let i = 0; i < tags.length; i += BATCH) {
+          const batch = tags.slice(i, i + BATCH);
+          const gone = await reg.db.transaction().execute(async (trx) => {
+            await request.checkpoint?.(trx);
+            return removeTagsIfUnchanged(trx, plan, repo, batch);
+          });
+          report.keptOnRecheck += batch.length - gone.length;
+          for (const t of gone) {
+            removed.tags.push(t.tag);
+            reg.audit.record({ event: "retention.tag.deleted", actor: request.actor, outcome: "success", repository: repo.repository, tag: t.tag, digest: t.digest, detail: { rules: t.rules, reason: t.reason, planned: plan.createdAt } });
+          }
+          request.onProgress?.(checked, report.tagsRemoved + removed.tags.length + report.manifestsRemoved);
         }
-        const gone = await reg.db.transaction().execute(async (trx) => {
-          await request.checkpoint?.(trx);
-          return removeGroupsIfUnchanged(trx, repo.repositoryId, batch);
-        });
-        report.keptOnRecheck += size - gone.length;
-        for (const m of gone) {
-          removed.manifests.push(m.digest);
-          reg.audit.record({ event: "retention.manifest.deleted", actor: request.actor, outcome: "success", repository: repo.repository, digest: m.digest, detail: { rules: m.rules, reason: m.reason, planned: plan.createdAt } });
+        for (let i = 0; i < repo.manifests.length; ) {
+          // Whole groups per transaction, about BATCH manifests at a time.
+          const batch: ManifestDecision[][] = [];
+          let size = 0;
+          while (i < repo.manifests.length && (batch.length === 0 || size + repo.manifests[i]!.length <= BATCH)) {
+            size += repo.manifests[i]!.length;
+            batch.push(repo.manifests[i++]!);
+          }
+          const gone = await reg.db.transaction().execute(async (trx) => {
+            await request.checkpoint?.(trx);
+            return removeGroupsIfUnchanged(trx, repo.repositoryId, batch);
+          });
+          report.keptOnRecheck += size - gone.length;
+          for (const m of gone) {
+            removed.manifests.push(m.digest);
+            reg.audit.record({ event: "retention.manifest.deleted", actor: request.actor, outcome: "success", repository: repo.repository, digest: m.digest, detail: { rules: m.rules, reason: m.reason, planned: plan.createdAt } });
+          }
+          request.onProgress?.(checked, report.tagsRemoved + removed.tags.length + report.manifestsRemoved + removed.manifests.length);
         }
-        request.onProgress?.(checked, report.tagsRemoved + removed.tags.length + report.manifestsRemoved + removed.manifests.length);
       }
+      report.tagsRemoved += removed.tags.length;
+      report.manifestsRemoved += removed.manifests.length;
+      if (removed.tags.length > 0 || removed.manifests.length > 0) report.removed.push(removed);
+      request.onProgress?.(checked, report.tagsRemoved + report.manifestsRemoved);
     }
-    report.tagsRemoved += removed.tags.length;
-    report.manifestsRemoved += removed.manifests.length;
-    if (removed.tags.length > 0 || removed.manifests.length > 0) report.removed.push(removed);
-    request.onProgress?.(checked, report.tagsRemoved + report.manifestsRemoved);
+  } catch (error) {
+    // What was removed before the failure is audited already; say how the run ended.
+    if (!report.dryRun) {
+      const message = error instanceof Error ? error.message : String(error);
+      reg.audit.record({ event: "retention.finished", actor: request.actor, outcome: "failure", detail: { tagsRemoved: report.tagsRemoved, manifestsRemoved: report.manifestsRemoved, planned: plan.createdAt, error: message } });
+    }
+    throw error;
   }
   request.onProgress?.(checked, report.tagsRemoved + report.manifestsRemoved);
   const finished = reg.now();
