@@ -50,6 +50,7 @@ let t: TestApp;
 let clock = 0;
 const pushed: Pushed[] = [];
 const expectGone = new Set<string>();
+const referrers: { subject: string; signature: string }[] = [];
 
 async function image(repo: string, tag: string, layers: string[]): Promise<Pushed> {
   const p = await pushImage(t, repo, tag, layers);
@@ -126,7 +127,7 @@ beforeAll(async () => {
   const oldSig = await signature("ci/app", builds[3]!, "signature of build 3");
   const newSig = await signature("ci/app", builds[48]!, "signature of build 48");
   expectGone.add(oldSig.digest);
-  expect(newSig.digest).toStartWith("sha256:");
+  referrers.push({ subject: builds[48]!.digest, signature: newSig.digest }, { subject: builds[3]!.digest, signature: oldSig.digest });
 
   at(45);
   expect((await t.request("GET", "/v2/mirror/alpine/manifests/3.18", { headers: { accept: MANIFEST } })).status).toBe(200);
@@ -201,6 +202,13 @@ describe("retention end to end", () => {
       for (const blob of p.blobs.filter((b) => !keptBlobs.has(b))) expect((await t.request("HEAD", `/v2/${p.repo}/blobs/${blob}`)).status).toBe(404);
     }
     expect(report.blobsRemoved).toBeGreaterThan(30);
+
+    // The kept image's signature is still its referrer; the removed image's went with it.
+    const [kept, removed] = referrers;
+    const listed = (await (await t.request("GET", `/v2/ci/app/referrers/${kept!.subject}`)).json()) as { manifests: { digest: string }[] };
+    expect(listed.manifests.map((m) => m.digest)).toEqual([kept!.signature]);
+    const orphaned = (await (await t.request("GET", `/v2/ci/app/referrers/${removed!.subject}`)).json()) as { manifests: unknown[] };
+    expect(orphaned.manifests).toEqual([]);
 
     // A second run finds nothing more to do.
     const again = JSON.parse((await runCli(["retention", "run", "--json", "--data", t.dataDir])).stdout);
