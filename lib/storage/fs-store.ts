@@ -129,6 +129,9 @@ export class FsBlobStore implements BlobStore {
       state.busy = false;
       return state.size;
     } catch (error) {
+      // A flush still running holds the file open (and, once the file is dropped, its space): the
+      // caller answers, and may drop the file, only when nothing is left writing it.
+      await state.flushing;
       // The hash may now disagree with the file; recompute it next time.
       this.states.delete(id);
       throw storageError(error);
@@ -146,6 +149,7 @@ export class FsBlobStore implements BlobStore {
         if (actual !== digest) {
           this.states.delete(id);
           await unlinkIfPresent(source);
+          await state.flushing;
           fail("DIGEST_INVALID", "uploaded content does not match the digest", { expected: digest, actual });
         }
         await state.flushing;
@@ -170,8 +174,11 @@ export class FsBlobStore implements BlobStore {
   }
 
   async abortUpload(id: string): Promise<void> {
+    const state = this.states.get(id);
     this.states.delete(id);
     await unlinkIfPresent(this.layout.upload(id));
+    // The space comes back only once a flush still running lets go of the file.
+    await state?.flushing;
   }
 
   async delete(digest: string): Promise<boolean> {
@@ -260,7 +267,7 @@ async function writeHashed(
   let gathered: Uint8Array[] = [];
   let filled = 0;
   let direct: DirectFile | null = null;
-  let pending: Promise<void> = Promise.resolve();
+  let pending: Write = Promise.resolve(null);
   // An unaligned upload first takes a short piece up to the next boundary.
   let want = refuseDirect ? (ALIGN - (position % ALIGN)) % ALIGN || pieceBytes : pieceBytes;
   try {
@@ -274,12 +281,12 @@ async function writeHashed(
         const piece = (pieces[current] ??= takePiece(refuseDirect !== null)).subarray(0, want);
         gathered = moveInto(piece, gathered);
         filled -= want;
-        await pending;
+        await finished(pending);
         if (refuseDirect && want === pieceBytes && direct === null) {
           direct = await DirectFile.open(path);
           if (!direct.usable) refuseDirect();
         }
-        pending = direct?.usable ? direct.write(piece, position, handle, refuseDirect!) : writeAll(handle, piece, position);
+        pending = started(direct?.usable ? direct.write(piece, position, handle, refuseDirect!) : writeAll(handle, piece, position));
         position += want;
         collectNow(want);
         want = pieceBytes;
@@ -289,10 +296,7 @@ async function writeHashed(
     }
   } catch (error) {
     // The caller closes the file next: no write may still be running on it.
-    const written = await pending.then(
-      () => true,
-      () => false,
-    );
+    const written = (await pending) === null;
     await direct?.close();
     try {
       // The body failed (the client went away, or sent too much): the bytes that arrived are kept, so it can resume after them.
@@ -303,12 +307,33 @@ async function writeHashed(
     throw error;
   }
   try {
-    await pending;
+    await finished(pending);
     return await writeRest(handle, gathered, filled, position, pieces[current]);
   } finally {
     await direct?.close();
     givePieces(pieces, refuseDirect !== null);
   }
+}
+
+/**
+ * A write under way that never rejects: it resolves to what the write
+ * failed with, or null. A write fails (a full disk) while the loop awaits
+ * the body's next chunk, when nothing awaits it yet: as a plain promise its
+ * rejection would be unhandled, which ends a Bun process (or the test).
+ */
+type Write = Promise<{ error: unknown } | null>;
+
+function started(write: Promise<void>): Write {
+  return write.then(
+    () => null,
+    (error: unknown) => ({ error }),
+  );
+}
+
+/** Waits for a write under way; throws what it failed with. */
+async function finished(write: Write): Promise<void> {
+  const failed = await write;
+  if (failed) throw failed.error;
 }
 
 /**
