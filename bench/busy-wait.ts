@@ -8,8 +8,8 @@
  * backup to copy; keeps it busy with anonymous HEAD blob requests (and a
  * stream of manifest pulls, which write audit events, as real pulls do);
  * runs `mcr gc`, `mcr backup`, and both at once from other processes; and
- * prints HEAD latency (p50, p99, max) in each window, with the quiet
- * windows between them as the baseline.
+ * prints HEAD latency (p50, p99, max, how many took over 100 ms) in each
+ * window, with the quiet windows between them as the baseline.
  *
  *   bun bench/busy-wait.ts [--garbage N] [--audit N] [--quiet S] [--keep]
  */
@@ -106,6 +106,15 @@ await seedGarbage(seeder, 1);
 type Sample = { window: string; kind: "HEAD blob" | "GET manifest"; ms: number; status: number };
 const samples: Sample[] = [];
 let window = "quiet";
+/** Milliseconds under load spent in each window, for the request rate. */
+const loadedMs: Record<string, number> = {};
+let windowStarted = performance.now();
+const enter = (label: string) => {
+  const now = performance.now();
+  if (loading) loadedMs[window] = (loadedMs[window] ?? 0) + (now - windowStarted);
+  window = label;
+  windowStarted = now;
+};
 let loading = true;
 const blobUrls = image.blobs.map((b) => `${ep.url}/v2/${repo}/blobs/${b.digest}`);
 async function loop(kind: Sample["kind"], worker: number): Promise<void> {
@@ -129,9 +138,11 @@ async function loop(kind: Sample["kind"], worker: number): Promise<void> {
 let loops: Promise<void>[] = [];
 const startLoad = () => {
   loading = true;
+  windowStarted = performance.now();
   loops = [...Array.from({ length: HEAD_WORKERS }, (_, w) => loop("HEAD blob", w)), loop("GET manifest", 0)];
 };
 const stopLoad = async () => {
+  enter(window);
   loading = false;
   await Promise.all(loops);
 };
@@ -147,11 +158,11 @@ async function mcr(args: string[]): Promise<number> {
 
 const durations: Record<string, number> = {};
 async function during(label: string, work: () => Promise<unknown>): Promise<void> {
-  window = label;
+  enter(label);
   const started = performance.now();
   await work();
   durations[label] = performance.now() - started;
-  window = "quiet";
+  enter("quiet");
   await Bun.sleep(QUIET_MS);
 }
 
@@ -161,6 +172,8 @@ const backup = (n: number) => mcr(["backup", join(dir, `backup-${n}`), "--json"]
 startLoad();
 await Bun.sleep(1000);
 samples.length = 0; // warm-up
+enter("quiet");
+loadedMs.quiet = 0;
 await Bun.sleep(QUIET_MS);
 log("mcr gc");
 await during("mcr gc", gc);
@@ -177,14 +190,15 @@ await stopLoad();
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
-console.log(`| window | took (ms) | HEAD requests | HEAD p50 (ms) | HEAD p99 (ms) | HEAD max (ms) | manifest max (ms) | non-2xx |`);
-console.log(`| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`);
+console.log(`| window | took (ms) | HEAD/s | HEAD p50 (ms) | HEAD p99 (ms) | HEAD max (ms) | HEAD over 100 ms | manifest max (ms) | non-2xx |`);
+console.log(`| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`);
 for (const label of ["quiet", "mcr gc", "mcr backup", "gc + backup"]) {
   const head = samples.filter((s) => s.window === label && s.kind === "HEAD blob").map((s) => s.ms).sort((a, b) => a - b);
   const manifest = samples.filter((s) => s.window === label && s.kind === "GET manifest").map((s) => s.ms).sort((a, b) => a - b);
   const errors = samples.filter((s) => s.window === label && (s.status < 200 || s.status >= 300)).length;
   const took = durations[label] === undefined ? "" : fmt(durations[label]!);
-  console.log(`| ${label} | ${took} | ${head.length} | ${fmt(quantile(head, 0.5))} | ${fmt(quantile(head, 0.99))} | ${fmt(head[head.length - 1] ?? NaN)} | ${fmt(manifest[manifest.length - 1] ?? NaN)} | ${errors} |`);
+  const rate = head.length / ((loadedMs[label] ?? NaN) / 1000);
+  console.log(`| ${label} | ${took} | ${rate.toFixed(0)} | ${fmt(quantile(head, 0.5))} | ${fmt(quantile(head, 0.99))} | ${fmt(head[head.length - 1] ?? NaN)} | ${head.filter((ms) => ms > 100).length} | ${fmt(manifest[manifest.length - 1] ?? NaN)} | ${errors} |`);
 }
 await target.stop();
 if (process.argv.includes("--keep")) log(`kept ${dir}`);
