@@ -90,6 +90,7 @@ async function seedAudit(reg: Registry): Promise<void> {
           digest: digestOf(`${j + k}`),
           tag: "latest",
           detail: null,
+          noise: 1,
         }));
         await trx.insertInto("audit_events").values(rows).execute();
       }
