@@ -31,6 +31,7 @@ export function registerServe(program: Command): void {
       auditRetention: { days: config.audit.retention / 86_400_000, rows: DEFAULT_AUDIT_RETENTION.rows },
       anonymous: config.auth.anonymous,
       gcGraceMs: config.gc.grace,
+      upstreams: config.upstreams,
       limits: {
         maxConcurrentUploadsPerUser: config.limits.uploads_per_account,
         maxConcurrentUploads: config.limits.uploads_total,
