@@ -85,6 +85,8 @@ export interface CountingProxy {
   redirectedAuth: string[];
   /** Milliseconds to pause between body chunks passed through (0: none). */
   chunkDelayMs: number;
+  /** Authorization the proxy itself adds to redirected blob fetches (as a signed storage URL would carry). */
+  storageAuth: string;
   stop(): Promise<void>;
 }
 
@@ -99,6 +101,7 @@ export function startCountingProxy(target: string): CountingProxy {
     redirectBlobs: false,
     redirectedAuth: [],
     chunkDelayMs: 0,
+    storageAuth: "",
     stop: async () => void server.stop(true),
   };
   const server: ReturnType<typeof Bun.serve> = Bun.serve({
@@ -110,7 +113,7 @@ export function startCountingProxy(target: string): CountingProxy {
       if (path.startsWith("/storage/")) {
         const auth = req.headers.get("authorization");
         if (auth) proxy.redirectedAuth.push(auth);
-        path = decodeURIComponent(path.slice("/storage".length));
+        path = decodeURIComponent(path.slice("/storage/".length));
       } else {
         proxy.requests.push(`${req.method} ${path}`);
       }
@@ -118,10 +121,11 @@ export function startCountingProxy(target: string): CountingProxy {
       if (proxy.mode === "throttle") return new Response("slow down", { status: 429, headers: { "Retry-After": String(proxy.retryAfter) } });
       const isBlob = /\/blobs\/sha256:/.test(path);
       if (proxy.redirectBlobs && isBlob && !url.pathname.startsWith("/storage/")) {
-        return new Response(null, { status: 307, headers: { Location: `http://localhost:${server.port}/storage${encodeURIComponent(path)}` } });
+        return new Response(null, { status: 307, headers: { Location: `http://localhost:${server.port}/storage/${encodeURIComponent(path)}` } });
       }
       const headers = new Headers(req.headers);
       headers.delete("host");
+      if (url.pathname.startsWith("/storage/") && proxy.storageAuth) headers.set("authorization", proxy.storageAuth);
       const res = await fetch(`${target}${path}${url.search}`, { method: req.method, headers, redirect: "manual" });
       const out = new Headers(res.headers);
       out.delete("content-encoding");
