@@ -50,6 +50,7 @@ const timeout = duration(1000, 3_600_000);
 export function parseUpstreams(raw: unknown, baseDir: string, env: Record<string, string | undefined>): { upstreams: UpstreamConfig[]; problems: UpstreamProblem[] } {
   const problems: UpstreamProblem[] = [];
   const upstreams: UpstreamConfig[] = [];
+  const entryOf: number[] = [];
   if (raw === undefined) return { upstreams, problems };
   if (!Array.isArray(raw)) return { upstreams, problems: [{ key: "upstream", message: "must be an array of tables: write each entry as [[upstream]]" }] };
   raw.forEach((entry, i) => {
@@ -97,12 +98,13 @@ export function parseUpstreams(raw: unknown, baseDir: string, env: Record<string
     const isDefault = table.default ?? false;
     if (typeof isDefault !== "boolean") problem("default", "must be true or false");
     if (name === null || url === null) return;
+    entryOf.push(i);
     upstreams.push({ name, url, username, password, tagTtlMs, timeoutMs, maxConcurrent: Number(max), tlsCa, isDefault: isDefault === true });
   });
   const names = upstreams.map((u) => u.name);
   for (const [i, name] of names.entries()) {
     const clash = names.find((other, j) => j < i && (other === name || name.startsWith(`${other}/`) || other.startsWith(`${name}/`)));
-    if (clash !== undefined) problems.push({ key: `upstream[${i}].name`, message: `"${name}" overlaps upstream "${clash}"` });
+    if (clash !== undefined) problems.push({ key: `upstream[${entryOf[i]}].name`, message: `"${name}" overlaps upstream "${clash}"` });
   }
   if (upstreams.filter((u) => u.isDefault).length > 1) problems.push({ key: "upstream.default", message: "at most one upstream may be the default" });
   return { upstreams, problems };
