@@ -22,6 +22,7 @@ import { errorResponse } from "./http/errors.ts";
 import { silentLogger, type Logger } from "./observability/logger.ts";
 import { observe } from "./observability/observe.ts";
 import { ServerMetrics } from "./observability/server-metrics.ts";
+import { addMirrorMetrics } from "./observability/mirror-metrics.ts";
 import { withSecurityHeaders } from "./http/security-headers.ts";
 
 /** Where and how to serve. */
@@ -107,6 +108,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const app = createApp(reg, { auth, baseUrl: options.baseUrl, trustedProxies: options.trustedProxies, gcGraceMs: options.gcGraceMs, mirror });
   const metricsOn = options.metrics?.enabled ?? true;
   const metrics = metricsOn ? new ServerMetrics(reg, options.version ?? { version: "dev", commit: "dev" }) : null;
+  if (metrics && mirror) addMirrorMetrics(metrics, mirror);
   const observed = observe(app, { reg, logger, metrics, metricsToken: options.metrics?.token ?? null, trustedProxies: options.trustedProxies });
 
   const listen = (port: number, files: TlsFiles | null): Server<undefined> =>

@@ -81,6 +81,12 @@ describe.skipIf(!SKOPEO || !hasDistribution)("skopeo through the pull-through ca
     expect(sha256(layoutBlob(warm, image.manifestDigest))).toBe(image.manifestDigest);
     for (const digest of [image.configDigest, ...image.layerDigests]) expect(layoutBlob(warm, digest)).toEqual(layoutBlob(imageDir, digest));
     expect(proxy.requests.length).toBe(coldRequests);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^${name}\\{upstream="docker.io"\\} (\\d+)`, "m").exec(metrics)?.[1] ?? -1);
+    expect(value("mcr_mirror_cache_misses_total")).toBe(5);
+    expect(value("mcr_mirror_cache_hits_total")).toBeGreaterThanOrEqual(5);
+    expect(value("mcr_mirror_fetched_bytes_total")).toBeGreaterThan(0);
+    expect(value("mcr_mirror_stale_serves_total")).toBe(0);
   });
 
   test("a two-platform index pulls with --all: children cached by digest", async () => {

@@ -9,7 +9,7 @@ import { ephemeralSigningKey, type SigningKey } from "../../lib/auth/signing-key
 import type { Limits } from "../../lib/limits.ts";
 import { ensureAdmin } from "../../lib/auth/users.ts";
 import { openRegistry, type Registry } from "../../lib/registry/registry.ts";
-import { Mirror } from "../../lib/mirror/mirror.ts";
+import { Mirror, type MirrorEvent } from "../../lib/mirror/mirror.ts";
 import type { UpstreamConfig } from "../../lib/mirror/upstream-config.ts";
 import { createApp, type App } from "../../server/app.ts";
 import { ADMIN_AUTH, TEST_ADMIN } from "./credentials.ts";
@@ -29,13 +29,13 @@ export interface TestApp {
 }
 
 /** Opens a fresh registry in a temp dir. */
-export async function testApp(options: { tokenTtlSeconds?: number; limits?: Partial<Limits>; upstreams?: UpstreamConfig[] } = {}): Promise<TestApp> {
+export async function testApp(options: { tokenTtlSeconds?: number; limits?: Partial<Limits>; upstreams?: UpstreamConfig[]; onMirrorEvent?: (event: MirrorEvent) => void } = {}): Promise<TestApp> {
   const dataDir = tempDir("reg-");
   const reg = await openRegistry(dataDir, { limits: options.limits });
   await ensureAdmin(reg, TEST_ADMIN.password);
   const key = ephemeralSigningKey();
   const auth = new Authenticator(reg, key, { tokenTtlSeconds: options.tokenTtlSeconds ?? 300 });
-  const mirror = options.upstreams ? new Mirror(reg, options.upstreams) : null;
+  const mirror = options.upstreams ? new Mirror(reg, options.upstreams, options.onMirrorEvent) : null;
   const app = createApp(reg, { auth, mirror });
   const connection = { requestIP: () => ({ address: "127.0.0.1" }) };
   return {

@@ -15,11 +15,12 @@ describe.skipIf(!hasDistribution)("upstream failures", () => {
   let proxy: CountingProxy;
   let t: TestApp;
   let now = Date.now();
+  const logged: string[] = [];
 
   beforeAll(async () => {
     dist = await startDistribution();
     proxy = startCountingProxy(dist.url);
-    t = await testApp({ upstreams: [upstreamConfig(proxy.url, { tagTtlMs: 1000, timeoutMs: 2000 })] });
+    t = await testApp({ upstreams: [upstreamConfig(proxy.url, { tagTtlMs: 1000, timeoutMs: 2000 })], onMirrorEvent: (e) => logged.push(`${e.level} ${e.message}`) });
     t.reg.now = () => now;
   });
   afterAll(async () => {
@@ -37,6 +38,7 @@ describe.skipIf(!hasDistribution)("upstream failures", () => {
     expect(stale.digest).toBe(image.manifestDigest);
     expect(stale.cache).toBe("stale");
     expect(stale.warning).toContain("110");
+    expect(logged).toContain("warn mirror: serving docker.io/library/flaky:1 stale: docker.io answered 503");
     const never = await t.request("GET", "/v2/docker.io/library/flaky/manifests/2");
     expect(never.status).toBe(503);
     const error = await errorCode(never);
