@@ -7,6 +7,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { findLinkedBlob } from "../../../lib/db/queries/blobs.ts";
 import { runGc } from "../../../lib/gc/run.ts";
+import { getRepositoryDetail, listAllRepositories } from "../../../lib/registry/repositories.ts";
+import { cliOk } from "../../support/cli.ts";
+import { pushImage } from "../../support/blobs.ts";
 import { testApp, type TestApp } from "../../support/app.ts";
 import { PULL_ACCEPT, pullThrough } from "../../support/mirror-pull.ts";
 import { hasDistribution, pushUpstream, startCountingProxy, startDistribution, upstreamConfig, type CountingProxy, type Distribution } from "../../support/upstream.ts";
@@ -66,5 +69,20 @@ describe.skipIf(!hasDistribution)("mirror and GC", () => {
     } finally {
       proxy.mode = "pass";
     }
+  });
+
+  test("cached repositories are listed as mirrors (lib, /v1 and mcr repo list)", async () => {
+    await pushImage(t, "local/app", "1");
+    const { repositories } = await listAllRepositories(t.reg);
+    const byName = Object.fromEntries(repositories.map((r) => [r.name, r.mirrorOf]));
+    expect(byName["docker.io/library/kept"]).toBe("docker.io");
+    expect(byName["local/app"]).toBeNull();
+    expect((await getRepositoryDetail(t.reg, "docker.io/library/kept")).mirrorOf).toBe("docker.io");
+    const listed = (await (await t.request("GET", "/v1/repositories")).json()) as { repositories: { name: string; mirrorOf: string | null }[] };
+    expect(listed.repositories.find((r) => r.name === "docker.io/library/kept")?.mirrorOf).toBe("docker.io");
+    await t.reg.audit.flush();
+    const out = await cliOk(["repo", "list", "--data", t.dataDir]);
+    expect(out).toContain("docker.io/library/kept (mirror of docker.io)");
+    expect(out).toMatch(/^local\/app\s/m);
   });
 });
