@@ -39,7 +39,11 @@ export async function prepareBlob(m: Mirror, t: MirrorTarget, digest: string, by
   }
   let started: (blob: StreamingBlob) => void = () => {};
   const streaming = new Promise<StreamingBlob>((resolve) => (started = resolve));
-  const flight = m.blobFlights.run(`${t.localName}\n${digest}`, () => fetchBlob(m, t, digest, by, stream ? started : null));
+  const flight = m.blobFlights.run(`${t.localName}\n${digest}`, () => {
+    // A fetch streams bytes into the store for this account: it holds one of its upload slots (429 past the bound).
+    const release = m.reg.uploadSlots.acquire(by.actor);
+    return fetchBlob(m, t, digest, by, stream ? started : null).finally(release);
+  });
   if (!flight.leader || !stream) {
     await flight.promise;
     return null;

@@ -67,7 +67,7 @@ export async function startDistribution(user?: { username: string; password: str
 }
 
 /** What the proxy does with the next requests. */
-export type ProxyMode = "pass" | "down" | "throttle" | "corrupt";
+export type ProxyMode = "pass" | "down" | "throttle" | "corrupt" | "hang";
 
 /** A counting proxy in front of a registry. */
 export interface CountingProxy {
@@ -85,6 +85,11 @@ export interface CountingProxy {
   redirectedAuth: string[];
   /** Milliseconds to pause between body chunks passed through (0: none). */
   chunkDelayMs: number;
+  /** Accept headers of manifest requests, in order. */
+  accepts: string[];
+  /** Requests being answered now, and the most at once so far. */
+  inFlight: number;
+  maxInFlight: number;
   /** Authorization the proxy itself adds to redirected blob fetches (as a signed storage URL would carry). */
   storageAuth: string;
   stop(): Promise<void>;
@@ -102,12 +107,36 @@ export function startCountingProxy(target: string): CountingProxy {
     redirectedAuth: [],
     chunkDelayMs: 0,
     storageAuth: "",
+    accepts: [],
+    inFlight: 0,
+    maxInFlight: 0,
     stop: async () => void server.stop(true),
   };
   const server: ReturnType<typeof Bun.serve> = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
     async fetch(req): Promise<Response> {
+      proxy.inFlight++;
+      proxy.maxInFlight = Math.max(proxy.maxInFlight, proxy.inFlight);
+      let res: Response;
+      try {
+        res = await forward(req);
+      } catch (error) {
+        proxy.inFlight--;
+        throw error;
+      }
+      if (!res.body) {
+        proxy.inFlight--;
+        return res;
+      }
+      // In flight until the body has been sent.
+      let done = false;
+      const end = () => void (done || ((done = true), proxy.inFlight--));
+      const body = res.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: end }));
+      return new Response(body, { status: res.status, headers: res.headers });
+    },
+  });
+  async function forward(req: Request): Promise<Response> {
       const url = new URL(req.url);
       let path = url.pathname;
       if (path.startsWith("/storage/")) {
@@ -117,7 +146,9 @@ export function startCountingProxy(target: string): CountingProxy {
       } else {
         proxy.requests.push(`${req.method} ${path}`);
       }
+      if (/\/manifests\//.test(path)) proxy.accepts.push(req.headers.get("accept") ?? "");
       if (proxy.mode === "down") return new Response("upstream down", { status: 503 });
+      if (proxy.mode === "hang") await new Promise(() => {});
       if (proxy.mode === "throttle") return new Response("slow down", { status: 429, headers: { "Retry-After": String(proxy.retryAfter) } });
       const isBlob = /\/blobs\/sha256:/.test(path);
       if (proxy.redirectBlobs && isBlob && !url.pathname.startsWith("/storage/")) {
@@ -132,8 +163,7 @@ export function startCountingProxy(target: string): CountingProxy {
       let body: ReadableStream<Uint8Array> | null = res.body;
       if (body && isBlob && req.method === "GET" && (proxy.mode === "corrupt" || proxy.chunkDelayMs > 0)) body = alter(body, proxy);
       return new Response(req.method === "HEAD" ? null : body, { status: res.status, headers: out });
-    },
-  });
+  }
   proxy.url = `http://127.0.0.1:${server.port}`;
   return proxy;
 }

@@ -111,3 +111,67 @@ describe.skipIf(!hasDistribution)("upstream failures", () => {
     expect(events.filter((e) => e.repository === "docker.io/library/flaky" && e.event === "manifest.pulled").length).toBe(2);
   });
 });
+
+describe.skipIf(!hasDistribution)("upstream limits", () => {
+  let dist: Distribution;
+  let proxy: CountingProxy;
+
+  beforeAll(async () => {
+    dist = await startDistribution();
+    proxy = startCountingProxy(dist.url);
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await dist?.stop();
+  });
+
+  test("an upstream that never answers is given up after `timeout`: a 503, not a hang", async () => {
+    const t = await testApp({ upstreams: [upstreamConfig(proxy.url, { timeoutMs: 1000 })] });
+    proxy.mode = "hang";
+    try {
+      const started = Date.now();
+      const res = await t.request("GET", "/v2/docker.io/library/silent/manifests/1");
+      expect(res.status).toBe(503);
+      expect((await errorCode(res)).message).toContain("unreachable");
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      proxy.mode = "pass";
+      await t.close();
+    }
+  });
+
+  test("max_concurrent bounds the requests sent to the upstream at once; Accept headers are forwarded", async () => {
+    const image = await pushUpstream(dist.url, dist.auth, "library/narrow", "1", 4, 256 * 1024);
+    const t = await testApp({ upstreams: [upstreamConfig(proxy.url, { maxConcurrent: 1 })] });
+    // The request the previous test left hanging still counts as in flight.
+    const hanging = proxy.inFlight;
+    proxy.maxInFlight = hanging;
+    proxy.chunkDelayMs = 2;
+    proxy.accepts.length = 0;
+    try {
+      const manifest = await t.request("GET", "/v2/docker.io/library/narrow/manifests/1", { headers: { accept: "application/vnd.oci.image.manifest.v1+json" } });
+      expect(manifest.status).toBe(200);
+      expect(proxy.accepts).toEqual(["application/vnd.oci.image.manifest.v1+json"]);
+      const blobs = await Promise.all(image.blobDigests.map((d) => t.request("GET", `/v2/docker.io/library/narrow/blobs/${d}`).then((r) => r.arrayBuffer())));
+      expect(blobs.map((b) => b.byteLength).slice(1)).toEqual([262144, 262144, 262144, 262144]);
+      expect(proxy.maxInFlight - hanging).toBe(1);
+    } finally {
+      proxy.chunkDelayMs = 0;
+      await t.close();
+    }
+  });
+
+  test("a blob fetch holds one of the account's upload slots: past the bound it is a 429", async () => {
+    const image = await pushUpstream(dist.url, dist.auth, "library/slots", "1", 2, 512 * 1024);
+    const t = await testApp({ upstreams: [upstreamConfig(proxy.url)], limits: { maxConcurrentUploadsPerUser: 1 } });
+    proxy.chunkDelayMs = 5;
+    try {
+      const [a, b] = await Promise.all(image.blobDigests.slice(1).map((d) => t.request("GET", `/v2/docker.io/library/slots/blobs/${d}`)));
+      expect([a!.status, b!.status].sort(), await (a!.status === 200 ? b! : a!).clone().text()).toEqual([200, 429]);
+      await (a!.status === 200 ? a! : b!).arrayBuffer();
+    } finally {
+      proxy.chunkDelayMs = 0;
+      await t.close();
+    }
+  });
+});
