@@ -205,8 +205,9 @@ export interface UpstreamImage {
  * `layerBytes` each to any registry (POST then PUT, which Distribution
  * needs); returns its digests.
  */
-export async function pushUpstream(base: string, auth: string, repository: string, tag: string, layers = 2, layerBytes = 4096): Promise<UpstreamImage> {
+export async function pushUpstream(base: string, auth: string, repository: string, tag: string, layers = 2, layerBytes = 4096, ca?: string): Promise<UpstreamImage> {
   const headers: Record<string, string> = auth ? { Authorization: auth } : {};
+  const fetch = (url: string | URL, init: RequestInit) => globalThis.fetch(url, { ...init, ...(ca ? { tls: { ca } } : {}) });
   const blobs: Uint8Array[] = [new TextEncoder().encode(JSON.stringify({ architecture: "amd64", os: "linux", nonce: crypto.randomUUID() }))];
   for (let i = 0; i < layers; i++) {
     const bytes = new Uint8Array(layerBytes);

@@ -3,10 +3,14 @@
  * (with and without credentials), the Docker token flow against a second
  * `mcr serve` (tokens reused until they expire, anonymous tokens too), and
  * redirects to blob storage followed without carrying the credentials to
- * the other origin.
+ * the other origin; an HTTPS upstream trusted through `tls_ca`.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { testApp, type TestApp } from "../../support/app.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { testApp } from "../../support/app.ts";
+import { tempDir } from "../../support/temp.ts";
+import { makeCertificate, requireOpenssl } from "../../support/tls.ts";
 import { errorCode, pullThrough } from "../../support/mirror-pull.ts";
 import { startServerProcess, type ServerProcess } from "../../support/server-process.ts";
 import { hasDistribution, pushUpstream, startCountingProxy, startDistribution, upstreamConfig, type CountingProxy, type Distribution } from "../../support/upstream.ts";
@@ -94,6 +98,39 @@ describe("a second mcr serve (Docker token flow)", () => {
       expect(t.mirror!.targets[0]!.client.tokenRequests).toBe(1);
     } finally {
       await t.close();
+    }
+  });
+});
+
+describe("an HTTPS upstream with its own CA (tls_ca)", () => {
+  const openssl = requireOpenssl("test/server/mirror/upstream-auth.test.ts");
+  let upstream: ServerProcess;
+  let ca: string;
+
+  beforeAll(async () => {
+    if (!openssl) return;
+    const dir = tempDir("mirror-tls-");
+    makeCertificate(openssl, join(dir, "cert.pem"), join(dir, "key.pem"), "upstream");
+    ca = readFileSync(join(dir, "cert.pem"), "utf8");
+    upstream = await startServerProcess({ args: ["--listen", "127.0.0.1:0", "--data", join(dir, "data"), "--tls-cert", join(dir, "cert.pem"), "--tls-key", join(dir, "key.pem")] });
+  });
+  afterAll(async () => {
+    await upstream?.stop();
+  });
+
+  test.skipIf(!openssl)("trusted through tls_ca the image pulls (token flow over HTTPS); without it the certificate is refused with a 503", async () => {
+    const image = await pushUpstream(upstream.url, upstream.authHeader, "team/tls", "1", 2, 4096, ca);
+    const creds = { name: "tls.example", username: upstream.username, password: upstream.password };
+    const t = await testApp({ upstreams: [upstreamConfig(upstream.url, { ...creds, tlsCa: ca })] });
+    const untrusted = await testApp({ upstreams: [upstreamConfig(upstream.url, creds)] });
+    try {
+      expect((await pullThrough(t, "tls.example/team/tls", "1")).digest).toBe(image.manifestDigest);
+      const refused = await untrusted.request("GET", "/v2/tls.example/team/tls/manifests/1");
+      expect(refused.status).toBe(503);
+      expect((await errorCode(refused)).message).toContain("unreachable");
+    } finally {
+      await t.close();
+      await untrusted.close();
     }
   });
 });
