@@ -6,13 +6,13 @@
  * tag check; a two-platform index comes through with `--all`.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { containerTool } from "../support/container-tool.ts";
 import { sha256, writeImageLayout, writeIndexLayout, type ImageWritten, type IndexWritten } from "../support/oci-layout.ts";
 import { startServerProcess, type ServerProcess } from "../support/server-process.ts";
 import { tempDir } from "../support/temp.ts";
-import { hasDistribution, startCountingProxy, startDistribution, type CountingProxy, type Distribution } from "../support/upstream.ts";
+import { hasDistribution, pushUpstream, startCountingProxy, startDistribution, type CountingProxy, type Distribution } from "../support/upstream.ts";
 
 setDefaultTimeout(120_000);
 
@@ -109,5 +109,30 @@ describe.skipIf(!SKOPEO || !hasDistribution)("skopeo through the pull-through ca
     ]);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain("read-only mirror");
+  });
+
+  test("over real HTTP, a client leaving mid-blob leaves nothing half-written and the next pull is whole", async () => {
+    const big = await pushUpstream(dist.url, dist.auth, "library/big", "1", 1, 8 * 1024 * 1024);
+    const layer = big.blobDigests[1]!;
+    const url = `${server.url}/v2/docker.io/library/big/blobs/${layer}`;
+    proxy.chunkDelayMs = 3;
+    try {
+      const abort = new AbortController();
+      const res = await fetch(url, { headers: { Authorization: server.authHeader }, signal: abort.signal });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      expect((await reader.read()).done).toBe(false);
+      abort.abort();
+      await reader.cancel().catch(() => {});
+    } finally {
+      proxy.chunkDelayMs = 0;
+    }
+    // HEAD waits for the fetch in flight, then answers from the store.
+    const head = await fetch(url, { method: "HEAD", headers: { Authorization: server.authHeader } });
+    expect(head.status).toBe(200);
+    const whole = await fetch(url, { headers: { Authorization: server.authHeader } });
+    expect(sha256(new Uint8Array(await whole.arrayBuffer()))).toBe(layer);
+    expect(proxy.count(`GET /v2/library/big/blobs/${layer}`)).toBe(1);
+    expect(readdirSync(join(server.dataDir, "uploads"))).toEqual([]);
   });
 });
