@@ -77,6 +77,7 @@ async function refresh(m: Mirror, t: MirrorTarget, reference: string, accepted: 
       m.onEvent({ level: "warn", message: `mirror: serving ${t.localName}:${tag} stale: ${error.message}`, fields: { upstream: name, repository: t.localName, tag: tag ?? "" } });
       return "stale";
     }
+    m.onEvent({ level: "warn", message: `mirror: fetching ${t.localName}:${reference} failed, nothing cached: ${error.message}`, fields: { upstream: name, repository: t.localName } });
     fail("UNAVAILABLE", `cannot fetch ${t.remoteName}:${reference} from upstream ${name}, and it was never cached: ${error.message}`, {
       upstream: name,
       ...(error.retryAfter !== null ? { retryAfter: error.retryAfter } : {}),
