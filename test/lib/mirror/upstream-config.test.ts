@@ -10,6 +10,7 @@ import { loadConfig } from "../../../lib/config/load.ts";
 import { renderJson, renderToml } from "../../../lib/config/render.ts";
 import { RegistryError } from "../../../lib/errors.ts";
 import { upstreamKeys } from "../../../lib/mirror/upstream-config.ts";
+import { runCli } from "../../support/cli.ts";
 import { tempDir } from "../../support/temp.ts";
 
 const dir = tempDir("upstream-config-");
@@ -125,5 +126,15 @@ tls_ca = "missing.pem"
   test("docs/configuration.md documents every key of an upstream", async () => {
     const doc = await Bun.file(join(import.meta.dir, "../../../docs/configuration.md")).text();
     for (const key of upstreamKeys) expect(doc).toContain(`\`${key}\``);
+  });
+});
+
+describe("mcr config check", () => {
+  test("names a bad upstream entry and exits 2; a good file is ok", async () => {
+    const bad = await runCli(["config", "check", file(`[[upstream]]\nname = "docker.io"\nurl = "registry-1.docker.io"\n`)]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('upstream[0].url: "registry-1.docker.io" is not a URL');
+    const good = await runCli(["config", "check", file(`[[upstream]]\nname = "docker.io"\nurl = "https://registry-1.docker.io"\n`)]);
+    expect(good.code).toBe(0);
   });
 });
