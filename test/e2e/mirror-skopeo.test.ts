@@ -135,4 +135,22 @@ describe.skipIf(!SKOPEO || !hasDistribution)("skopeo through the pull-through ca
     expect(proxy.count(`GET /v2/library/big/blobs/${layer}`)).toBe(1);
     expect(readdirSync(join(server.dataDir, "uploads"))).toEqual([]);
   });
+
+  test("the registries.conf mirror recipe of docs/mirror.md: docker.io pulls go through mcr", async () => {
+    const tool = containerTool("skopeo", { registryHost: server.host, server, bin: SKOPEO ?? "skopeo" });
+    const conf = join(tool.dir, "mirror-registries.conf");
+    writeFileSync(
+      conf,
+      `unqualified-search-registries = []\n\n[[registry]]\nprefix = "docker.io"\nlocation = "registry-1.docker.io"\n\n[[registry.mirror]]\nlocation = "${server.host}/docker.io"\ninsecure = true\n`,
+    );
+    await tool.login(server.username, server.password);
+    await run(["copy", "--dest-tls-verify=false", `oci:${imageDir}:v1`, `docker://${new URL(dist.url).host}/library/viaconf:v1`]);
+    proxy.requests.length = 0;
+    const out = tempDir("oci-viaconf-");
+    // No internet here: had the mirror failed, the fallback to Docker Hub would fail the copy.
+    // skopeo 1.9 reads CONTAINERS_REGISTRIES_CONF only through its (hidden) --registries-conf flag.
+    await tool.run(["--registries-conf", conf, "copy", "docker://docker.io/library/viaconf:v1", `oci:${out}:v1`]);
+    expect(layoutTagDigest(out, "v1")).toBe(image.manifestDigest);
+    expect(proxy.count("GET /v2/library/viaconf/manifests/v1")).toBe(1);
+  });
 });
