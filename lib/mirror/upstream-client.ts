@@ -38,6 +38,8 @@ const TOKEN_MARGIN_MS = 10_000;
 const DEFAULT_TOKEN_TTL_S = 60;
 const MAX_PAUSE_S = 3600;
 const MAX_TOKENS = 1000;
+/** How long an upstream that could not be reached is not asked again. */
+const DOWN_FOR_MS = 10_000;
 
 /** A client of one upstream, shared by every request of the process. */
 export class UpstreamClient {
@@ -46,6 +48,9 @@ export class UpstreamClient {
   /** Learned from the first 401: how this upstream wants credentials. */
   private scheme: "bearer" | "basic" | null = null;
   private pausedUntil = 0;
+  /** Until when the upstream counts as unreachable (after a connection failure or timeout), and why. */
+  private downUntil = 0;
+  private downReason = "";
   private active = 0;
   private readonly queue: (() => void)[] = [];
   /** Requests sent to the upstream's token endpoint (for tests and metrics). */
@@ -71,6 +76,9 @@ export class UpstreamClient {
   async request(method: "GET" | "HEAD", repository: string, path: string, headers: Record<string, string> = {}): Promise<UpstreamResponse> {
     const wait = Math.ceil((this.pausedUntil - this.now()) / 1000);
     if (wait > 0) throw new UpstreamError("throttled", `${this.config.name} asked for a pause (429); retry in ${wait}s`, 429, wait);
+    // A black-holed upstream costs a full timeout per request; for a while after one, cached tags are served stale at once.
+    const down = Math.ceil((this.downUntil - this.now()) / 1000);
+    if (down > 0) throw new UpstreamError("unreachable", `${this.downReason} (not retried for ${down}s)`, null, down);
     await this.acquire();
     let released = false;
     const release = () => {
@@ -117,7 +125,9 @@ export class UpstreamClient {
       return { status: res.statusCode, headers: flatHeaders(res.headers), body: res.body };
     } catch (error) {
       const code = (error as { code?: string }).code ?? (error as Error).message;
-      throw new UpstreamError("unreachable", `${this.config.name} (${this.config.url}) is unreachable: ${code}`);
+      this.downReason = `${this.config.name} (${this.config.url}) is unreachable: ${code}`;
+      this.downUntil = this.now() + DOWN_FOR_MS;
+      throw new UpstreamError("unreachable", this.downReason);
     }
   }
 

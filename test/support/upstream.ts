@@ -83,7 +83,7 @@ export interface CountingProxy {
   redirectBlobs: boolean;
   /** Authorization headers seen on redirected blob fetches (must be none: another origin). */
   redirectedAuth: string[];
-  /** Milliseconds to pause between body chunks passed through (0: none). */
+  /** Milliseconds to pause before each 64 KiB of a blob body passed through (0: none). */
   chunkDelayMs: number;
   /** Accept headers of manifest requests, in order. */
   accepts: string[];
@@ -175,14 +175,17 @@ function alter(body: ReadableStream<Uint8Array>, proxy: CountingProxy): Readable
   return body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       async transform(chunk, controller) {
-        if (proxy.chunkDelayMs > 0) await Bun.sleep(proxy.chunkDelayMs);
         if (first && corrupt && chunk.byteLength > 0) {
           const copy = new Uint8Array(chunk);
           copy[0] = copy[0]! ^ 0xff;
           chunk = copy;
         }
         first = false;
-        controller.enqueue(chunk);
+        // Pieces of at most 64 KiB, each after the pause: a transfer's length is predictable.
+        for (let at = 0; at < chunk.byteLength; at += 65536) {
+          if (proxy.chunkDelayMs > 0) await Bun.sleep(proxy.chunkDelayMs);
+          controller.enqueue(chunk.subarray(at, at + 65536));
+        }
       },
     }),
   );

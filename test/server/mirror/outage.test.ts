@@ -125,15 +125,25 @@ describe.skipIf(!hasDistribution)("upstream limits", () => {
     await dist?.stop();
   });
 
-  test("an upstream that never answers is given up after `timeout`: a 503, not a hang", async () => {
-    const t = await testApp({ upstreams: [upstreamConfig(proxy.url, { timeoutMs: 1000 })] });
-    proxy.mode = "hang";
+  test("an upstream that never answers is given up after `timeout` (a 503 or a stale tag, not a hang), then not asked for a while", async () => {
+    const image = await pushUpstream(dist.url, dist.auth, "library/silent", "1");
+    const t = await testApp({ upstreams: [upstreamConfig(proxy.url, { timeoutMs: 1000, tagTtlMs: 0 })] });
     try {
-      const started = Date.now();
-      const res = await t.request("GET", "/v2/docker.io/library/silent/manifests/1");
+      await pullThrough(t, "docker.io/library/silent", "1");
+      proxy.mode = "hang";
+      let started = Date.now();
+      const res = await t.request("GET", "/v2/docker.io/library/silent/manifests/2");
       expect(res.status).toBe(503);
       expect((await errorCode(res)).message).toContain("unreachable");
       expect(Date.now() - started).toBeLessThan(5000);
+      // Now known to be down: the cached tag is served stale at once, without asking.
+      const asked = proxy.requests.length;
+      started = Date.now();
+      const stale = await pullThrough(t, "docker.io/library/silent", "1");
+      expect(stale.cache).toBe("stale");
+      expect(stale.digest).toBe(image.manifestDigest);
+      expect(Date.now() - started).toBeLessThan(500);
+      expect(proxy.requests.length).toBe(asked);
     } finally {
       proxy.mode = "pass";
       await t.close();
@@ -162,13 +172,20 @@ describe.skipIf(!hasDistribution)("upstream limits", () => {
   });
 
   test("a blob fetch holds one of the account's upload slots: past the bound it is a 429", async () => {
-    const image = await pushUpstream(dist.url, dist.auth, "library/slots", "1", 2, 512 * 1024);
+    const image = await pushUpstream(dist.url, dist.auth, "library/slots", "1", 2, 2 * 1024 * 1024);
     const t = await testApp({ upstreams: [upstreamConfig(proxy.url)], limits: { maxConcurrentUploadsPerUser: 1 } });
-    proxy.chunkDelayMs = 5;
+    proxy.chunkDelayMs = 20;
     try {
-      const [a, b] = await Promise.all(image.blobDigests.slice(1).map((d) => t.request("GET", `/v2/docker.io/library/slots/blobs/${d}`)));
-      expect([a!.status, b!.status].sort(), await (a!.status === 200 ? b! : a!).clone().text()).toEqual([200, 429]);
-      await (a!.status === 200 ? a! : b!).arrayBuffer();
+      // The first answer starts as the bytes flow (32 pieces, 20 ms apart); its fetch holds the slot meanwhile.
+      const first = await t.request("GET", `/v2/docker.io/library/slots/blobs/${image.blobDigests[1]}`);
+      expect(first.status).toBe(200);
+      const second = await t.request("GET", `/v2/docker.io/library/slots/blobs/${image.blobDigests[2]}`);
+      expect(second.status).toBe(429);
+      expect((await errorCode(second)).code).toBe("TOOMANYREQUESTS");
+      expect((await first.arrayBuffer()).byteLength).toBe(2 * 1024 * 1024);
+      // Given back once the fetch is stored.
+      proxy.chunkDelayMs = 0;
+      expect((await t.request("GET", `/v2/docker.io/library/slots/blobs/${image.blobDigests[2]}`)).status).toBe(200);
     } finally {
       proxy.chunkDelayMs = 0;
       await t.close();
