@@ -5,7 +5,10 @@
  * events every upstream's traffic feeds. Manifests and blobs are fetched in
  * mirror-manifests.ts and mirror-blobs.ts.
  */
+import type { Scope } from "../auth/scope.ts";
 import { findRepositoryId } from "../db/queries/repositories.ts";
+import { RegistryError } from "../errors.ts";
+import { checkRepositoryName } from "../oci/names.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { CacheOutcome } from "./mirror-manifests.ts";
 import { SingleFlight } from "./single-flight.ts";
@@ -86,6 +89,23 @@ export class Mirror {
     return (await findRepositoryId(this.reg.db, name)) !== null;
   }
 
+  /**
+   * Token scopes with, for each repository a client asks to pull under a
+   * name it reaches through `?ns=` or the default upstream, the same pull on
+   * the cache's local name (which the access check will look for). The
+   * token endpoint still grants each scope only as far as the policy allows.
+   */
+  async expandScopes(scopes: readonly Scope[]): Promise<Scope[]> {
+    const out = [...scopes];
+    for (const scope of scopes) {
+      const pull = scope.actions.includes("pull") || scope.actions.includes("*");
+      if (scope.type !== "repository" || !pull || !isRepositoryName(scope.name) || this.byPrefix(scope.name)) continue;
+      if (await this.isLocal(scope.name)) continue;
+      for (const t of this.targets) out.push({ type: "repository", name: this.target(t, scope.name).localName, actions: ["pull"] });
+    }
+    return out;
+  }
+
   /** Closes the upstream connections. */
   async close(): Promise<void> {
     await Promise.all(this.targets.map((t) => t.client.close()));
@@ -95,5 +115,15 @@ export class Mirror {
     // Docker Hub's official images live under library/: `alpine` is `library/alpine`.
     const remoteName = t.config.name === "docker.io" && !remote.includes("/") ? `library/${remote}` : remote;
     return { upstream: t.config, client: t.client, localName: `${t.config.name}/${remoteName}`, remoteName };
+  }
+}
+
+function isRepositoryName(name: string): boolean {
+  try {
+    checkRepositoryName(name);
+    return true;
+  } catch (error) {
+    if (error instanceof RegistryError) return false;
+    throw error;
   }
 }

@@ -74,4 +74,34 @@ describe.skipIf(!hasDistribution)("mirror access", () => {
     // The admin bypasses the policy, as for any repository.
     expect((await pullThrough(t, "docker.io/library/guarded", "1")).cache).toBe("hit");
   });
+
+  test("the token flow works for names reached through ?ns= and the default upstream, within the policy", async () => {
+    const anonymousPull = { id: "mirror-anonymous", priority: 0, effect: "allow" as const, subjects: ["anonymous"], actions: ["pull" as const], repositories: ["docker.io/**"], enabled: true, description: "" };
+    await applyPolicy(t.reg, [...defaultRules, anonymousPull], "test");
+    for (const path of ["/v2/library/guarded/manifests/1?ns=docker.io", "/v2/library/guarded/manifests/1"]) {
+      const challenged = await t.request("GET", path, { headers: { authorization: "" } });
+      // Anonymous callers are allowed by the policy, so no token is needed at all…
+      expect(challenged.status).toBe(200);
+    }
+    // …and a token asked for the name the client knows carries the cache's name too.
+    for (const scope of ["repository:library/guarded:pull", "repository:docker.io/library/guarded:pull"]) {
+      const issued = await t.request("GET", `/v2/token?service=registry.test&scope=${scope}`, { headers: { authorization: "" } });
+      expect(issued.status).toBe(200);
+      const { token } = (await issued.json()) as { token: string };
+      for (const path of ["/v2/library/guarded/manifests/1?ns=docker.io", "/v2/library/guarded/manifests/1", "/v2/docker.io/library/guarded/manifests/1"]) {
+        const res = await t.request("GET", path, { headers: { authorization: `Bearer ${token}`, accept: "application/vnd.oci.image.manifest.v1+json" } });
+        expect(`${scope} ${path} ${res.status}`).toBe(`${scope} ${path} 200`);
+      }
+    }
+    // A user the policy denies gets a token without the cache's name, and is refused.
+    await applyPolicy(
+      t.reg,
+      [...defaultRules, { ...anonymousPull, id: "no-alice", effect: "deny", subjects: ["user:alice"] }],
+      "test",
+    );
+    const aliceToken = await t.request("GET", "/v2/token?service=registry.test&scope=repository:library/guarded:pull", { headers: { authorization: alice } });
+    const { token } = (await aliceToken.json()) as { token: string };
+    const refused = await t.request("GET", "/v2/library/guarded/manifests/1?ns=docker.io", { headers: { authorization: `Bearer ${token}` } });
+    expect(refused.status).toBe(403);
+  });
 });
