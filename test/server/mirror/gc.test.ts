@@ -56,7 +56,10 @@ describe.skipIf(!hasDistribution)("mirror and GC", () => {
     await pullThrough(t, "docker.io/library/kept", "1");
     // A blob fetched on its own: referenced by nothing cached.
     const loose = other.blobDigests[1]!;
-    expect((await t.request("GET", `/v2/docker.io/library/kept/blobs/${loose}`)).status).toBe(200);
+    const fetched = await t.request("GET", `/v2/docker.io/library/kept/blobs/${loose}`);
+    expect(fetched.status).toBe(200);
+    // Its body ends only once the blob is stored.
+    await fetched.arrayBuffer();
     now += 10 * 60_000;
     const report = await runGc(t.reg, { actor: "test", graceMs: 0, untagged: true });
     expect(report).toBeDefined();
