@@ -30,7 +30,8 @@ export async function routeMirror(mirror: Mirror | null, match: Match, method: s
   let target = mirror.byPrefix(name);
   if (!target && ns !== null) {
     target = mirror.byNamespace(ns, name);
-    if (!target) fail("NAME_UNKNOWN", `no upstream is configured for namespace ${ns.slice(0, 200)}`, { ns: ns.slice(0, 200) });
+    // containerd falls back to its next host on a 404; a write is not a mirror request, and keeps its local name.
+    if (!target && READS.includes(method)) fail("NAME_UNKNOWN", `no upstream is configured for namespace ${ns.slice(0, 200)}`, { ns: ns.slice(0, 200) });
   }
   if (target && !READS.includes(method)) {
     fail("DENIED", `${target.localName} is a read-only mirror of ${target.upstream.url}: pushes, deletes and mounts into it are refused`, {
