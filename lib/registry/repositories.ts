@@ -126,7 +126,8 @@ export async function deleteRepository(reg: Registry, name: string, by: AuditCon
   return deleted;
 }
 
-function summaryOf(row: RepositoryUsageRow): RepositorySummary {
+/** A usage row as the summary the listings show. */
+export function summaryOf(row: RepositoryUsageRow): RepositorySummary {
   return {
     name: row.name,
     tagCount: row.tag_count,
