@@ -8,7 +8,7 @@ import { uiBundle } from "./ui-bundle.ts";
 
 /** The policy of UI responses: our own script, style sheet and /v1 calls, nothing inline, no framing. */
 export const UI_CONTENT_SECURITY_POLICY =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
   "form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 const PATHS = new Set(["/", "/index.html", "/ui/app.js", "/ui/app.css", "/favicon.ico"]);
