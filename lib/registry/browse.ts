@@ -5,14 +5,15 @@
  * with the growth of stored bytes. The caller passes the visibility test
  * (the policy's pull decision), so this module knows nothing of identities.
  */
-import { blobBytesBefore, blobBytesByDay, manifestLastSeen } from "../db/queries/browse.ts";
+import { blobBytesBefore, blobBytesByDay, manifestLastSeen, repositoryStructure, tagRows, tagsWithContent } from "../db/queries/browse.ts";
 import { findRepositoryId, listRepositoryNames } from "../db/queries/repositories.ts";
 import { repositoryUsage } from "../db/queries/repository-usage.ts";
 import { fail } from "../errors.ts";
 import { checkRepositoryName } from "../oci/names.ts";
 import type { Registry } from "./registry.ts";
 import { summaryOf, type RepositorySummary } from "./repositories.ts";
-import { describeTags, type TagDetail } from "./tag-details.ts";
+import { describeTagsOf, type TagDetail } from "./tag-details.ts";
+import { filterTags, sortTags, type TagOrder } from "./tag-order.ts";
 
 /** Whether the viewer may see repository `name`. */
 export type Visible = (name: string) => boolean;
@@ -48,11 +49,7 @@ export async function browseRepositories(reg: Registry, visible: Visible, query:
   }
   const start = after === undefined ? 0 : names.findIndex((n) => n > after);
   const pageNames = start < 0 ? [] : names.slice(start, start + size);
-  const repositories: RepositorySummary[] = [];
-  for (const name of pageNames) {
-    const row = (await repositoryUsage(reg.db, { limit: 1, only: name }))[0];
-    if (row) repositories.push(summaryOf(row));
-  }
+  const repositories = (await repositoryUsage(reg.db, { limit: size, names: pageNames })).map(summaryOf);
   const more = start >= 0 && start + size < names.length;
   return { repositories, next: more ? pageNames[pageNames.length - 1]! : null, matched: names.length };
 }
@@ -62,19 +59,49 @@ export interface BrowseTag extends TagDetail {
   lastUsedAt: number | null;
 }
 
-/** One repository as the UI shows it. */
-export interface BrowseRepository extends RepositorySummary {
-  tags: BrowseTag[];
+/** Which tags of a repository to show. */
+export interface TagQuery {
+  order: TagOrder;
+  /** Part of the name (case-insensitive); empty: all. */
+  filter: string;
+  offset: number;
+  limit: number;
 }
 
-/** Repository `name` with its tags; throws NAME_UNKNOWN (also when the viewer may not see it, so its existence stays hidden). */
-export async function browseRepository(reg: Registry, visible: Visible, name: string): Promise<BrowseRepository> {
+/** Largest page of tags the UI asks for. */
+export const MAX_TAG_PAGE = 500;
+
+/** One repository as the UI shows it: its summary and one page of its tags. */
+export interface BrowseRepository extends RepositorySummary {
+  tags: BrowseTag[];
+  /** How many tags match the filter, on all pages. */
+  matchedTags: number;
+  offset: number;
+}
+
+/**
+ * Repository `name` with a page of its tags, sorted and filtered before
+ * any manifest is read, so the cost follows the page, not the repository.
+ * Throws NAME_UNKNOWN (also when the viewer may not see it, so its
+ * existence stays hidden).
+ */
+export async function browseRepository(reg: Registry, visible: Visible, name: string, query: TagQuery): Promise<BrowseRepository> {
   checkRepositoryName(name);
   const id = visible(name) ? await findRepositoryId(reg.db, name) : null;
   const row = id === null ? undefined : (await repositoryUsage(reg.db, { limit: 1, only: name }))[0];
   if (id === null || !row) fail("NAME_UNKNOWN", "repository name not known to registry", { name });
-  const [tags, seen] = await Promise.all([describeTags(reg, id), manifestLastSeen(reg.db, id)]);
-  return { ...summaryOf(row), tags: tags.map((t) => ({ ...t, lastUsedAt: seen.get(t.digest) ?? null })) };
+  const all = (await tagRows(reg.db, id)).map((t) => ({ name: t.name, pushedAt: t.updated_at }));
+  const matched = sortTags(filterTags(all, query.filter), query.order);
+  const limit = Math.max(1, Math.min(Math.trunc(query.limit) || 1, MAX_TAG_PAGE));
+  const pageNames = matched.slice(query.offset, query.offset + limit).map((t) => t.name);
+  const [structure, tags, seen] = await Promise.all([repositoryStructure(reg.db, id), tagsWithContent(reg.db, id, pageNames), manifestLastSeen(reg.db, id)]);
+  const details = await describeTagsOf(reg, { ...structure, tags });
+  return {
+    ...summaryOf(row),
+    tags: details.map((t) => ({ ...t, lastUsedAt: seen.get(t.digest) ?? null })),
+    matchedTags: matched.length,
+    offset: query.offset,
+  };
 }
 
 /** Storage use of the visible repositories, and the growth of the registry's stored bytes. */

@@ -6,7 +6,8 @@
  * takes the policy's `delete` and is audited like the registry API's.
  */
 import { fail } from "../../lib/errors.ts";
-import { browseRepositories, browseRepository, browseStorage, type Visible } from "../../lib/registry/browse.ts";
+import { browseRepositories, browseRepository, browseStorage, MAX_TAG_PAGE, type Visible } from "../../lib/registry/browse.ts";
+import { tagOrders, type TagOrder } from "../../lib/registry/tag-order.ts";
 import { viewManifest } from "../../lib/registry/image-view.ts";
 import { deleteManifest } from "../../lib/registry/manifests.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
@@ -16,6 +17,7 @@ import { integerParam } from "../http/pagination.ts";
 import type { V1Route } from "./router.ts";
 
 const DEFAULT_LIMIT = 50;
+const DEFAULT_TAG_LIMIT = 100;
 
 function param(url: URL, name: string): string {
   const value = url.searchParams.get(name);
@@ -54,7 +56,14 @@ export function browseRoutes(reg: Registry): V1Route[] {
       async handle(_req, { url, viewer }) {
         const name = param(url, "name");
         const { visible, may } = await rights(viewer);
-        const repository = await browseRepository(reg, visible, name);
+        const order = url.searchParams.get("sort") ?? "pushed";
+        if (!(tagOrders as readonly string[]).includes(order)) fail("INVALID_ARGUMENT", `sort must be one of ${tagOrders.join(", ")}`);
+        const repository = await browseRepository(reg, visible, name, {
+          order: order as TagOrder,
+          filter: (url.searchParams.get("q") ?? "").slice(0, 256),
+          offset: integerParam(url, "offset", 0, Number.MAX_SAFE_INTEGER) ?? 0,
+          limit: integerParam(url, "limit", 1, MAX_TAG_PAGE) ?? DEFAULT_TAG_LIMIT,
+        });
         return Response.json({ ...repository, canDelete: may("delete", name), canPush: may("push", name) });
       },
     },

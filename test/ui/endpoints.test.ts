@@ -160,6 +160,16 @@ describe("who sees what", () => {
     expect(events.some((e) => e.event === "tag.deleted" && e.actor === "user:alice" && e.tag === "latest")).toBe(true);
   });
 
+  test("tags come a page at a time, sorted and filtered by the server", async () => {
+    const s = await login("alice", "alice-password");
+    const get = async (query: string) =>
+      (await (await browser("GET", `/v1/browse/repository?name=team/app&${query}`, { cookie: s.cookie })).json()) as { tags: { name: string }[]; matchedTags: number };
+    expect((await get("sort=name")).tags.map((x) => x.name)).toEqual(["v1", "v2"]);
+    expect((await get("sort=name&offset=1&limit=1")).tags.map((x) => x.name)).toEqual(["v2"]);
+    expect(await get("q=V2")).toMatchObject({ matchedTags: 1, tags: [{ name: "v2" }] });
+    expect((await browser("GET", "/v1/browse/repository?name=team/app&sort=size", { cookie: s.cookie })).status).toBe(400);
+  });
+
   test("a manifest view shows config and layers; bad parameters are 400, not 500", async () => {
     const s = await login("alice", "alice-password");
     const view = (await (await browser("GET", "/v1/browse/manifest?name=team/app&reference=v1", { cookie: s.cookie })).json()) as {

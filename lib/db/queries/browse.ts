@@ -28,3 +28,48 @@ export async function blobBytesBefore(db: Kysely<DB>, before: number): Promise<n
   const { rows } = await sql<{ bytes: number }>`select coalesce(sum(size), 0) as bytes from blobs where created_at < ${before}`.execute(db);
   return Number(rows[0]?.bytes ?? 0);
 }
+
+/** A tag without its manifest's content: what sorting and filtering a repository's tags need. */
+export interface TagRow {
+  name: string;
+  manifest_id: number;
+  updated_at: number;
+}
+
+/** Every tag of a repository, unordered. */
+export async function tagRows(db: Kysely<DB>, repositoryId: number): Promise<TagRow[]> {
+  return db.selectFrom("tags").select(["name", "manifest_id", "updated_at"]).where("repository_id", "=", repositoryId).execute();
+}
+
+/** Tags `names` (at most 500) of a repository with their manifests' content, in the order of `names`. */
+export async function tagsWithContent(db: Kysely<DB>, repositoryId: number, names: readonly string[]) {
+  if (names.length === 0) return [];
+  const rows = await db
+    .selectFrom("tags as t")
+    .innerJoin("manifests as m", "m.id", "t.manifest_id")
+    .select(["t.name", "t.manifest_id", "t.updated_at", "m.content"])
+    .where("t.repository_id", "=", repositoryId)
+    .where("t.name", "in", names)
+    .execute();
+  const byName = new Map(rows.map((r) => [r.name, r]));
+  return names.map((n) => byName.get(n)).filter((r) => r !== undefined);
+}
+
+/** What one repository holds, as repositoryContents has it, but without any tag (they are read a page at a time). */
+export async function repositoryStructure(db: Kysely<DB>, repositoryId: number) {
+  const manifests = await db.selectFrom("manifests").select(["id", "digest", "media_type", "artifact_type", "size"]).where("repository_id", "=", repositoryId).execute();
+  const children = await db
+    .selectFrom("manifest_children as c")
+    .innerJoin("manifests as m", "m.id", "c.manifest_id")
+    .select(["c.manifest_id", "c.child_id"])
+    .where("m.repository_id", "=", repositoryId)
+    .execute();
+  const blobs = await db
+    .selectFrom("manifest_blobs as mb")
+    .innerJoin("manifests as m", "m.id", "mb.manifest_id")
+    .innerJoin("blobs as b", "b.digest", "mb.digest")
+    .select(["mb.manifest_id", "b.digest", "b.size"])
+    .where("m.repository_id", "=", repositoryId)
+    .execute();
+  return { manifests, children, blobs };
+}

@@ -2,26 +2,34 @@
  * @module One repository: its tags sorted by push time or name, each with
  * digest, type, platforms, size, pushed and last used, copyable pull
  * commands, and a delete button where the viewer may delete (confirmed
- * first; the server checks the policy again and audits it).
+ * first; the server checks the policy again and audits it). The server
+ * sorts and filters, and sends one page of tags at a time.
  */
-import { useMemo, useState } from "react";
+import { useEffect, useState } from "react";
 import { api, ApiError, withQuery, type BrowseRepository } from "../api.ts";
 import { CopyButton, Empty, ErrorBox, Loading, useApi } from "../components.tsx";
 import { formatAge, formatBytes, manifestKind, shortDigest } from "../format.ts";
 import { pullCommands } from "../pull.ts";
 import { href } from "../route.ts";
-import { filterTags, sortTags, type TagOrder } from "../sort.ts";
+import type { TagOrder } from "../../../lib/registry/tag-order.ts";
 
-const SHOWN = 100;
+const PAGE = 100;
 
 /** The repository page. */
 export function RepositoryPage({ name }: { name: string }) {
-  const { data, error, reload } = useApi<BrowseRepository & { canDelete: boolean }>(withQuery("/v1/browse/repository", { name }));
   const [order, setOrder] = useState<TagOrder>("pushed");
+  const [input, setInput] = useState("");
   const [filter, setFilter] = useState("");
-  const [shown, setShown] = useState(SHOWN);
+  const [offset, setOffset] = useState(0);
   const [failure, setFailure] = useState<ApiError | null>(null);
-  const tags = useMemo(() => (data ? sortTags(filterTags(data.tags, filter), order) : []), [data, filter, order]);
+  useEffect(() => {
+    const timer = setTimeout(() => (setFilter(input.trim()), setOffset(0)), 150);
+    return () => clearTimeout(timer);
+  }, [input]);
+  const { data, error, reload } = useApi<BrowseRepository & { canDelete: boolean }>(
+    withQuery("/v1/browse/repository", { name, sort: order, q: filter, offset, limit: PAGE }),
+  );
+  const tags = data?.tags ?? [];
   if (error) return <ErrorBox error={error} retry={reload} />;
   if (!data) return <Loading />;
   const now = Date.now();
@@ -44,14 +52,14 @@ export function RepositoryPage({ name }: { name: string }) {
       {failure && <ErrorBox error={failure} />}
       <div className="toolbar">
         <label htmlFor="tag-filter">Filter tags</label>
-        <input id="tag-filter" type="search" value={filter} onChange={(e) => setFilter(e.currentTarget.value)} />
+        <input id="tag-filter" type="search" value={input} onChange={(e) => setInput(e.currentTarget.value)} />
         <label htmlFor="tag-order">Sort by</label>
-        <select id="tag-order" value={order} onChange={(e) => setOrder(e.currentTarget.value as TagOrder)}>
+        <select id="tag-order" value={order} onChange={(e) => (setOrder(e.currentTarget.value as TagOrder), setOffset(0))}>
           <option value="pushed">newest push</option>
           <option value="name">name</option>
         </select>
       </div>
-      {data.tags.length === 0 ? (
+      {data.tagCount === 0 ? (
         <Empty title="This repository has no tags.">
           <p>
             Push one with <code>docker push {location.host}/{name}:TAG</code>; untagged manifests are removed by GC.
@@ -76,7 +84,7 @@ export function RepositoryPage({ name }: { name: string }) {
               </tr>
             </thead>
             <tbody>
-              {tags.slice(0, shown).map((t) => {
+              {tags.map((t) => {
                 const cmd = pullCommands(location.host, name, t.name, t.digest);
                 return (
                   <tr key={t.name}>
@@ -109,10 +117,18 @@ export function RepositoryPage({ name }: { name: string }) {
           </table>
         </div>
       )}
-      {tags.length > shown && (
-        <button type="button" onClick={() => setShown((n) => n + 500)}>
-          Show more ({tags.length - shown} left)
-        </button>
+      {data.matchedTags > PAGE && (
+        <div className="pager">
+          <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
+            Previous
+          </button>
+          <span className="muted">
+            {offset + 1}–{Math.min(offset + PAGE, data.matchedTags)} of {data.matchedTags}
+          </span>
+          <button type="button" disabled={offset + PAGE >= data.matchedTags} onClick={() => setOffset(offset + PAGE)}>
+            Next
+          </button>
+        </div>
       )}
     </section>
   );
