@@ -62,7 +62,7 @@ async function login(page: Page, username: string, password: string): Promise<vo
 }
 
 async function shot(page: Page, name: string): Promise<void> {
-  if (shots) await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  if (shots) await page.screenshot({ path: join(shots, `${name}.jpg`), fullPage: true, type: "jpeg", quality: 80 });
 }
 
 beforeAll(async () => {

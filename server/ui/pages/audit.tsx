@@ -6,6 +6,7 @@
 import { useEffect, useState } from "react";
 import { api, withQuery } from "../api.ts";
 import { Empty, ErrorBox, Loading } from "../components.tsx";
+import { shortDigest } from "../format.ts";
 import type { AuditRecord as AuditEvent } from "../../../lib/audit/audit-events.ts";
 
 const FIELDS = ["repo", "actor", "event", "since"] as const;
@@ -97,7 +98,7 @@ export function AuditPage() {
                   <td>{e.outcome}</td>
                   <td>{e.actor}</td>
                   <td>{e.repository ?? ""}</td>
-                  <td>{e.tag ?? e.digest ?? ""}</td>
+                  <td title={e.digest ?? undefined}>{e.tag ?? (e.digest ? shortDigest(e.digest) : "")}</td>
                   <td>{e.source ?? ""}</td>
                 </tr>
               ))}

@@ -100,8 +100,10 @@ export function RepositoryPage({ name }: { name: string }) {
                     <td>{formatAge(t.pushedAt, now)}</td>
                     <td>{formatAge(t.lastUsedAt, now)}</td>
                     <td className="actions">
-                      <CopyButton text={cmd.byTag!} label="by tag" />
-                      <CopyButton text={cmd.byDigest} label="by digest" />
+                      <div className="buttons">
+                        <CopyButton text={cmd.byTag!} label="by tag" />
+                        <CopyButton text={cmd.byDigest} label="by digest" />
+                      </div>
                     </td>
                     {data.canDelete && (
                       <td>

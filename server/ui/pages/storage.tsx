@@ -52,8 +52,8 @@ function Growth({ growth }: { growth: StorageView["growth"] }) {
   if (growth.length === 0) return <Empty title="No blobs were pushed in the last 90 days." />;
   const max = Math.max(...growth.map((g) => g.total), 1);
   const first = growth[0]!.day;
-  const span = Math.max(growth[growth.length - 1]!.day - first, 1);
-  const points = growth.map((g) => `${((g.day - first) / span) * 100},${40 - (g.total / max) * 38}`).join(" ");
+  const days = Math.max(Math.round((growth[growth.length - 1]!.day - first) / 86_400_000) + 1, 1);
+  const width = 100 / days;
   return (
     <>
       <h2>Growth</h2>
@@ -61,8 +61,12 @@ function Growth({ growth }: { growth: StorageView["growth"] }) {
         Stored bytes from {formatDate(first)} ({formatBytes(growth[0]!.total)}) to now ({formatBytes(growth[growth.length - 1]!.total)}), from the blobs
         pushed each day that are still stored.
       </p>
-      <svg className="growth" viewBox="0 0 100 40" preserveAspectRatio="none" role="img" aria-label="stored bytes over time">
-        <polyline points={points} fill="none" />
+      <svg className="growth" viewBox="0 0 100 40" preserveAspectRatio="none" role="img" aria-label="stored bytes at the end of each day with pushes">
+        {growth.map((g) => {
+          const h = Math.max((g.total / max) * 38, 0.5);
+          const x = ((g.day - first) / 86_400_000) * width;
+          return <rect key={g.day} x={x} y={40 - h} width={Math.max(width * 0.8, 0.4)} height={h} />;
+        })}
       </svg>
     </>
   );
