@@ -5,12 +5,14 @@
  * see and do, and `ui: false`.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createToken } from "../../lib/auth/tokens.ts";
 import { addUser, setPassword } from "../../lib/auth/users.ts";
+import { sha256Digest } from "../../lib/oci/digest.ts";
 import { recentAuditEvents } from "../../lib/db/queries/audit.ts";
 import { createApp } from "../../server/app.ts";
 import { UI_CONTENT_SECURITY_POLICY } from "../../server/ui-pages.ts";
 import { testApp, type TestApp } from "../support/app.ts";
-import { pushImage } from "../support/blobs.ts";
+import { pushImage, pushManifest } from "../support/blobs.ts";
 
 let t: TestApp;
 
@@ -79,6 +81,13 @@ describe("sessions", () => {
       new Request("https://registry.test/v1/ui/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "alice", password: "alice-password" }) }),
     );
     expect(res.headers.get("set-cookie")).toContain("; Secure");
+  });
+
+  test("an access token works as the password", async () => {
+    const created = await createToken(t.reg, { user: "alice", label: "ui", expiresInMs: null }, "test");
+    const s = await login("alice", created.token);
+    const me = (await (await browser("GET", "/v1/ui/session", { cookie: s.cookie })).json()) as { user: { name: string } };
+    expect(me.user.name).toBe("alice");
   });
 
   test("a wrong password is 401 and sets no cookie; a cross-site or non-JSON login is refused", async () => {
@@ -168,6 +177,34 @@ describe("who sees what", () => {
     expect((await get("sort=name&offset=1&limit=1")).tags.map((x) => x.name)).toEqual(["v2"]);
     expect(await get("q=V2")).toMatchObject({ matchedTags: 1, tags: [{ name: "v2" }] });
     expect((await browser("GET", "/v1/browse/repository?name=team/app&sort=size", { cookie: s.cookie })).status).toBe(400);
+  });
+
+  test("an index shows its platforms, and its tag says it is an index", async () => {
+    const amd = await pushImage(t, "multi/app", "amd");
+    const arm = await pushImage(t, "multi/app", "arm", ["arm-layer"]);
+    const index = {
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.index.v1+json",
+      manifests: [
+        { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: amd.digest, size: amd.bytes.byteLength, platform: { os: "linux", architecture: "amd64" } },
+        { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: arm.digest, size: arm.bytes.byteLength, platform: { os: "linux", architecture: "arm64", variant: "v8" } },
+      ],
+    };
+    const bytes = new TextEncoder().encode(JSON.stringify(index));
+    expect((await pushManifest(t, "multi/app", "latest", bytes, "application/vnd.oci.image.index.v1+json")).status).toBe(201);
+    const s = await login("alice", "alice-password");
+    const view = (await (await browser("GET", "/v1/browse/manifest?name=multi/app&reference=latest", { cookie: s.cookie })).json()) as {
+      kind: string;
+      digest: string;
+      manifests: { platform: string }[];
+      config: unknown;
+    };
+    expect(view).toMatchObject({ kind: "index", digest: sha256Digest(bytes), config: null });
+    expect(view.manifests.map((m) => m.platform)).toEqual(["linux/amd64", "linux/arm64/v8"]);
+    const repo = (await (await browser("GET", "/v1/browse/repository?name=multi/app&q=latest", { cookie: s.cookie })).json()) as {
+      tags: { platforms: string[]; mediaType: string }[];
+    };
+    expect(repo.tags[0]).toMatchObject({ mediaType: "application/vnd.oci.image.index.v1+json", platforms: ["linux/amd64", "linux/arm64/v8"] });
   });
 
   test("a manifest view shows config and layers; bad parameters are 400, not 500", async () => {

@@ -94,7 +94,10 @@ export function RepositoryPage({ name }: { name: string }) {
                     <td>
                       <code title={t.digest}>{shortDigest(t.digest)}</code>
                     </td>
-                    <td>{t.artifactType ?? manifestKind(t.mediaType, t.artifactType)}</td>
+                    <td>
+                      {manifestKind(t.mediaType, t.artifactType)}
+                      {t.artifactType && <div className="muted small">{t.artifactType}</div>}
+                    </td>
                     <td>{t.platforms.join(", ") || "–"}</td>
                     <td className="num">{formatBytes(t.size)}</td>
                     <td>{formatAge(t.pushedAt, now)}</td>
