@@ -14,7 +14,7 @@ const doc = join(root, "docs", "ui.md");
 const CAPTIONS: [string, string][] = [
   ["login", "Anonymous visitors who may pull nothing see only the login form"],
   ["repositories", "Repositories: search, sizes (logical and unique), tags, last push"],
-  ["repository", "A repository: tags with digest, type, platforms, size, pushed, last used, pull commands, delete"],
+  ["repository", "A repository: tags with digest, type, platforms, size, pushed, last pulled, pull commands, delete"],
   ["image", "An image: pull commands, config, layers, annotations and the referrers tree"],
   ["image-360-dark", "The same at 360 px wide, in dark mode"],
   ["storage", "Storage: unique and shared bytes per repository, totals and growth"],

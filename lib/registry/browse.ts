@@ -1,11 +1,11 @@
 /**
  * @module What the web UI lists, limited to what one viewer may see: the
  * repositories they may pull (searched by name, paged), one repository
- * with its tags and when each manifest was last used, and storage use
+ * with its tags and when each manifest was last pulled, and storage use
  * with the growth of stored bytes. The caller passes the visibility test
  * (the policy's pull decision), so this module knows nothing of identities.
  */
-import { blobBytesBefore, blobBytesByDay, manifestLastSeen, repositoryStructure, tagRows, tagsWithContent } from "../db/queries/browse.ts";
+import { blobBytesBefore, blobBytesByDay, manifestLastPulls, repositoryStructure, tagRows, tagsWithContent } from "../db/queries/browse.ts";
 import { findRepositoryId, listRepositoryNames } from "../db/queries/repositories.ts";
 import { repositoryUsage } from "../db/queries/repository-usage.ts";
 import { fail } from "../errors.ts";
@@ -54,9 +54,9 @@ export async function browseRepositories(reg: Registry, visible: Visible, query:
   return { repositories, next: more ? pageNames[pageNames.length - 1]! : null, matched: names.length };
 }
 
-/** A tag with when its manifest was last pushed or pulled. */
+/** A tag with when its manifest was last pulled (null: never, or not yet recorded; pulls are written every few seconds). */
 export interface BrowseTag extends TagDetail {
-  lastUsedAt: number | null;
+  lastPulledAt: number | null;
 }
 
 /** Which tags of a repository to show. */
@@ -94,11 +94,11 @@ export async function browseRepository(reg: Registry, visible: Visible, name: st
   const matched = sortTags(filterTags(all, query.filter), query.order);
   const limit = Math.max(1, Math.min(Math.trunc(query.limit) || 1, MAX_TAG_PAGE));
   const pageNames = matched.slice(query.offset, query.offset + limit).map((t) => t.name);
-  const [structure, tags, seen] = await Promise.all([repositoryStructure(reg.db, id), tagsWithContent(reg.db, id, pageNames), manifestLastSeen(reg.db, id)]);
+  const [structure, tags, pulls] = await Promise.all([repositoryStructure(reg.db, id), tagsWithContent(reg.db, id, pageNames), manifestLastPulls(reg.db, id)]);
   const details = await describeTagsOf(reg, { ...structure, tags });
   return {
     ...summaryOf(row),
-    tags: details.map((t) => ({ ...t, lastUsedAt: seen.get(t.digest) ?? null })),
+    tags: details.map((t) => ({ ...t, lastPulledAt: pulls.get(t.digest) ?? null })),
     matchedTags: matched.length,
     offset: query.offset,
   };

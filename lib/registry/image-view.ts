@@ -4,8 +4,10 @@
  * its config people look for (created, entrypoint, cmd, env, labels,
  * ports, history); its annotations; and the referrers pointing at it as a
  * tree (signatures, SBOMs, attestations, and what refers to those).
- * Reading it is not a use: it does not move the manifest's last-used time.
+ * Reading it here is not a pull: it moves neither the last-pulled time nor
+ * GC's last-used time.
  */
+import { manifestPulledAt } from "../db/queries/browse.ts";
 import { findManifestByDigest, findManifestByTag } from "../db/queries/manifests.ts";
 import { fail } from "../errors.ts";
 import { imageConfigMediaTypes, indexMediaTypes } from "../oci/media-types.ts";
@@ -57,7 +59,8 @@ export interface ImageView {
   size: number;
   subject: string | null;
   pushedAt: number;
-  lastUsedAt: number;
+  /** The last GET or HEAD of it (recorded every few seconds); null: never. */
+  lastPulledAt: number | null;
   manifests: DescriptorView[];
   layers: DescriptorView[];
   config: ConfigView | null;
@@ -91,7 +94,7 @@ export async function viewManifest(reg: Registry, name: string, reference: strin
     size: row.size,
     subject: row.subject,
     pushedAt: row.created_at,
-    lastUsedAt: row.last_seen_at,
+    lastPulledAt: await manifestPulledAt(reg.db, row.id),
     manifests: isIndex ? list(doc.manifests) : [],
     layers: isIndex ? [] : list(doc.layers),
     config: kind === "image" && configDescriptor ? await readConfig(reg, configDescriptor) : null,

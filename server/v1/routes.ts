@@ -10,6 +10,7 @@ import { repositoryRoutes } from "./repositories.ts";
 import { gcRoutes } from "./gc.ts";
 import type { V1Route } from "./router.ts";
 import { policyRoutes } from "./policy.ts";
+import { retentionRoutes } from "./retention.ts";
 import { sessionRoutes } from "./sessions.ts";
 import { uiSessionRoutes } from "./ui-session.ts";
 import { userRoutes } from "./users.ts";
@@ -23,6 +24,7 @@ export function v1Routes(reg: Registry, auth: Authenticator, options: { gcGraceM
     ...auditRoutes(reg),
     ...repositoryRoutes(reg),
     ...gcRoutes(reg, options.gcGraceMs),
+    ...retentionRoutes(reg),
     ...uiSessionRoutes(reg, auth),
     ...browseRoutes(reg),
   ];

@@ -139,7 +139,7 @@ describe("who sees what", () => {
     expect(page.repositories[0]).toMatchObject({ name: "team/app", tagCount: 2 });
     expect(page.repositories[0]!.size).toBeGreaterThan(0);
     const repo = (await (await browser("GET", "/v1/browse/repository?name=team/app", { cookie: s.cookie })).json()) as {
-      tags: { name: string; lastUsedAt: number }[];
+      tags: { name: string; lastPulledAt: number | null }[];
       canDelete: boolean;
     };
     expect(repo.tags.map((x) => x.name).sort()).toEqual(["v1", "v2"]);
@@ -167,6 +167,19 @@ describe("who sees what", () => {
     await t.reg.audit.flush?.();
     const events = await recentAuditEvents(t.reg.db, 20);
     expect(events.some((e) => e.event === "tag.deleted" && e.actor === "user:alice" && e.tag === "latest")).toBe(true);
+  });
+
+  test("a tag shows when it was last pulled; viewing it in the UI is not a pull", async () => {
+    const s = await login("alice", "alice-password");
+    const pulledAt = async () => {
+      await t.reg.pulls.flush();
+      const repo = (await (await browser("GET", "/v1/browse/repository?name=team/app&q=v2", { cookie: s.cookie })).json()) as { tags: { lastPulledAt: number | null }[] };
+      return repo.tags[0]!.lastPulledAt;
+    };
+    await browser("GET", "/v1/browse/manifest?name=team/app&reference=v2", { cookie: s.cookie });
+    expect(await pulledAt()).toBeNull();
+    expect((await t.request("GET", "/v2/team/app/manifests/v2", { headers: { accept: "application/vnd.oci.image.manifest.v1+json" } })).status).toBe(200);
+    expect(await pulledAt()).toBeGreaterThan(0);
   });
 
   test("tags come a page at a time, sorted and filtered by the server", async () => {

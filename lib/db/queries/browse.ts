@@ -1,15 +1,27 @@
 /**
  * @module Queries behind the web UI's views that the management queries do
- * not already answer: when each manifest of a repository was last used,
- * and how many stored bytes arrived each day.
+ * not already answer: when manifests were last pulled, tags without
+ * content (to sort before describing a page), and how many stored bytes
+ * arrived each day.
  */
 import { sql, type Kysely } from "kysely";
 import type { DB } from "../schema.ts";
 
-/** Last push, HEAD or GET of every manifest of a repository, by digest. */
-export async function manifestLastSeen(db: Kysely<DB>, repositoryId: number): Promise<Map<string, number>> {
-  const rows = await db.selectFrom("manifests").select(["digest", "last_seen_at"]).where("repository_id", "=", repositoryId).execute();
-  return new Map(rows.map((r) => [r.digest, r.last_seen_at]));
+/** When each manifest of a repository was last pulled (GET or HEAD, as recorded in batches), by digest; never-pulled ones are absent. */
+export async function manifestLastPulls(db: Kysely<DB>, repositoryId: number): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom("manifests as m")
+    .innerJoin("manifest_pulls as p", "p.manifest_id", "m.id")
+    .select(["m.digest", "p.pulled_at"])
+    .where("m.repository_id", "=", repositoryId)
+    .execute();
+  return new Map(rows.map((r) => [r.digest, r.pulled_at]));
+}
+
+/** When manifest `manifestId` was last pulled, or null. */
+export async function manifestPulledAt(db: Kysely<DB>, manifestId: number): Promise<number | null> {
+  const row = await db.selectFrom("manifest_pulls").select("pulled_at").where("manifest_id", "=", manifestId).executeTakeFirst();
+  return row?.pulled_at ?? null;
 }
 
 /** Bytes of the blobs stored today, summed by the UTC day they were first pushed (ms of the day's start), oldest first. */

@@ -40,7 +40,8 @@ export function ImagePage({ name, reference, tag }: { name: string; reference: s
       </p>
       <p className="muted">
         {data.mediaType}
-        {data.artifactType ? ` · artifact type ${data.artifactType}` : ""} · manifest {formatBytes(data.size)} · pushed {formatDate(data.pushedAt)}
+        {data.artifactType ? ` · artifact type ${data.artifactType}` : ""} · manifest {formatBytes(data.size)} · pushed {formatDate(data.pushedAt)} · last pulled{" "}
+        {data.lastPulledAt === null ? "never" : formatDate(data.lastPulledAt)}
       </p>
       {cmd.byTag && <Command text={cmd.byTag} label="Copy pull by tag" />}
       <Command text={cmd.byDigest} label="Copy pull by digest" />

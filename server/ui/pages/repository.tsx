@@ -1,6 +1,6 @@
 /**
  * @module One repository: its tags sorted by push time or name, each with
- * digest, type, platforms, size, pushed and last used, copyable pull
+ * digest, type, platforms, size, pushed and last pulled, copyable pull
  * commands, and a delete button where the viewer may delete (confirmed
  * first; the server checks the policy again and audits it). The server
  * sorts and filters, and sends one page of tags at a time.
@@ -78,7 +78,7 @@ export function RepositoryPage({ name }: { name: string }) {
                 <th scope="col">Platforms</th>
                 <th scope="col" className="num">Size</th>
                 <th scope="col">Pushed</th>
-                <th scope="col">Last used</th>
+                <th scope="col">Last pulled</th>
                 <th scope="col">Pull</th>
                 {data.canDelete && <th scope="col">Delete</th>}
               </tr>
@@ -101,7 +101,7 @@ export function RepositoryPage({ name }: { name: string }) {
                     <td>{t.platforms.join(", ") || "–"}</td>
                     <td className="num">{formatBytes(t.size)}</td>
                     <td>{formatAge(t.pushedAt, now)}</td>
-                    <td>{formatAge(t.lastUsedAt, now)}</td>
+                    <td>{formatAge(t.lastPulledAt, now)}</td>
                     <td className="actions">
                       <div className="buttons">
                         <CopyButton text={cmd.byTag!} label="by tag" />
