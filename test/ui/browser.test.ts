@@ -4,8 +4,9 @@
  * see only the login form; a user searches, opens a tag, sees layers,
  * config and a signature, and copies the pull command; a guest gets no
  * delete button and the API refuses anyway; an admin deletes a tag and
- * finds it in the audit log; markup in annotations, labels and audit
- * actors shows as text; every UI response carries the UI's CSP and the
+ * finds it in the audit log, which then updates live; markup in
+ * annotations, labels and audit actors shows as text; every UI response
+ * carries the UI's CSP and the
  * page breaks none of it. With MCR_UI_SCREENSHOTS=DIR it saves screenshots
  * of the main pages there (script/ui-screenshots.ts).
  */
@@ -173,6 +174,10 @@ describe.skipIf(missing !== null)("the web UI in chromium", () => {
     expect(cells).toContain(`user:${HOSTILE_USER}`);
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
     await shot(page, "audit");
+    // Live: an event logged while the page is open shows up without a reload.
+    await pushImage(t, "team/live", "arrived-later");
+    await t.reg.audit.flush();
+    await page.waitForFunction(() => document.querySelector("table.audit tbody")?.textContent?.includes("arrived-later"), null, { timeout: 10_000 });
     for (const [hash, title] of [["#/storage", "#storage-title"], ["#/gc", "#gc-title"], ["#/users", "#users-title"], ["#/policy", "#policy-title"]] as const) {
       await page.goto(`${base}${hash}`);
       await page.waitForSelector(title);
