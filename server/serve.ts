@@ -17,11 +17,14 @@ import { openRegistry, type Registry } from "../lib/registry/registry.ts";
 import { FsLayout } from "../lib/storage/fs-layout.ts";
 import { STALE_UPLOAD_MS, sweepStaleUploads } from "../lib/registry/uploads.ts";
 import { stopGcRuns } from "../lib/gc/run.ts";
+import { Mirror } from "../lib/mirror/mirror.ts";
+import type { UpstreamConfig } from "../lib/mirror/upstream-config.ts";
 import { createApp } from "./app.ts";
 import { errorResponse } from "./http/errors.ts";
 import { silentLogger, type Logger } from "./observability/logger.ts";
 import { observe } from "./observability/observe.ts";
 import { ServerMetrics } from "./observability/server-metrics.ts";
+import { addMirrorMetrics } from "./observability/mirror-metrics.ts";
 import { withSecurityHeaders } from "./http/security-headers.ts";
 
 /** Where and how to serve. */
@@ -59,6 +62,10 @@ export interface ServeOptions {
   anonymous?: boolean;
   /** Grace period of a GC started through /v1/gc without one (the configuration's gc.grace; default 1 h). */
   gcGraceMs?: number;
+  /** Registries to mirror as a pull-through cache (`[[upstream]]`; none by default). */
+  upstreams?: readonly UpstreamConfig[];
+  /** Serve the web UI at `/` (default true). */
+  ui?: boolean;
 }
 
 const SWEEP_EVERY_MS = 60 * 60 * 1000;
@@ -102,9 +109,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const admin = await ensureAdmin(reg, options.adminPassword);
   const key = loadSigningKey(new FsLayout(options.dataDir).signingKey);
   const auth = new Authenticator(reg, key, { tokenTtlSeconds: options.tokenTtlSeconds ?? 300 });
-  const app = createApp(reg, { auth, baseUrl: options.baseUrl, trustedProxies: options.trustedProxies, gcGraceMs: options.gcGraceMs });
+  const upstreams = options.upstreams ?? [];
+  const mirror = upstreams.length > 0 ? new Mirror(reg, upstreams, (e) => logger[e.level](e.message, e.fields)) : null;
+  const app = createApp(reg, { auth, baseUrl: options.baseUrl, trustedProxies: options.trustedProxies, gcGraceMs: options.gcGraceMs, mirror, ui: options.ui });
   const metricsOn = options.metrics?.enabled ?? true;
   const metrics = metricsOn ? new ServerMetrics(reg, options.version ?? { version: "dev", commit: "dev" }) : null;
+  if (metrics && mirror) addMirrorMetrics(metrics, mirror);
   const observed = observe(app, { reg, logger, metrics, metricsToken: options.metrics?.token ?? null, trustedProxies: options.trustedProxies });
 
   const listen = (port: number, files: TlsFiles | null): Server<undefined> =>
@@ -172,6 +182,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       await server.stop();
       // A GC started through /v1/gc stops at its next batch; the next run finishes its work.
       await stopGcRuns(reg);
+      await mirror?.close();
       await reg.close();
       return { forced };
     },

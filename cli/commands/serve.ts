@@ -32,6 +32,8 @@ export function registerServe(program: Command): void {
       auditRetention: { days: config.audit.retention / 86_400_000, noiseRows: config.audit.noise_rows },
       anonymous: config.auth.anonymous,
       gcGraceMs: config.gc.grace,
+      upstreams: config.upstreams,
+      ui: config.ui.enabled,
       limits: {
         maxConcurrentUploadsPerUser: config.limits.uploads_per_account,
         maxConcurrentUploads: config.limits.uploads_total,

@@ -4,6 +4,7 @@
  * secret. Loading, validation, `mcr config print` and the docs test all
  * read this table.
  */
+import type { UpstreamConfig } from "../mirror/upstream-config.ts";
 import * as v from "./values.ts";
 
 /** Log levels, most verbose first. */
@@ -81,7 +82,7 @@ export const settings = {
   }),
   "limits.uploads_total": setting(v.integer(1, 1_000_000), "128", { env: "MCR_LIMITS_UPLOADS_TOTAL", help: "the same, for all accounts together" }),
   "limits.upload_sessions": setting(v.integer(1, 10_000_000), "10000", { env: "MCR_LIMITS_UPLOAD_SESSIONS", help: "upload sessions open in the whole registry; more answer 429" }),
-  "limits.upload_sessions_per_account": setting(v.integer(1, 10_000_000), "100", {
+  "limits.upload_sessions_per_account": setting(v.integer(1, 10_000_000), "1000", {
     env: "MCR_LIMITS_UPLOAD_SESSIONS_PER_ACCOUNT",
     help: "upload sessions one account (or anonymous address, IPv6 by /64) may have open; more answer 429",
   }),
@@ -97,6 +98,7 @@ export const settings = {
   "limits.repository_quota": setting(v.optionalSize, "", { env: "MCR_LIMITS_REPOSITORY_QUOTA", help: "bytes one repository may hold (its blobs counted once), e.g. 20GiB; empty: no quota; over it answers 413 DENIED before the bytes are written" }),
   "log.level": setting(v.oneOf(logLevels), "info", { env: "MCR_LOG_LEVEL", flag: "log-level", help: "least severe level logged" }),
   "log.format": setting(v.oneOf(logFormats), "text", { env: "MCR_LOG_FORMAT", flag: "log-format", help: "text lines, or one JSON object per line" }),
+  "ui.enabled": setting(v.boolean, true, { env: "MCR_UI_ENABLED", help: "serve the web UI at / (it shows each viewer only what the policy lets them pull)" }),
   "metrics.enabled": setting(v.boolean, true, { env: "MCR_METRICS_ENABLED", help: "serve Prometheus metrics on GET /metrics" }),
   "metrics.token": setting(v.secret, "", {
     env: "MCR_METRICS_TOKEN",
@@ -138,12 +140,16 @@ export interface Config {
     repository_quota: number | null;
   };
   log: { level: LogLevel; format: LogFormat };
+  ui: { enabled: boolean };
   metrics: { enabled: boolean; token: string | null };
+  /** The `[[upstream]]` entries: registries mirrored as a pull-through cache (docs/mirror.md). */
+  upstreams: UpstreamConfig[];
 }
 
 /** Builds the Config object from a value per setting. */
-export function assemble(get: <K extends SettingKey>(key: K) => SettingValue<K>): Config {
+export function assemble(get: <K extends SettingKey>(key: K) => SettingValue<K>, upstreams: UpstreamConfig[] = []): Config {
   return {
+    upstreams,
     server: {
       listen: get("server.listen"),
       base_url: get("server.base_url"),
@@ -167,6 +173,7 @@ export function assemble(get: <K extends SettingKey>(key: K) => SettingValue<K>)
       repository_quota: get("limits.repository_quota"),
     },
     log: { level: get("log.level"), format: get("log.format") },
+    ui: { enabled: get("ui.enabled") },
     metrics: { enabled: get("metrics.enabled"), token: get("metrics.token") },
   };
 }

@@ -19,7 +19,7 @@ export interface DatabaseHandle {
 
 /** How to open the database. */
 export interface DatabaseOptions {
-  /** How long a statement waits for another connection's lock before it fails (default 10 s). */
+  /** How long a statement waits, in all, for another connection's lock before it fails (default 10 s). */
   busyTimeoutMs?: number;
   /**
    * SQLite: WAL pages after which a commit checkpoints (SQLite's default: 1,000).

@@ -39,6 +39,11 @@ const TABLES: readonly (readonly [string, readonly string[]])[] = [
   ["gc_runs", ["id"]],
   ["gc_lock", ["name"]],
   ["gc_claims", ["digest"]],
+  ["retention_rules", ["id"]],
+  ["manifest_pulls", ["manifest_id"]],
+  ["mirror_repositories", ["repository_id"]],
+  ["mirror_tags", ["repository_id", "tag"]],
+  ["mirror_pending", ["manifest_id", "digest"]],
 ];
 
 /** Tables the migrations fill in an empty database (the default policy, the versions): replaced by the source's. */

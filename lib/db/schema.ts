@@ -193,6 +193,41 @@ export interface GcClaimsTable {
   created_at: number;
 }
 
+/** One retention rule (migration 9); `body` is its JSON, `position` its place in the file. */
+export interface RetentionRulesTable {
+  id: string;
+  position: number;
+  body: string;
+}
+
+/** When a manifest was last pulled (GET or HEAD), recorded in batches (migration 9). */
+export interface ManifestPullsTable {
+  manifest_id: number;
+  pulled_at: number;
+}
+
+/** A repository that caches an upstream (migration 10). */
+export interface MirrorRepositoriesTable {
+  repository_id: number;
+  /** The `[[upstream]]` name it mirrors. */
+  upstream: string;
+  created_at: number;
+}
+
+/** When a mirrored tag was last fetched or revalidated upstream. */
+export interface MirrorTagsTable {
+  repository_id: number;
+  tag: string;
+  checked_at: number;
+}
+
+/** A reference of a cached manifest to a blob or child manifest not cached yet. */
+export interface MirrorPendingTable {
+  manifest_id: number;
+  digest: string;
+  kind: "blob" | "manifest";
+}
+
 /** Every table of mcr.db. */
 export interface DB {
   meta: MetaTable;
@@ -212,6 +247,11 @@ export interface DB {
   gc_runs: GcRunsTable;
   gc_lock: GcLockTable;
   gc_claims: GcClaimsTable;
+  retention_rules: RetentionRulesTable;
+  manifest_pulls: ManifestPullsTable;
+  mirror_repositories: MirrorRepositoriesTable;
+  mirror_tags: MirrorTagsTable;
+  mirror_pending: MirrorPendingTable;
 }
 
 export type Manifest = Selectable<ManifestsTable>;

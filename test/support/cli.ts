@@ -42,7 +42,7 @@ export async function runCli(args: string[], opts: { stdin?: string; env?: Recor
 }
 
 /** Runs `mcr ARGS` and throws with its output unless it exits 0; returns stdout. */
-export async function cliOk(args: string[], opts: { stdin?: string } = {}): Promise<string> {
+export async function cliOk(args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<string> {
   const r = await runCli(args, opts);
   if (r.code !== 0) throw new Error(`mcr ${args.join(" ")} exited ${r.code}\n${r.stdout}${r.stderr}`);
   return r.stdout;
