@@ -20,6 +20,7 @@ import { restoreDataDir } from "../../lib/maintenance/fs-restore.ts";
 import { fsck } from "../../lib/maintenance/fsck.ts";
 import { applyPolicy } from "../../lib/policy/store.ts";
 import { openRegistry } from "../../lib/registry/registry.ts";
+import { insertAuditEvents, selectAuditEvents } from "../../lib/db/queries/audit.ts";
 import { listTagNames } from "../../lib/db/queries/tags.ts";
 import { findUserByName } from "../../lib/db/queries/users.ts";
 import { testApp } from "../support/app.ts";
@@ -122,6 +123,36 @@ describe.skipIf(!available)("PostgreSQL", () => {
       expect(existsSync(join(dataDir, "mcr.db"))).toBe(false);
     } finally {
       await server.stop();
+    }
+  });
+
+  test("audit events written by two processes at once reach a follower reading by id, every one", async () => {
+    const database = await postgresDatabase();
+    const a = await openRegistry(tempDir("pg-a-"), { database });
+    const b = await openRegistry(tempDir("pg-b-"), { database });
+    try {
+      const seen = new Set<number>();
+      let last = 0;
+      let writing = true;
+      const follower = (async () => {
+        for (;;) {
+          const done = !writing;
+          const rows = await selectAuditEvents(a.db, { order: "asc", afterId: last, limit: 1000 });
+          for (const row of rows) seen.add(row.id);
+          if (rows.length > 0) last = rows[rows.length - 1]!.id;
+          if (done && rows.length === 0) return;
+        }
+      })();
+      const event = (i: number) => ({ time: Date.now(), event: "test", actor: `writer-${i}`, source: null, repository: null, digest: null, tag: null, outcome: "success", detail: null, noise: 0 });
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) => insertAuditEvents(i % 2 === 0 ? a.db : b.db, Array.from({ length: 5 }, () => event(i)))),
+      );
+      writing = false;
+      await follower;
+      expect(seen.size).toBe(200);
+    } finally {
+      await a.close();
+      await b.close();
     }
   });
 

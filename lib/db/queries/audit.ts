@@ -3,6 +3,7 @@
  * either direction from an id, and pruning (by age, and noise by count).
  */
 import type { Kysely } from "kysely";
+import { isPostgres } from "../dialect.ts";
 import type { AuditEvent, DB, NewAuditEvent } from "../schema.ts";
 
 /** A column condition: equal to one of some values, or starting with a prefix. */
@@ -27,6 +28,13 @@ export interface AuditEventQuery {
 /** Appends events in one statement. */
 export async function insertAuditEvents(db: Kysely<DB>, events: readonly NewAuditEvent[]): Promise<void> {
   if (events.length === 0) return;
+  // Followers read "id > the last one seen" (mcr audit tail -f), so ids must become visible in
+  // order. SQLite has one writer; on PostgreSQL two inserts can commit out of id order, unless
+  // the insert holds the write lock every write transaction takes (lib/db/postgres-dialect.ts).
+  if (isPostgres(db) && !db.isTransaction) {
+    await db.transaction().execute((trx) => trx.insertInto("audit_events").values([...events]).execute());
+    return;
+  }
   await db.insertInto("audit_events").values([...events]).execute();
 }
 
