@@ -17,11 +17,6 @@ export interface LocalOptions {
   config?: string;
 }
 
-/** The data directory a local command works on. */
-export function localDataDir(opts: LocalOptions): string {
-  return loadConfig({ file: opts.config ?? null, flags: { "storage.data_dir": opts.data } }).config.storage.data_dir;
-}
-
 /** The data directory and database (storage.database, with its password) a local command works on. */
 export function localTarget(opts: LocalOptions): { dataDir: string } & DatabaseTarget {
   const { config } = loadConfig({ file: opts.config ?? null, flags: { "storage.data_dir": opts.data } });

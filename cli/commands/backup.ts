@@ -2,11 +2,12 @@
  * @module `mcr backup DIR` (safe while the server runs) and `mcr restore
  * DIR` (into a new or empty data directory, server stopped).
  */
+import { join } from "node:path";
 import type { Command } from "commander";
 import { backupDataDir } from "../../lib/maintenance/fs-backup.ts";
 import { restoreDataDir } from "../../lib/maintenance/fs-restore.ts";
 import { configOption } from "../config-options.ts";
-import { dataOption, localDataDir, withRegistry, type LocalOptions } from "../local.ts";
+import { dataOption, localTarget, withRegistry, type LocalOptions } from "../local.ts";
 import { bytes, printJson, safe } from "../output.ts";
 import { version } from "../version.ts";
 
@@ -40,11 +41,17 @@ export function registerBackup(program: Command): void {
     .option(...configOption)
     .action(async (dir: string, opts: LocalOptions & { link?: boolean; json?: boolean }) => {
       process.umask(0o077);
-      const report = await restoreDataDir(dir, localDataDir(opts), { link: opts.link });
+      const target = localTarget(opts);
+      const report = await restoreDataDir(dir, target.dataDir, { link: opts.link });
       if (opts.json) return printJson(report);
       console.log(`restored ${report.blobs} blobs (${bytes(report.bytes)}; ${report.linked} linked, ${report.copied} copied) and the database into ${report.dataDir}`);
       if (report.schemaVersion.now !== report.schemaVersion.backup) {
         console.log(`the database schema was migrated from version ${report.schemaVersion.backup} to ${report.schemaVersion.now}`);
+      }
+      // The restore is a single-box data directory; a registry configured for PostgreSQL reads its metadata there.
+      if (target.database) {
+        console.log(`storage.database is set: the restored metadata is in ${join(report.dataDir, "mcr.db")}; copy it into an empty PostgreSQL database with`);
+        console.log(`  mcr db migrate --from ${join(report.dataDir, "mcr.db")} --to postgres://…   (see docs/scale-out.md)`);
       }
     });
 }

@@ -166,6 +166,10 @@ describe.skipIf(!available)("PostgreSQL", () => {
     expect(report.missing).toEqual([]);
     await t.close();
     await restoreDataDir(`${dir}/b`, `${dir}/restored`);
+    // `mcr restore` with storage.database set says where the metadata went and how to put it back.
+    const cli = await runCli(["restore", `${dir}/b`, "--data", `${dir}/restored-cli`], { env: { MCR_DATABASE: "postgres://mcr@db.invalid/mcr" } });
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toContain(`mcr db migrate --from ${dir}/restored-cli/mcr.db --to postgres://`);
     const restored = await openRegistry(`${dir}/restored`);
     try {
       expect((await fsck(restored)).problems).toEqual([]);
