@@ -1,6 +1,9 @@
 /**
  * @module The static list of migrations, in order. A compiled binary has no
- * migrations folder to read, so each one is imported here by name.
+ * migrations folder to read, so each one is imported here by name. Both
+ * SQLite and PostgreSQL run them: use the column types integer, text and
+ * blob (lib/db/postgres-translate.ts maps them) and SQL both accept, and
+ * run the suites with MCR_TEST_DATABASE=postgres.
  */
 import type { Kysely } from "kysely";
 import * as m001 from "./001-initial.ts";
