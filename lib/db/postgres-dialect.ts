@@ -138,8 +138,8 @@ class PostgresConnection implements DatabaseConnection {
         await this.reserved.unsafe("begin isolation level repeatable read read only");
         return;
       }
-      await this.reserved.unsafe("begin");
-      await this.reserved.unsafe(`select pg_advisory_xact_lock(${WRITE_LOCK})`);
+      // One round trip for both (the simple protocol takes several statements).
+      await this.reserved.unsafe(`begin; select pg_advisory_xact_lock(${WRITE_LOCK})`).simple();
     } catch (error) {
       await this.reserved.unsafe("rollback").catch(() => {});
       this.release();
