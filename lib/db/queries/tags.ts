@@ -35,7 +35,8 @@ const tagsAfter = prepared((db, repositoryId: number, limit: number, last: strin
     .select("name")
     .where("repository_id", "=", repositoryId)
     .where((eb) =>
-      eb.or([eb(sql`name collate nocase`, ">", last), eb.and([eb(sql`name collate nocase`, "=", last), eb("name", ">", last)])]),
+      // lower() on the cursor too: PostgreSQL folds only the column (postgres-translate.ts), SQLite's NOCASE both sides.
+      eb.or([eb(sql`name collate nocase`, ">", sql`lower(${last})`), eb.and([eb(sql`name collate nocase`, "=", sql`lower(${last})`), eb("name", ">", last)])]),
     )
     .orderBy(sql`name collate nocase`)
     .orderBy("name")

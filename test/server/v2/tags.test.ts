@@ -98,6 +98,17 @@ describe("listing", () => {
     }
     expect(collected).toEqual(whole);
     expect([...collected].sort()).toEqual(["A", "B", "C", "a", "b", "c"]);
+    // Pages that end on an upper-case tag: the cursor is compared case-insensitively too.
+    for (const n of [1, 3]) {
+      const again: string[] = [];
+      let next: string | null = `/v2/tl/case-paged/tags/list?n=${n}`;
+      for (let pages = 0; next !== null && pages < 10; pages += 1) {
+        const { body, link } = await list(next);
+        again.push(...body.tags);
+        next = link === null ? null : nextOf(link);
+      }
+      expect(again).toEqual(whole);
+    }
   });
 });
 
