@@ -10,7 +10,8 @@
  * children in one cascade, which PostgreSQL's per-row check refuses
  * midway). Everywhere:
  * `x collate nocase` becomes `lower(x)` (SQLite's NOCASE folds ASCII only;
- * names that reach it are ASCII) and `group_concat(x)` becomes
+ * names that reach it are ASCII): NOCASE folds both sides of a comparison
+ * and lower() only the column, so compare it with `lower(?)` (tags.ts) and `group_concat(x)` becomes
  * `string_agg`. Results are cached by SQL text: the hot paths are a few
  * dozen distinct statements.
  */
