@@ -81,6 +81,14 @@ export interface UploadsTable {
   owner: string;
   created_at: number;
   updated_at: number;
+  /** Bytes acknowledged so far, hashed into `hash_state`; null when unknown (before migration 11, or after a chunk that failed midway). */
+  hashed_size: number | null;
+  /** The SHA-256 state after `hashed_size` bytes (lib/storage/sha256-state.ts); null: hash the bytes again. */
+  hash_state: string | null;
+  /** The request writing the session now (a random id), so only one does, in any process; null when none. */
+  writer: string | null;
+  /** When the writer's lease lapses unless renewed (ms): a process that died stops blocking the session then. */
+  writer_until: number | null;
 }
 
 /** Roles, from most to least trusted. */
