@@ -8,6 +8,8 @@ import type { Server } from "bun";
 import { DEFAULT_AUDIT_RETENTION, scheduleAuditPruning, type AuditRetention } from "../lib/audit/retention.ts";
 import { scheduleTokenPurge } from "../lib/auth/token-purge.ts";
 import { Authenticator } from "../lib/auth/authenticator.ts";
+import { DbLoginThrottle } from "../lib/auth/db-throttle.ts";
+import type { LoginThrottle } from "../lib/auth/throttle.ts";
 import { readTlsFiles, type TlsFiles } from "../lib/config/tls.ts";
 import { loadSigningKey } from "../lib/auth/signing-key.ts";
 import { ensureAdmin } from "../lib/auth/users.ts";
@@ -151,6 +153,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         else if (outcome.removed > 0) logger.info(`purged ${outcome.removed} ended token(s), session(s) and refresh token(s)`);
       })
     : async () => {};
+  const throttlePruning = housekeeping ? startThrottlePruning(auth.throttle, logger) : undefined;
   return {
     url: `${tls ? "https" : "http"}://${options.hostname.includes(":") ? `[${options.hostname}]` : options.hostname}:${port}`,
     port,
@@ -168,6 +171,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     },
     async stop(deadlineMs) {
       clearInterval(sweep);
+      clearInterval(throttlePruning);
       observed.drain();
       const stopping = Promise.all([server.stop(), ...retired]);
       let forced = 0;
@@ -215,6 +219,20 @@ export async function prepareDataDir(dataDir: string, adminPassword: string | un
 export function assertPortFree(hostname: string, port: number): void {
   const probe = Bun.listen({ hostname, port, socket: { data() {} } });
   probe.stop(true);
+}
+
+/** Deletes login throttling rows that no longer count, now and then every hour (a throttle kept in memory bounds itself). */
+function startThrottlePruning(throttle: LoginThrottle, logger: Logger): Timer | undefined {
+  if (!(throttle instanceof DbLoginThrottle)) return undefined;
+  const run = () =>
+    throttle.prune().then(
+      (removed) => removed > 0 && logger.info(`pruned ${removed} login throttling row(s) that no longer count`, { removed }),
+      (error: unknown) => logger.error(`login throttling pruning failed: ${String(error)}`),
+    );
+  void run();
+  const timer = setInterval(run, SWEEP_EVERY_MS);
+  timer.unref();
+  return timer;
 }
 
 /** Removes abandoned upload sessions now and then every hour, without keeping the process alive. */

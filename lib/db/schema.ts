@@ -91,6 +91,27 @@ export interface UploadsTable {
   writer_until: number | null;
 }
 
+/** Login throttling per (account, client): distinct wrong secrets, as lib/auth/db-throttle.ts counts them. */
+export interface LoginPairsTable {
+  account: string;
+  /** An IPv4 address, an IPv6 /64, or `local`. */
+  client: string;
+  failures: number;
+  last_failure: number;
+  /** Fingerprints (keyed hashes) of the last wrong secrets, a JSON array of strings. */
+  wrong_json: string;
+  /** Last successful login of the pair (ms), 0 when none. */
+  last_success: number;
+}
+
+/** Login throttling per network (scope `network`) and per account over all clients (scope `account`). */
+export interface LoginCountersTable {
+  scope: "network" | "account";
+  key: string;
+  failures: number;
+  last_failure: number;
+}
+
 /** Roles, from most to least trusted. */
 export const roles = ["admin", "user", "guest"] as const;
 export type Role = (typeof roles)[number];
@@ -213,6 +234,8 @@ export interface DB {
   manifest_children: ManifestChildrenTable;
   tags: TagsTable;
   uploads: UploadsTable;
+  login_pairs: LoginPairsTable;
+  login_counters: LoginCountersTable;
   users: UsersTable;
   access_tokens: AccessTokensTable;
   audit_events: AuditEventsTable;

@@ -17,4 +17,25 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable("uploads").addColumn("hash_state", "text").execute();
   await db.schema.alterTable("uploads").addColumn("writer", "text").execute();
   await db.schema.alterTable("uploads").addColumn("writer_until", "integer").execute();
+
+  await db.schema
+    .createTable("login_pairs")
+    .addColumn("account", "text", (c) => c.notNull())
+    .addColumn("client", "text", (c) => c.notNull())
+    .addColumn("failures", "integer", (c) => c.notNull())
+    .addColumn("last_failure", "integer", (c) => c.notNull())
+    .addColumn("wrong_json", "text", (c) => c.notNull())
+    .addColumn("last_success", "integer", (c) => c.notNull())
+    .addPrimaryKeyConstraint("login_pairs_pk", ["account", "client"])
+    .execute();
+  await db.schema.createIndex("login_pairs_last_failure").on("login_pairs").column("last_failure").execute();
+  await db.schema
+    .createTable("login_counters")
+    .addColumn("scope", "text", (c) => c.notNull())
+    .addColumn("key", "text", (c) => c.notNull())
+    .addColumn("failures", "integer", (c) => c.notNull())
+    .addColumn("last_failure", "integer", (c) => c.notNull())
+    .addPrimaryKeyConstraint("login_counters_pk", ["scope", "key"])
+    .execute();
+  await db.schema.createIndex("login_counters_last_failure").on("login_counters").column("last_failure").execute();
 }
