@@ -125,6 +125,25 @@ describe("mcr serve --workers 2", () => {
   });
 });
 
+describe("mcr serve --workers 2 on a port already taken", () => {
+  test("refuses to start, rather than sharing the port with a stranger through reusePort", async () => {
+    const stranger = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      const dataDir = (await import("../support/temp.ts")).tempDir("workers-taken-");
+      const run = Bun.spawn([process.execPath, "cli/main.ts", "serve", "--listen", `127.0.0.1:${stranger.port}`, "--data", dataDir, "--workers", "2"], {
+        cwd: `${import.meta.dir}/../..`,
+        env: { ...process.env, MCR_ADMIN_PASSWORD: server.password },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      expect(await run.exited).toBe(1);
+      expect(await new Response(run.stderr).text()).toContain("Failed to listen");
+    } finally {
+      stranger.stop(true);
+    }
+  });
+});
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
