@@ -36,14 +36,11 @@ export async function asUploadWriter<T>(
 ): Promise<T> {
   const writer = crypto.randomUUID();
   const lease = () => reg.now() + WRITER_LEASE_MS;
-  const row0 = await findUploadCheckpoint(reg.db, id);
-  if (!(await claimUploadWriter(reg.db, id, writer, reg.now(), lease()))) {
-    if (!row0) fail("BLOB_UPLOAD_UNKNOWN", "upload unknown to registry", { id });
-    fail("CHUNK_OUT_OF_ORDER", "another request is writing this upload", { size: row0.hashed_size ?? (await reg.store.uploadSize(id)) ?? 0 });
-  }
-  // Read again under the lease: a writer that finished between the two reads moved it on.
+  const claimed = await claimUploadWriter(reg.db, id, writer, reg.now(), lease());
   const row = await findUploadCheckpoint(reg.db, id);
-  const from = row && row.hashed_size !== null ? { size: row.hashed_size, hashState: row.hash_state } : null;
+  if (!row) fail("BLOB_UPLOAD_UNKNOWN", "upload unknown to registry", { id });
+  if (!claimed) fail("CHUNK_OUT_OF_ORDER", "another request is writing this upload", { size: row.hashed_size ?? (await reg.store.uploadSize(id)) ?? 0 });
+  const from = row.hashed_size !== null ? { size: row.hashed_size, hashState: row.hash_state } : null;
   const timer = setInterval(() => void renewUploadWriter(reg.db, id, writer, reg.now(), lease()).catch(() => {}), renewEvery(reg));
   timer.unref();
   let result: T;
