@@ -13,6 +13,7 @@ import { registerLogin } from "./commands/login.ts";
 import { registerAudit } from "./commands/audit.ts";
 import { registerRepo } from "./commands/repo.ts";
 import { registerGc } from "./commands/gc.ts";
+import { registerRetention } from "./commands/retention.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerToken } from "./commands/token.ts";
 import { registerUser } from "./commands/user.ts";
@@ -36,6 +37,7 @@ registerLogin(program);
 registerAudit(program);
 registerRepo(program);
 registerGc(program);
+registerRetention(program);
 registerVersion(program);
 
 try {

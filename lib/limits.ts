@@ -63,7 +63,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxConcurrentUploads: 128,
   maxUploadSessions: 10_000,
   // Well below the total: a hundred accounts (or addresses) would have to fill it together.
-  maxUploadSessionsPerUser: 100,
+  maxUploadSessionsPerUser: 1000,
   uploadSessionReclaimIdleMs: 10 * 60 * 1000,
   // CNCF Distribution purges uploads after a week; a slow push of a huge layer must fit.
   maxUploadSessionAgeMs: 7 * 24 * 60 * 60 * 1000,

@@ -12,7 +12,7 @@ export function registerFsck(program: Command): void {
   program
     .command("fsck")
     .description("verify every blob against its digest and the database against the files; exit 1 on corruption")
-    .option("--repair", "fix what is safe: delete corrupt blob files (never served again), close upload sessions without bytes")
+    .option("--repair", "fix what is safe: delete corrupt blob files (never served again, pushed again by clients), close upload sessions without bytes")
     .option("--json", "print JSON")
     .option(...dataOption)
     .option(...configOption)

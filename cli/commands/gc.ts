@@ -21,6 +21,7 @@ interface GcFlags extends TargetOptions {
   dryRun?: boolean;
   grace?: string;
   untagged?: boolean;
+  retention?: boolean;
   json?: boolean;
 }
 
@@ -34,7 +35,7 @@ interface RemoteRun {
 
 /** Starts a run on the server and follows it until it ends, passing on its progress. */
 async function runRemote(api: AdminClient, flags: GcFlags, onProgress: (p: GcProgress) => void): Promise<GcReport> {
-  const body = { ...(flags.dryRun ? { dry_run: true } : {}), ...(flags.untagged ? { untagged: true } : {}), ...(flags.grace ? { grace: flags.grace } : {}) };
+  const body = { ...(flags.dryRun ? { dry_run: true } : {}), ...(flags.untagged ? { untagged: true } : {}), ...(flags.retention ? { retention: true } : {}), ...(flags.grace ? { grace: flags.grace } : {}) };
   const { id } = await api.post<{ id: number }>("/v1/gc", body);
   for (;;) {
     const run = await api.get<RemoteRun>(`/v1/gc/${id}`);
@@ -52,7 +53,7 @@ async function progressSink(flags: GcFlags, header: string): Promise<{ progress(
   if (flags.json) return { progress() {}, end() {} };
   if (process.stdout.isTTY) {
     const { gcTerminalView } = await import("../views/gc-progress.tsx");
-    return gcTerminalView(header, flags.untagged ? [] : ["manifests"]);
+    return gcTerminalView(header, [...(flags.untagged ? [] : ["manifests" as const]), ...(flags.retention ? [] : ["retention" as const])]);
   }
   console.log(`gc: ${header}`);
   const lines = gcLines((line) => console.log(line));
@@ -66,6 +67,7 @@ export function registerGc(program: Command): void {
     .option("--dry-run", "report what would be removed; change nothing")
     .option("--grace <duration>", "keep anything pushed or used this recently, e.g. 30m, 1h, 0s (default: gc.grace, 1h; with --server, the server's)")
     .option("--untagged", "also remove manifests no tag, index or kept referrer reaches, with their referrers")
+    .option("--retention", "first apply the retention rules (mcr retention show), then sweep")
     .option("--json", "print the report as JSON"))
     .action(async (flags: GcFlags) => {
       let graceMs: number | undefined;
@@ -77,7 +79,7 @@ export function registerGc(program: Command): void {
       const target = resolveTarget(flags);
       // Locally the configuration's gc.grace applies when --grace is absent; a server applies its own gc.grace.
       if (graceMs === undefined && target.kind === "local") graceMs = loadConfig({ file: target.opts.config ?? null, flags: {} }).config.gc.grace;
-      const options = gcOptions({ dryRun: flags.dryRun, untagged: flags.untagged, graceMs });
+      const options = gcOptions({ dryRun: flags.dryRun, untagged: flags.untagged, retention: flags.retention, graceMs });
       const sink = await progressSink(flags, optionsLine(options));
       let report: GcReport;
       try {
@@ -91,7 +93,10 @@ export function registerGc(program: Command): void {
       }
       sink.end(true);
       if (flags.json) printJson(report);
-      else console.log(summaryLine(report));
+      else {
+        console.log(summaryLine(report));
+        for (const s of report.retentionRun?.skipped ?? []) console.log(`retention skipped ${s.repository}: ${s.reason}`);
+      }
       const warnings = missingLines(report);
       for (const line of warnings) console.error(safe(line));
       if (warnings.length > 0) {

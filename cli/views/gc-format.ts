@@ -8,6 +8,7 @@ import type { GcPhase, GcReport } from "../../lib/gc/report.ts";
 
 /** What each phase looks at, for people. */
 export const phaseLabels: Record<GcPhase, string> = {
+  retention: "retention rules",
   recover: "unfinished removals",
   uploads: "upload sessions",
   manifests: "untagged manifests",
@@ -34,9 +35,9 @@ export function formatElapsed(ms: number): string {
   return ms < 60_000 ? `${(ms / 1000).toFixed(1)}s` : formatDuration(ms);
 }
 
-/** The options line: `grace 1h, untagged, dry run`. */
-export function optionsLine(options: { graceMs: number; untagged: boolean; dryRun: boolean }): string {
-  return [`grace ${formatDuration(options.graceMs)}`, options.untagged && "untagged", options.dryRun && "dry run"].filter(Boolean).join(", ");
+/** The options line: `grace 1h, untagged, retention, dry run`. */
+export function optionsLine(options: { graceMs: number; untagged: boolean; retention?: boolean; dryRun: boolean }): string {
+  return [`grace ${formatDuration(options.graceMs)}`, options.untagged && "untagged", options.retention && "retention", options.dryRun && "dry run"].filter(Boolean).join(", ");
 }
 
 function count(n: number, one: string, many = `${one}s`): string {
@@ -54,7 +55,11 @@ export function summaryLine(report: GcReport): string {
     count(report.uploadsRemoved, "stale upload"),
   ].join(", ");
   const freed = `${report.dryRun ? "would free" : "freed"} ${formatBytes(report.bytesFreed)}`;
-  return `gc run ${report.runId} ${verb} ${what}; ${freed} in ${formatElapsed(report.durationMs)}`;
+  const retention = report.retentionRun
+    ? `; retention ${verb} ${count(report.retentionRun.tagsRemoved, "tag")} and ${count(report.retentionRun.manifestsRemoved, "manifest")}` +
+      (report.retentionRun.skipped.length > 0 ? `, skipped ${count(report.retentionRun.skipped.length, "repository", "repositories")}` : "")
+    : "";
+  return `gc run ${report.runId} ${verb} ${what}; ${freed} in ${formatElapsed(report.durationMs)}${retention}`;
 }
 
 /** One warning per blob whose file is missing; empty when the store is whole. */

@@ -82,7 +82,7 @@ export const settings = {
   }),
   "limits.uploads_total": setting(v.integer(1, 1_000_000), "128", { env: "MCR_LIMITS_UPLOADS_TOTAL", help: "the same, for all accounts together" }),
   "limits.upload_sessions": setting(v.integer(1, 10_000_000), "10000", { env: "MCR_LIMITS_UPLOAD_SESSIONS", help: "upload sessions open in the whole registry; more answer 429" }),
-  "limits.upload_sessions_per_account": setting(v.integer(1, 10_000_000), "100", {
+  "limits.upload_sessions_per_account": setting(v.integer(1, 10_000_000), "1000", {
     env: "MCR_LIMITS_UPLOAD_SESSIONS_PER_ACCOUNT",
     help: "upload sessions one account (or anonymous address, IPv6 by /64) may have open; more answer 429",
   }),

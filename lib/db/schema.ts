@@ -222,6 +222,19 @@ export interface GcClaimsTable {
   created_at: number;
 }
 
+/** One retention rule (migration 9); `body` is its JSON, `position` its place in the file. */
+export interface RetentionRulesTable {
+  id: string;
+  position: number;
+  body: string;
+}
+
+/** When a manifest was last pulled (GET or HEAD), recorded in batches (migration 9). */
+export interface ManifestPullsTable {
+  manifest_id: number;
+  pulled_at: number;
+}
+
 /** Every table of mcr.db. */
 export interface DB {
   meta: MetaTable;
@@ -243,6 +256,8 @@ export interface DB {
   gc_runs: GcRunsTable;
   gc_lock: GcLockTable;
   gc_claims: GcClaimsTable;
+  retention_rules: RetentionRulesTable;
+  manifest_pulls: ManifestPullsTable;
 }
 
 export type Manifest = Selectable<ManifestsTable>;

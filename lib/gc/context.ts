@@ -21,6 +21,8 @@ export const PAGE = 500;
 export interface GcContext {
   reg: Registry;
   runId: number;
+  /** Who started the run, as the audit log names them. */
+  actor: string;
   options: GcOptions;
   startedAt: number;
   /** Blobs and manifests last seen before this are idle. */

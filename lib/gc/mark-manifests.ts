@@ -62,7 +62,7 @@ export async function markUntagged(db: Kysely<DB>, cutoff: number): Promise<{ gr
 }
 
 /** `ids` ordered so that an index comes before the children it lists (Kahn's algorithm). */
-function parentsFirst(ids: number[], children: Map<number, number[]>): number[] {
+export function parentsFirst(ids: number[], children: Map<number, number[]>): number[] {
   const inGroup = new Set(ids);
   const parents = new Map(ids.map((id) => [id, 0]));
   for (const id of ids) for (const child of children.get(id) ?? []) if (inGroup.has(child)) parents.set(child, parents.get(child)! + 1);
@@ -82,7 +82,8 @@ function parentsFirst(ids: number[], children: Map<number, number[]>): number[] 
   return [...order, ...ids.filter((id) => !placed.has(id))];
 }
 
-function groupBy<T, K, V>(items: readonly T[], keyOf: (item: T) => K, valueOf: (item: T) => V): Map<K, V[]> {
+/** `items` grouped by `keyOf`, each group holding `valueOf` of its items. */
+export function groupBy<T, K, V>(items: readonly T[], keyOf: (item: T) => K, valueOf: (item: T) => V): Map<K, V[]> {
   const map = new Map<K, V[]>();
   for (const item of items) {
     const k = keyOf(item);
@@ -94,7 +95,7 @@ function groupBy<T, K, V>(items: readonly T[], keyOf: (item: T) => K, valueOf: (
 }
 
 /** Disjoint sets with path halving. */
-class UnionFind<T> {
+export class UnionFind<T> {
   private readonly parent = new Map<T, T>();
   add(x: T): void {
     if (!this.parent.has(x)) this.parent.set(x, x);

@@ -1,6 +1,6 @@
 /**
  * @module What a GC run is asked to do: dry run or not, the grace period,
- * and whether untagged manifests go too. Shared by `mcr gc` and /v1/gc.
+ * whether untagged manifests go too, and whether retention runs first. Shared by `mcr gc` and /v1/gc.
  */
 import { fail } from "../errors.ts";
 import { parseDuration } from "../config/duration.ts";
@@ -18,6 +18,8 @@ export interface GcOptions {
   graceMs: number;
   /** Also remove manifests that no tag, index or kept referrer reaches. */
   untagged: boolean;
+  /** First apply the retention rules (`mcr gc --retention`), then sweep. */
+  retention: boolean;
 }
 
 /** Options with defaults filled in; throws INVALID_ARGUMENT for a bad grace period. */
@@ -26,7 +28,7 @@ export function gcOptions(input: Partial<GcOptions> = {}): GcOptions {
   if (!Number.isSafeInteger(graceMs) || graceMs < 0 || graceMs > MAX_GRACE_MS) {
     fail("INVALID_ARGUMENT", "the grace period must be between 0 and 365 days");
   }
-  return { dryRun: input.dryRun ?? false, graceMs, untagged: input.untagged ?? false };
+  return { dryRun: input.dryRun ?? false, graceMs, untagged: input.untagged ?? false, retention: input.retention ?? false };
 }
 
 /** A grace period as operators write it: `0s`, `90s`, `30m`, `1h`, `7d`; throws INVALID_ARGUMENT. */

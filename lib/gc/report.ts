@@ -5,7 +5,7 @@
  */
 
 /** The phases of a run, in order. */
-export const gcPhases = ["recover", "uploads", "manifests", "blobs", "memberships", "orphans", "verify"] as const;
+export const gcPhases = ["retention", "recover", "uploads", "manifests", "blobs", "memberships", "orphans", "verify"] as const;
 export type GcPhase = (typeof gcPhases)[number];
 
 /** Where a run is. */
@@ -42,6 +42,7 @@ export interface GcReport {
   dryRun: boolean;
   graceMs: number;
   untagged: boolean;
+  retention: boolean;
   startedAt: string;
   finishedAt: string;
   durationMs: number;
@@ -54,12 +55,23 @@ export interface GcReport {
   bytesFreed: number;
   /** Rows whose file is missing; non-empty means corruption. */
   missing: MissingBlob[];
+  /** What the retention phase did (`--retention`), else null. */
+  retentionRun: RetentionSummary | null;
+}
+
+/** The retention phase's outcome in a GC report; the full list of removals is in the audit log. */
+export interface RetentionSummary {
+  repositories: number;
+  tagsRemoved: number;
+  manifestsRemoved: number;
+  keptOnRecheck: number;
+  skipped: { repository: string; reason: string }[];
 }
 
 /** Counts a run accumulates; it becomes the report's body. */
-export type GcTally = Omit<GcReport, "runId" | "dryRun" | "graceMs" | "untagged" | "startedAt" | "finishedAt" | "durationMs">;
+export type GcTally = Omit<GcReport, "runId" | "dryRun" | "graceMs" | "untagged" | "retention" | "startedAt" | "finishedAt" | "durationMs">;
 
 /** A tally of nothing. */
 export function emptyTally(): GcTally {
-  return { manifestsRemoved: 0, blobsRemoved: 0, membershipsRemoved: 0, orphansRemoved: 0, uploadsRemoved: 0, bytesFreed: 0, missing: [] };
+  return { manifestsRemoved: 0, blobsRemoved: 0, membershipsRemoved: 0, orphansRemoved: 0, uploadsRemoved: 0, bytesFreed: 0, missing: [], retentionRun: null };
 }

@@ -17,6 +17,7 @@ import { emptyTally, type GcPhase, type GcProgress, type GcReport } from "./repo
 import { sweepBlobs, sweepMemberships } from "./sweep-blobs.ts";
 import { sweepManifests } from "./sweep-manifests.ts";
 import { sweepUploads } from "./sweep-uploads.ts";
+import { applyRetentionPhase } from "./retention-phase.ts";
 
 /** What to run, who asks, and where progress goes. */
 export interface GcRequest extends Partial<GcOptions> {
@@ -34,6 +35,7 @@ export interface StartedGc {
 }
 
 const phases: readonly [GcPhase, (ctx: GcContext) => Promise<void>][] = [
+  ["retention", applyRetentionPhase],
   ["recover", recoverClaims],
   ["uploads", sweepUploads],
   ["manifests", sweepManifests],
@@ -84,6 +86,7 @@ async function execute(reg: Registry, lock: HeldLock, options: GcOptions, reques
   const ctx: GcContext = {
     reg,
     runId,
+    actor: request.actor,
     options,
     startedAt,
     cutoff,
@@ -119,6 +122,7 @@ async function execute(reg: Registry, lock: HeldLock, options: GcOptions, reques
   try {
     for (const [phase, run] of phases) {
       if (phase === "manifests" && !options.untagged) continue;
+      if (phase === "retention" && !options.retention) continue;
       ctx.progress(phase, 0, 0);
       await run(ctx);
     }
@@ -143,6 +147,7 @@ async function execute(reg: Registry, lock: HeldLock, options: GcOptions, reques
 
 /** The report's counts, without the list of missing blobs. */
 function auditCounts(report: GcReport): Record<string, unknown> {
-  const { runId, missing, startedAt: _started, finishedAt: _finished, ...counts } = report;
-  return { run: runId, ...counts, missing: missing.length };
+  const { runId, missing, retentionRun, startedAt: _started, finishedAt: _finished, ...counts } = report;
+  const retention = retentionRun ? { tagsRemoved: retentionRun.tagsRemoved, manifestsRemoved: retentionRun.manifestsRemoved, skipped: retentionRun.skipped.length } : null;
+  return { run: runId, ...counts, missing: missing.length, ...(retention ? { retentionRun: retention } : {}) };
 }

@@ -3,12 +3,24 @@
  * recorded blob must have its file, of its size, hashing to its digest;
  * every manifest's bytes must hash to its digest; no reference may point
  * at a missing row. With `repair`, only what is safe is done: a blob whose
- * bytes are wrong is deleted (it must never be served; restore it from a
- * backup or push it again), and upload sessions whose bytes are gone are
- * closed. Files without a row are reported, not removed: GC reclaims them
- * (one may be a blob being committed right now).
+ * bytes are wrong is deleted (it must never be served) and no repository
+ * offers it any more, so HEAD and GET answer BLOB_UNKNOWN and clients push
+ * it again; its row goes too unless manifests reference it, which are
+ * reported as broken until it is pushed again (or restored from a backup).
+ * Upload sessions whose bytes are gone are closed. Files without a row are
+ * reported, not removed: GC reclaims them (one may be a blob being
+ * committed right now). A row whose file is missing is reported, not
+ * repaired: a data directory mounted wrong would lose every membership.
  */
-import { blobRowsAfter, danglingReferences, deleteUploadRows, allUploadIds, manifestsAfter, recordedDigests } from "../db/queries/maintenance.ts";
+import {
+  allUploadIds,
+  blobRowsAfter,
+  danglingReferences,
+  deleteUploadRows,
+  forgetLostBlob,
+  manifestsAfter,
+  recordedDigests,
+} from "../db/queries/maintenance.ts";
 import { sha256Digest } from "../oci/digest.ts";
 import type { Registry } from "../registry/registry.ts";
 
@@ -56,6 +68,26 @@ async function hashBlob(reg: Registry, digest: string): Promise<{ digest: string
   return { digest: `sha256:${hasher.digest("hex")}`, size };
 }
 
+/** Manifests named at most, per blob, in a repair's message. */
+const NAMED_MANIFESTS = 10;
+
+/**
+ * Deletes the corrupt file of blob `digest`, then (unless a push has put
+ * good bytes back meanwhile) its memberships, and its row when nothing
+ * references it; says what was done.
+ */
+async function dropCorruptBlob(reg: Registry, digest: string): Promise<string> {
+  await reg.store.delete(digest);
+  const outcome = await reg.db.transaction().execute(async (trx) => {
+    // A push of the same blob that placed its file before this transaction links it after it, or has linked it already.
+    if (await reg.store.stat(digest)) return null;
+    return forgetLostBlob(trx, digest, NAMED_MANIFESTS);
+  });
+  if (!outcome) return "deleted the corrupt file; it has been pushed again since";
+  if (outcome.rowRemoved) return "deleted the corrupt file and its record; push it again";
+  return `deleted the corrupt file; no repository serves it until it is pushed again (or restored from a backup); until then these manifests are broken: ${outcome.manifests.join(", ")}`;
+}
+
 /** Checks everything; with `repair`, fixes what is safe to fix. */
 export async function fsck(reg: Registry, options: { repair?: boolean } = {}): Promise<FsckReport> {
   const report: FsckReport = { blobs: { checked: 0, bytes: 0 }, manifests: { checked: 0 }, problems: [], notes: [] };
@@ -72,10 +104,7 @@ export async function fsck(reg: Registry, options: { repair?: boolean } = {}): P
       report.blobs.bytes += actual.size;
       if (actual.digest !== row.digest) {
         const problem: FsckProblem = { kind: "corrupt_blob", subject: row.digest, message: `its bytes hash to ${actual.digest}` };
-        if (options.repair) {
-          await reg.store.delete(row.digest);
-          problem.repaired = "deleted the corrupt file; restore it from a backup or push it again";
-        }
+        if (options.repair) problem.repaired = await dropCorruptBlob(reg, row.digest);
         report.problems.push(problem);
       } else if (actual.size !== row.size) {
         report.problems.push({ kind: "size_mismatch", subject: row.digest, message: `the file has ${actual.size} bytes, the database records ${row.size}` });

@@ -132,6 +132,8 @@ export async function getManifest(reg: Registry, name: string, reference: string
   const manifest =
     tag === null ? await findManifestByDigest(reg.db, name, reference) : await findManifestByTag(reg.db, name, tag);
   if (!manifest) fail("MANIFEST_UNKNOWN", "manifest unknown to registry", { reference });
+  // GET and HEAD both count as pulls for retention: kubelets and containerd resolve and re-check tags with HEAD.
+  reg.pulls.record(manifest.id, reg.now());
   // A read is a use: GC's grace period protects a manifest a client just checked (and will reference).
   const now = reg.now();
   if (now - manifest.last_seen_at > TOUCH_INTERVAL_MS && !(await touchManifest(reg.db, manifest.id, now))) {

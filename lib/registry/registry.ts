@@ -6,6 +6,7 @@ import { mkdirSync } from "node:fs";
 import type { Kysely } from "kysely";
 import { AuditLog } from "../audit/audit-log.ts";
 import { PolicyEngine } from "../policy/engine.ts";
+import { PullRecorder } from "../retention/pull-recorder.ts";
 import { openDatabase } from "../db/connection.ts";
 import type { DB } from "../db/schema.ts";
 import { resolveLimits, type Limits } from "../limits.ts";
@@ -20,6 +21,8 @@ export interface Registry {
   audit: AuditLog;
   /** The access policy, reloaded when any process changes it. */
   policy: PolicyEngine;
+  /** Manifest pulls noted in memory and written in batches (retention's keep_pulled_within). */
+  pulls: PullRecorder;
   /** The resource limits this process enforces. */
   limits: Limits;
   /** Uploads streaming into this process now, held against the limits. */
@@ -56,8 +59,10 @@ export async function openRegistry(dataDir: string, options: RegistryOptions = {
     dataDir,
     audit: new AuditLog(db, () => reg.now()),
     policy: new PolicyEngine(db),
+    pulls: new PullRecorder(db),
     now: Date.now,
     async close() {
+      await reg.pulls.flush();
       await reg.audit.drain();
       await close();
     },

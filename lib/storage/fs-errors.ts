@@ -16,3 +16,8 @@ export function storageError(error: unknown): unknown {
   }
   return error;
 }
+
+/** Whether `error` says the file (or a directory on its path) is not there. */
+export function isNotFound(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === "ENOENT";
+}

@@ -33,6 +33,7 @@ export function gcRoutes(reg: Registry, defaultGraceMs?: number): V1Route[] {
           actor,
           dryRun: optionalBoolean(body, "dry_run"),
           untagged: optionalBoolean(body, "untagged"),
+          retention: optionalBoolean(body, "retention"),
           graceMs: grace === undefined ? defaultGraceMs : parseGrace(grace),
         });
         // The outcome is recorded in gc_runs and the audit log; nobody awaits it here.

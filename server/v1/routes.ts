@@ -9,6 +9,7 @@ import { repositoryRoutes } from "./repositories.ts";
 import { gcRoutes } from "./gc.ts";
 import type { V1Route } from "./router.ts";
 import { policyRoutes } from "./policy.ts";
+import { retentionRoutes } from "./retention.ts";
 import { sessionRoutes } from "./sessions.ts";
 import { userRoutes } from "./users.ts";
 
@@ -21,5 +22,6 @@ export function v1Routes(reg: Registry, auth: Authenticator, options: { gcGraceM
     ...auditRoutes(reg),
     ...repositoryRoutes(reg),
     ...gcRoutes(reg, options.gcGraceMs),
+    ...retentionRoutes(reg),
   ];
 }

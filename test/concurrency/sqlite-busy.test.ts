@@ -78,4 +78,34 @@ describe("the database held by another process", () => {
     expect(again.status).toBe(201);
     expect(client.serverErrors().filter((e) => !e.endsWith("503"))).toEqual([]);
   });
+
+  test("while a write waits for the lock, the process goes on: timers fire on time and reads are answered", async () => {
+    const image = await client.pushImage("busy/loop", "v1");
+    const lock = await holdWriteLock(BUSY_TIMEOUT_MS * 4);
+    // Every 10 ms, how long since the last tick: SQLite's own busy wait would stop the event loop for the whole timeout.
+    let last = performance.now();
+    let longestGap = 0;
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      longestGap = Math.max(longestGap, now - last);
+      last = now;
+    }, 10);
+    try {
+      const content = "waits for the lock";
+      const push = client.request("POST", `/v2/busy/loop/blobs/uploads/?digest=${sha256Digest(content)}`, { body: content });
+      let pushed = false;
+      void push.then(() => (pushed = true));
+      await Bun.sleep(BUSY_TIMEOUT_MS / 4);
+      const started = performance.now();
+      const read = await client.request("GET", `/v2/busy/loop/manifests/${image.digest}`);
+      expect(read.status).toBe(200);
+      expect(performance.now() - started).toBeLessThan(BUSY_TIMEOUT_MS / 2);
+      expect(pushed).toBe(false);
+      expect((await push).status).toBe(503);
+    } finally {
+      clearInterval(ticker);
+    }
+    expect(longestGap).toBeLessThan(BUSY_TIMEOUT_MS / 2);
+    expect(await lock.released).toBe(0);
+  });
 });

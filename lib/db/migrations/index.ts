@@ -11,6 +11,7 @@ import * as m005 from "./005-derived-credentials.ts";
 import * as m006 from "./006-referrers.ts";
 import * as m007 from "./007-upload-owners.ts";
 import * as m008 from "./008-audit-noise.ts";
+import * as m009 from "./009-retention.ts";
 import * as m011 from "./011-replica-state.ts";
 
 /** One schema step; its version is its position in `migrations` plus one. */
@@ -29,5 +30,6 @@ export const migrations: readonly Migration[] = [
   { name: "006-referrers", ...m006 },
   { name: "007-upload-owners", ...m007 },
   { name: "008-audit-noise", ...m008 },
+  { name: "009-retention", ...m009 },
   { name: "011-replica-state", ...m011 },
 ];

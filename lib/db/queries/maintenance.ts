@@ -26,6 +26,26 @@ export async function recordedDigests(db: Kysely<DB>, digests: readonly string[]
   return found;
 }
 
+/**
+ * Stops every repository serving blob `digest`, whose bytes are gone, and
+ * removes its row unless manifests still reference it (the reference keeps
+ * the row); returns those manifests as `repository@digest`, `limit` at most.
+ */
+export async function forgetLostBlob(db: Kysely<DB>, digest: string, limit: number): Promise<{ rowRemoved: boolean; manifests: string[] }> {
+  await db.deleteFrom("repository_blobs").where("digest", "=", digest).execute();
+  const users = await db
+    .selectFrom("manifest_blobs as mb")
+    .innerJoin("manifests as m", "m.id", "mb.manifest_id")
+    .innerJoin("repositories as r", "r.id", "m.repository_id")
+    .select(["r.name", "m.digest"])
+    .where("mb.digest", "=", digest)
+    .orderBy("m.id")
+    .limit(limit)
+    .execute();
+  if (users.length === 0) await db.deleteFrom("blobs").where("digest", "=", digest).execute();
+  return { rowRemoved: users.length === 0, manifests: users.map((m) => `${m.name}@${m.digest}`) };
+}
+
 /** Manifests after id `afterId` with their content and repository, `limit` of them. */
 export async function manifestsAfter(
   db: Kysely<DB>,

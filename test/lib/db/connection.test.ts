@@ -3,12 +3,15 @@
  * once, and transactional through our bun:sqlite dialect.
  */
 import { describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { sql } from "kysely";
 import { openDatabase } from "../../../lib/db/connection.ts";
 import { migrate, schemaVersion } from "../../../lib/db/migrate.ts";
 import { migrations } from "../../../lib/db/migrations/index.ts";
+import { prepared } from "../../../lib/db/prepared.ts";
+import { RegistryError } from "../../../lib/errors.ts";
 import { tempDir } from "../../support/temp.ts";
 
 describe("openDatabase", () => {
@@ -102,5 +105,50 @@ describe("openDatabase", () => {
     await Promise.all([tx, read]);
     expect(order).toEqual(["tx-insert", "tx-end", "read:1"]);
     await close();
+  });
+
+  test("a write that meets another connection's lock waits without stopping the event loop, and reads go on meanwhile", async () => {
+    const path = join(tempDir(), "mcr.db");
+    const { db, close } = await openDatabase(path, { busyTimeoutMs: 2000 });
+    const other = new Database(path);
+    other.exec("begin immediate");
+    // Released by a timer of this very process: SQLite's own busy wait would keep it from firing until the timeout.
+    const held = 150;
+    const started = performance.now();
+    setTimeout(() => other.exec("commit"), held);
+    const insertRepository = prepared((d, name: string) => d.insertInto("repositories").values({ name, created_at: 1 }));
+    try {
+      const inTransaction = db.transaction().execute((trx) => trx.insertInto("repositories").values({ name: "in-transaction", created_at: 1 }).execute());
+      const direct = insertRepository.all(db, "direct");
+      await Bun.sleep(20);
+      const read = await db.selectFrom("repositories").select("name").execute();
+      expect(read).toEqual([]);
+      expect(performance.now() - started).toBeLessThan(held);
+      await Promise.all([inTransaction, direct]);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(held - 5);
+      const names = (await db.selectFrom("repositories").select("name").execute()).map((r) => r.name).sort();
+      expect(names).toEqual(["direct", "in-transaction"]);
+    } finally {
+      other.close();
+      await close();
+    }
+  });
+
+  test("past busyTimeoutMs a write waiting for the lock fails UNAVAILABLE and leaves the connection usable", async () => {
+    const path = join(tempDir(), "mcr.db");
+    const { db, close } = await openDatabase(path, { busyTimeoutMs: 100 });
+    const other = new Database(path);
+    other.exec("begin immediate");
+    try {
+      const error = await db.transaction().execute((trx) => trx.insertInto("repositories").values({ name: "late", created_at: 1 }).execute()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RegistryError);
+      expect((error as RegistryError).code).toBe("UNAVAILABLE");
+      other.exec("commit");
+      await db.insertInto("repositories").values({ name: "after", created_at: 1 }).execute();
+      expect((await db.selectFrom("repositories").select("name").execute()).map((r) => r.name)).toEqual(["after"]);
+    } finally {
+      other.close();
+      await close();
+    }
   });
 });

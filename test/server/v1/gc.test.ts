@@ -46,7 +46,7 @@ describe("/v1/gc", () => {
     expect(info).toMatchObject({ id, status: "succeeded", actor: "user:admin", options: { dryRun: false, graceMs: 0, untagged: false }, error: null });
     expect(info.report).toMatchObject({ runId: id, blobsRemoved: 1, bytesFreed: garbage.size, missing: [] });
     expect(Object.keys(info.report!).sort()).toEqual(
-      ["runId", "dryRun", "graceMs", "untagged", "startedAt", "finishedAt", "durationMs", "manifestsRemoved", "blobsRemoved", "membershipsRemoved", "orphansRemoved", "uploadsRemoved", "bytesFreed", "missing"].sort(),
+      ["runId", "dryRun", "graceMs", "untagged", "retention", "startedAt", "finishedAt", "durationMs", "manifestsRemoved", "blobsRemoved", "membershipsRemoved", "orphansRemoved", "uploadsRemoved", "bytesFreed", "missing", "retentionRun"].sort(),
     );
     const list = (await (await send("GET", "/v1/gc")).json()) as { runs: GcRunInfo[] };
     expect(list.runs[0]).toEqual(info);
@@ -76,10 +76,10 @@ describe("/v1/gc", () => {
     const plain = await t.request("POST", "/v1/gc");
     expect(plain.status).toBe(202);
     const first = await finished(((await plain.json()) as { id: number }).id);
-    expect(first.options).toEqual({ dryRun: false, graceMs: 3_600_000, untagged: false });
+    expect(first.options).toEqual({ dryRun: false, graceMs: 3_600_000, untagged: false, retention: false });
     const dry = await send("POST", "/v1/gc", { dry_run: true, untagged: true, grace: "30m" });
     const second = await finished(((await dry.json()) as { id: number }).id);
-    expect(second.options).toEqual({ dryRun: true, graceMs: 1_800_000, untagged: true });
+    expect(second.options).toEqual({ dryRun: true, graceMs: 1_800_000, untagged: true, retention: false });
     expect(second.report?.dryRun).toBe(true);
   });
 
