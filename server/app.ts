@@ -19,6 +19,9 @@ import { matchV1, requireAdmin } from "./v1/router.ts";
 import { v1Routes } from "./v1/routes.ts";
 import { matchRoute, type RequestContext } from "./v2/router.ts";
 import { v2Routes } from "./v2/routes.ts";
+import { routeMirror } from "./v2/mirror-route.ts";
+import type { Mirror } from "../lib/mirror/mirror.ts";
+import type { Scope } from "../lib/auth/scope.ts";
 
 /** Options of the request handler. */
 export interface AppOptions {
@@ -31,6 +34,8 @@ export interface AppOptions {
   trustedProxies?: readonly string[];
   /** Grace period of a GC started through /v1/gc without one (default: the library's, 1 h). */
   gcGraceMs?: number;
+  /** The pull-through cache of the configured `[[upstream]]`s, if any (docs/mirror.md). */
+  mirror?: Mirror | null;
 }
 
 /** The part of Bun's server a handler may ask about the connection. */
@@ -51,12 +56,17 @@ export function createApp(reg: Registry, options: AppOptions): App {
   const routes = v2Routes(reg);
   const v1 = v1Routes(reg, options.auth, { gcGraceMs: options.gcGraceMs });
 
+  const mirror = options.mirror ?? null;
+  const expandScopes = async (scopes: Scope[]) => (mirror ? mirror.expandScopes(scopes) : scopes);
+
   async function handleV2(req: Request, url: URL, origin: RequestOrigin): Promise<Response> {
     try {
       checkHeaderSize(req, url, reg.limits.maxHeaderBytes);
-      if (url.pathname === "/v2/token") return await handleTokenRequest(reg, options.auth, req, url, origin);
+      if (url.pathname === "/v2/token") return await handleTokenRequest(reg, options.auth, req, url, origin, expandScopes);
       const match = matchRoute(routes, req.method, url.pathname);
       if (!match) fail("NOT_FOUND", "no such endpoint", { path: url.pathname.slice(0, 200) });
+      // A mirrored name becomes its local cache's before the policy decides on it.
+      const mirrored = await routeMirror(mirror, match, req.method, url);
       // One look at the policy per request, for the access check, the account check and any repository the handler asks about.
       const policy = await reg.policy.snapshot();
       const auth = await authenticate(options.auth, req, origin, policy.dataVersion);
@@ -66,6 +76,7 @@ export function createApp(reg: Registry, options: AppOptions): App {
         by: { actor: actorOf(auth.identity), source: origin.source },
         canRead: async (name) => policy.decide(auth.identity, "pull", name).allowed,
         canPull: async (name) => mayAccess(auth, "pull", name, policy),
+        mirror: mirrored,
       };
       return await match.handler(req, match.params, url, ctx);
     } catch (error) {

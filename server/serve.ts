@@ -18,12 +18,15 @@ import { openRegistry, type Registry } from "../lib/registry/registry.ts";
 import { FsLayout } from "../lib/storage/fs-layout.ts";
 import { STALE_UPLOAD_MS, sweepStaleUploads } from "../lib/registry/uploads.ts";
 import { stopGcRuns } from "../lib/gc/run.ts";
+import { Mirror } from "../lib/mirror/mirror.ts";
+import type { UpstreamConfig } from "../lib/mirror/upstream-config.ts";
 import { createApp } from "./app.ts";
 import { errorResponse } from "./http/errors.ts";
 import { silentLogger, type Logger } from "./observability/logger.ts";
 import { observe } from "./observability/observe.ts";
 import { ServerMetrics } from "./observability/server-metrics.ts";
 import { mergeExpositions } from "./observability/prometheus.ts";
+import { addMirrorMetrics } from "./observability/mirror-metrics.ts";
 import { withSecurityHeaders } from "./http/security-headers.ts";
 
 /** Where and how to serve. */
@@ -68,6 +71,8 @@ export interface ServeOptions {
   worker?: number;
   /** The other workers' metrics, merged into this one's on /metrics so any worker's scrape shows all. */
   gatherMetrics?: () => Promise<string[]>;
+  /** Registries to mirror as a pull-through cache (`[[upstream]]`; none by default). */
+  upstreams?: readonly UpstreamConfig[];
 }
 
 const SWEEP_EVERY_MS = 60 * 60 * 1000;
@@ -111,10 +116,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const admin = await ensureAdmin(reg, options.adminPassword);
   const key = loadSigningKey(new FsLayout(options.dataDir).signingKey);
   const auth = new Authenticator(reg, key, { tokenTtlSeconds: options.tokenTtlSeconds ?? 300 });
-  const app = createApp(reg, { auth, baseUrl: options.baseUrl, trustedProxies: options.trustedProxies, gcGraceMs: options.gcGraceMs });
+  const upstreams = options.upstreams ?? [];
+  const mirror = upstreams.length > 0 ? new Mirror(reg, upstreams, (e) => logger[e.level](e.message, e.fields)) : null;
+  const app = createApp(reg, { auth, baseUrl: options.baseUrl, trustedProxies: options.trustedProxies, gcGraceMs: options.gcGraceMs, mirror });
   const metricsOn = options.metrics?.enabled ?? true;
   const worker = options.worker ?? null;
   const metrics = metricsOn ? new ServerMetrics(reg, options.version ?? { version: "dev", commit: "dev" }, worker) : null;
+  if (metrics && mirror) addMirrorMetrics(metrics, mirror);
   const gather = options.gatherMetrics;
   const renderMetrics = metrics && gather ? async () => mergeExpositions([await metrics.render(), ...(await gather())]) : undefined;
   const observed = observe(app, { reg, logger, metrics, renderMetrics, metricsToken: options.metrics?.token ?? null, trustedProxies: options.trustedProxies });
@@ -193,6 +201,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       await server.stop();
       // A GC started through /v1/gc stops at its next batch; the next run finishes its work.
       await stopGcRuns(reg);
+      await mirror?.close();
       await reg.close();
       return { forced };
     },

@@ -53,7 +53,7 @@ export function registerRepo(program: Command): void {
       if (opts.json) return printJson({ repositories, totals });
       printTable(
         ["NAME", "TAGS", "MANIFESTS", "SIZE", "UNIQUE", "LAST PUSH"],
-        repositories.map((r) => [r.name, String(r.tagCount), String(r.manifestCount), bytes(r.size), bytes(r.uniqueSize), when(r.lastPushedAt, "never")]),
+        repositories.map((r) => [r.mirrorOf === null ? r.name : `${r.name} (mirror of ${r.mirrorOf})`, String(r.tagCount), String(r.manifestCount), bytes(r.size), bytes(r.uniqueSize), when(r.lastPushedAt, "never")]),
       );
       const logical = repositories.reduce((sum, r) => sum + r.size, 0);
       const parts = [`${totals.repositories} repositor${totals.repositories === 1 ? "y" : "ies"}`, `${bytes(totals.storedSize)} stored (${bytes(logical)} without sharing)`];
@@ -68,7 +68,7 @@ export function registerRepo(program: Command): void {
         remote: (api) => api.get<RepositoryDetail>(`/v1/repositories/${repoPath(name)}`),
       });
       if (opts.json) return printJson(detail);
-      console.log(safe(detail.name));
+      console.log(safe(detail.mirrorOf === null ? detail.name : `${detail.name} (read-only mirror of upstream ${detail.mirrorOf})`));
       console.log(
         `  size ${bytes(detail.size)} (${bytes(detail.uniqueSize)} not shared with other repositories) · ` +
           `${count(detail.tagCount, "tag")} · ${count(detail.manifestCount, "manifest")} · ${count(detail.blobCount, "blob")}`,

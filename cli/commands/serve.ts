@@ -54,6 +54,7 @@ export function registerServe(program: Command): void {
       auditRetention: { days: config.audit.retention / 86_400_000, noiseRows: config.audit.noise_rows },
       anonymous: config.auth.anonymous,
       gcGraceMs: config.gc.grace,
+      upstreams: config.upstreams,
       limits: {
         maxConcurrentUploadsPerUser: config.limits.uploads_per_account,
         maxConcurrentUploads: config.limits.uploads_total,

@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fail } from "../errors.ts";
+import { parseUpstreams, type UpstreamConfig } from "../mirror/upstream-config.ts";
 import { assemble, sections, settings, type Config, type SettingKey, type SettingValue } from "./settings.ts";
 
 /** Where an effective value came from. */
@@ -48,6 +49,7 @@ export function loadConfig(inputs: ConfigInputs = {}): LoadedConfig {
   const file = named === null ? null : resolve(cwd, named);
   const problems: ConfigProblem[] = [];
   const raw = new Map<SettingKey, { value: unknown; source: Source; label: string; baseDir: string }>();
+  let upstreams: UpstreamConfig[] = [];
 
   if (file !== null) {
     const text = readConfigFile(file);
@@ -57,6 +59,11 @@ export function loadConfig(inputs: ConfigInputs = {}): LoadedConfig {
     } catch (error) {
       fail("INVALID_ARGUMENT", `invalid configuration file ${file}: ${(error as Error).message}`, { file });
     }
+    // `[[upstream]]` is an array of tables, not a setting of the table: validated on its own.
+    const parsed = parseUpstreams(table.upstream, dirname(file), env);
+    delete table.upstream;
+    upstreams = parsed.upstreams;
+    for (const p of parsed.problems) problems.push({ ...p, source: file });
     for (const [key, value] of flatten(table, "", problems, file)) raw.set(key, { value, source: "file", label: file, baseDir: dirname(file) });
   }
   for (const key of KEYS) {
@@ -91,7 +98,7 @@ export function loadConfig(inputs: ConfigInputs = {}): LoadedConfig {
     fail("INVALID_ARGUMENT", `invalid configuration${where}:\n${lines.join("\n")}`, { problems });
   }
   const get = <K extends SettingKey>(key: K) => values.get(key) as SettingValue<K>;
-  return { config: assemble(get), sources, file };
+  return { config: assemble(get, upstreams), sources, file };
 }
 
 function readConfigFile(file: string): string {

@@ -4,6 +4,8 @@
  * or as JSON. Secrets are always redacted.
  */
 import type { LoadedConfig, Source } from "./load.ts";
+import { formatDuration } from "./values.ts";
+import type { UpstreamConfig } from "../mirror/upstream-config.ts";
 import { settings, type SettingKey } from "./settings.ts";
 
 /** What a secret prints as. */
@@ -39,7 +41,24 @@ export function renderToml(loaded: LoadedConfig): string {
     const note = source === "default" ? "" : `  # from ${from}`;
     lines.push(`${name} = ${typeof printed === "string" || Array.isArray(printed) ? JSON.stringify(printed) : String(printed)}${note}`);
   }
+  for (const upstream of loaded.config.upstreams) {
+    lines.push("", "[[upstream]]");
+    for (const [key, value] of Object.entries(printableUpstream(upstream))) lines.push(`${key} = ${JSON.stringify(value)}`);
+  }
   return `${lines.join("\n")}\n`;
+}
+
+/** An `[[upstream]]` entry as the file would hold it, its password redacted (a CA bundle is shown as present). */
+export function printableUpstream(u: UpstreamConfig): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = { name: u.name, url: u.url };
+  if (u.username !== null) out.username = u.username;
+  if (u.password !== null) out.password = REDACTED;
+  out.tag_ttl = formatDuration(u.tagTtlMs);
+  out.timeout = formatDuration(u.timeoutMs);
+  out.max_concurrent = u.maxConcurrent;
+  if (u.tlsCa !== null) out.tls_ca = "<PEM bundle>";
+  out.default = u.isDefault;
+  return out;
 }
 
 /** The effective configuration as nested JSON, with the source of each value beside it. */
@@ -54,6 +73,7 @@ export function renderJson(loaded: LoadedConfig): { config: Record<string, unkno
     node[name] = printed;
     sources[key] = source;
   }
+  if (loaded.config.upstreams.length > 0) config.upstream = loaded.config.upstreams.map(printableUpstream);
   return { config, sources, file: loaded.file };
 }
 

@@ -4,6 +4,7 @@
  * secret. Loading, validation, `mcr config print` and the docs test all
  * read this table.
  */
+import type { UpstreamConfig } from "../mirror/upstream-config.ts";
 import * as v from "./values.ts";
 
 /** Log levels, most verbose first. */
@@ -141,11 +142,14 @@ export interface Config {
   };
   log: { level: LogLevel; format: LogFormat };
   metrics: { enabled: boolean; token: string | null };
+  /** The `[[upstream]]` entries: registries mirrored as a pull-through cache (docs/mirror.md). */
+  upstreams: UpstreamConfig[];
 }
 
 /** Builds the Config object from a value per setting. */
-export function assemble(get: <K extends SettingKey>(key: K) => SettingValue<K>): Config {
+export function assemble(get: <K extends SettingKey>(key: K) => SettingValue<K>, upstreams: UpstreamConfig[] = []): Config {
   return {
+    upstreams,
     server: {
       listen: get("server.listen"),
       base_url: get("server.base_url"),

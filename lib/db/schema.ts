@@ -235,6 +235,28 @@ export interface ManifestPullsTable {
   pulled_at: number;
 }
 
+/** A repository that caches an upstream (migration 10). */
+export interface MirrorRepositoriesTable {
+  repository_id: number;
+  /** The `[[upstream]]` name it mirrors. */
+  upstream: string;
+  created_at: number;
+}
+
+/** When a mirrored tag was last fetched or revalidated upstream. */
+export interface MirrorTagsTable {
+  repository_id: number;
+  tag: string;
+  checked_at: number;
+}
+
+/** A reference of a cached manifest to a blob or child manifest not cached yet. */
+export interface MirrorPendingTable {
+  manifest_id: number;
+  digest: string;
+  kind: "blob" | "manifest";
+}
+
 /** Every table of mcr.db. */
 export interface DB {
   meta: MetaTable;
@@ -258,6 +280,9 @@ export interface DB {
   gc_claims: GcClaimsTable;
   retention_rules: RetentionRulesTable;
   manifest_pulls: ManifestPullsTable;
+  mirror_repositories: MirrorRepositoriesTable;
+  mirror_tags: MirrorTagsTable;
+  mirror_pending: MirrorPendingTable;
 }
 
 export type Manifest = Selectable<ManifestsTable>;

@@ -15,6 +15,7 @@ import {
 } from "../db/queries/repository-usage.ts";
 import { fail } from "../errors.ts";
 import { checkRepositoryName } from "../oci/names.ts";
+import { mirrorUpstreams } from "../db/queries/mirror.ts";
 import type { Registry } from "./registry.ts";
 import { describeTags, type TagDetail } from "./tag-details.ts";
 
@@ -31,6 +32,8 @@ export interface RepositorySummary {
   createdAt: number;
   /** The latest manifest push or tag move; null when nothing was pushed. */
   lastPushedAt: number | null;
+  /** The `[[upstream]]` this repository caches (a read-only mirror), or null for an ordinary one. */
+  mirrorOf: string | null;
 }
 
 /** One repository with its tags, as `mcr repo show --json` and `/v1/repositories/<name>` show it. */
@@ -60,7 +63,9 @@ export const MAX_REPOSITORY_PAGE = 1000;
 export async function listRepositorySummaries(reg: Registry, limit: number, after?: string): Promise<RepositoryPage> {
   const size = Math.max(1, Math.min(Math.trunc(limit) || 1, MAX_REPOSITORY_PAGE));
   const rows = await repositoryUsage(reg.db, { limit: size + 1, after });
-  const repositories = rows.slice(0, size).map(summaryOf);
+  const page = rows.slice(0, size);
+  const mirrors = await mirrorUpstreams(reg.db, page.map((r) => r.name));
+  const repositories = page.map((row) => summaryOf(row, mirrors.get(row.name) ?? null));
   return { repositories, next: rows.length > size ? repositories[repositories.length - 1]!.name : null };
 }
 
@@ -88,7 +93,8 @@ export async function getRepositoryDetail(reg: Registry, name: string): Promise<
   checkRepositoryName(name);
   const row = (await repositoryUsage(reg.db, { limit: 1, only: name }))[0];
   if (!row) fail("NAME_UNKNOWN", "repository name not known to registry", { name });
-  return { ...summaryOf(row), tags: await describeTags(reg, row.id) };
+  const mirrorOf = (await mirrorUpstreams(reg.db, [row.name])).get(row.name) ?? null;
+  return { ...summaryOf(row, mirrorOf), tags: await describeTags(reg, row.id) };
 }
 
 /** What a repository delete removed. */
@@ -126,7 +132,7 @@ export async function deleteRepository(reg: Registry, name: string, by: AuditCon
   return deleted;
 }
 
-function summaryOf(row: RepositoryUsageRow): RepositorySummary {
+function summaryOf(row: RepositoryUsageRow, mirrorOf: string | null): RepositorySummary {
   return {
     name: row.name,
     tagCount: row.tag_count,
@@ -136,5 +142,6 @@ function summaryOf(row: RepositoryUsageRow): RepositorySummary {
     uniqueSize: row.unique_blob_bytes + row.manifest_bytes,
     createdAt: row.created_at,
     lastPushedAt: row.last_push_at,
+    mirrorOf,
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { Authenticator, IssuedToken } from "../../lib/auth/authenticator.ts";
 import { ANONYMOUS, type Identity } from "../../lib/auth/identity.ts";
-import { parseScopes } from "../../lib/auth/scope.ts";
+import { parseScopes, type Scope } from "../../lib/auth/scope.ts";
 import { createDerivedToken } from "../../lib/auth/derived-tokens.ts";
 import { fail } from "../../lib/errors.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
@@ -31,19 +31,29 @@ function tokenResponse(issued: IssuedToken, refreshToken?: string): Response {
   );
 }
 
-/** Handles a request to `/v2/token`. */
-export async function handleTokenRequest(reg: Registry, auth: Authenticator, req: Request, url: URL, origin: RequestOrigin): Promise<Response> {
+/**
+ * Handles a request to `/v2/token`. `expand` adds scopes a request implies
+ * (the pull-through cache's local names for mirrored ones).
+ */
+export async function handleTokenRequest(
+  reg: Registry,
+  auth: Authenticator,
+  req: Request,
+  url: URL,
+  origin: RequestOrigin,
+  expand: (scopes: Scope[]) => Promise<Scope[]> = async (scopes) => scopes,
+): Promise<Response> {
   if (req.method === "GET") {
     const credentials = parseAuthorization(req.headers.get("authorization"));
     if (credentials !== null && credentials.scheme !== "basic") fail("UNAUTHORIZED", "the token endpoint takes Basic credentials");
     const identity: Identity = credentials ? await auth.login(credentials.username, credentials.secret, origin.source) : ANONYMOUS;
-    const issued = await auth.issue(identity, parseScopes(url.searchParams.getAll("scope")), origin.service);
+    const issued = await auth.issue(identity, await expand(parseScopes(url.searchParams.getAll("scope"))), origin.service);
     return tokenResponse(issued);
   }
   if (req.method !== "POST") fail("UNSUPPORTED", `${req.method} is not supported on the token endpoint`);
 
   const form = new URLSearchParams(new TextDecoder().decode(await readBody(req, MAX_FORM_BYTES, "INVALID_ARGUMENT")));
-  const scopes = parseScopes(form.getAll("scope"));
+  const scopes = await expand(parseScopes(form.getAll("scope")));
   const grant = form.get("grant_type");
   if (grant === "password") {
     const username = form.get("username") ?? "";

@@ -6,7 +6,9 @@ import { actorOf } from "../../lib/auth/identity.ts";
 import { deleteManifest, getManifest, pullManifest, putManifest } from "../../lib/registry/manifests.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
 import type { Manifest } from "../../lib/db/schema.ts";
+import { prepareManifest } from "../../lib/mirror/mirror-manifests.ts";
 import { readBody } from "../http/body.ts";
+import { cacheHeaders } from "./mirror-route.ts";
 import type { RequestContext, RouteParams } from "./router.ts";
 
 function manifestHeaders(m: Manifest): Record<string, string> {
@@ -32,13 +34,16 @@ function acceptedTypes(req: Request): string[] {
 export function manifestHandlers(reg: Registry) {
   return {
     async GET(req: Request, { name, reference }: RouteParams, _url: URL, ctx: RequestContext): Promise<Response> {
+      // A mirror repository is brought up to date first; then it answers like any other.
+      const cache = ctx.mirror && (await prepareManifest(ctx.mirror.mirror, ctx.mirror.target, reference, acceptedTypes(req), ctx.by));
       const manifest = await pullManifest(reg, name, reference, acceptedTypes(req), ctx.by);
-      return new Response(manifest.content, { headers: manifestHeaders(manifest) });
+      return new Response(manifest.content, { headers: { ...manifestHeaders(manifest), ...cacheHeaders(cache) } });
     },
 
-    async HEAD(req: Request, { name, reference }: RouteParams): Promise<Response> {
+    async HEAD(req: Request, { name, reference }: RouteParams, _url: URL, ctx: RequestContext): Promise<Response> {
+      const cache = ctx.mirror && (await prepareManifest(ctx.mirror.mirror, ctx.mirror.target, reference, acceptedTypes(req), ctx.by));
       const manifest = await getManifest(reg, name, reference, acceptedTypes(req));
-      return new Response(null, { headers: manifestHeaders(manifest) });
+      return new Response(null, { headers: { ...manifestHeaders(manifest), ...cacheHeaders(cache) } });
     },
 
     async DELETE(_req: Request, { name, reference }: RouteParams, _url: URL, ctx: RequestContext): Promise<Response> {

@@ -7,6 +7,7 @@ import { fail } from "../../lib/errors.ts";
 import { checkRepositoryName } from "../../lib/oci/names.ts";
 import type { AuditContext } from "../../lib/audit/audit-log.ts";
 import type { RequestAuth, RouteAccess } from "../auth/guard.ts";
+import type { MirrorRoute } from "./mirror-route.ts";
 
 /** What a handler receives besides the request. */
 export interface RouteParams {
@@ -29,6 +30,8 @@ export interface RequestContext {
    * mount needs it, the same check a GET on `name` would pass.
    */
   canPull(name: string): Promise<boolean>;
+  /** The upstream a read of a mirror repository goes to (the name in params is then the local cache's). */
+  mirror: MirrorRoute | null;
 }
 
 /** A handler for one method of one resource. */
@@ -59,6 +62,7 @@ export const routePatterns = {
 
 /** A matched route: the handler to call, its parameters and the access it needs. */
 export interface Match {
+  resource: string;
   handler: Handler;
   params: RouteParams;
   access: RouteAccess;
@@ -84,7 +88,7 @@ export function matchRoute(routes: readonly Route[], method: string, path: strin
       id: groups.id ?? "",
     };
     if (groups.name !== undefined) checkRepositoryName(params.name);
-    return { handler: lookup, params, access };
+    return { resource: route.resource, handler: lookup, params, access };
   }
   return null;
 }

@@ -2,7 +2,9 @@
  * @module The limits module: defaults, checked overrides, and that the
  * registry and the HTTP API use what they are given.
  */
+import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
 import { sql } from "kysely";
 import { DEFAULT_LIMITS, resolveLimits } from "../../lib/limits.ts";
 import { openRegistry } from "../../lib/registry/registry.ts";
@@ -31,10 +33,22 @@ describe("resolveLimits", () => {
 });
 
 describe("limits in use", () => {
-  test("the database waits as long as databaseBusyTimeoutMs says", async () => {
-    const reg = await openRegistry(tempDir(), { limits: { databaseBusyTimeoutMs: 1234 } });
-    const { rows } = await sql<{ timeout: number }>`pragma busy_timeout`.execute(reg.db);
-    expect(Object.values(rows[0]!)[0]).toBe(1234);
+  test("the database waits as long as databaseBusyTimeoutMs says, then answers UNAVAILABLE", async () => {
+    const dir = tempDir();
+    const reg = await openRegistry(dir, { limits: { databaseBusyTimeoutMs: 300 } });
+    // Another process's writer, as `mcr gc` would be: it holds the write lock for a second.
+    const other = new Database(join(dir, "mcr.db"));
+    other.exec("begin immediate");
+    const release = setTimeout(() => other.exec("commit"), 1000);
+    const started = performance.now();
+    const write = sql`create table waited (x)`.execute(reg.db);
+    await expect(write).rejects.toMatchObject({ code: "UNAVAILABLE" });
+    const waited = performance.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(280);
+    expect(waited).toBeLessThan(1000);
+    clearTimeout(release);
+    other.exec("commit");
+    other.close();
     await reg.close();
   });
 

@@ -9,6 +9,8 @@ import { ephemeralSigningKey, type SigningKey } from "../../lib/auth/signing-key
 import type { Limits } from "../../lib/limits.ts";
 import { ensureAdmin } from "../../lib/auth/users.ts";
 import { openRegistry, type Registry } from "../../lib/registry/registry.ts";
+import { Mirror, type MirrorEvent } from "../../lib/mirror/mirror.ts";
+import type { UpstreamConfig } from "../../lib/mirror/upstream-config.ts";
 import { createApp, type App } from "../../server/app.ts";
 import { ADMIN_AUTH, TEST_ADMIN } from "./credentials.ts";
 import { tempDir } from "./temp.ts";
@@ -17,6 +19,8 @@ import { tempDir } from "./temp.ts";
 export interface TestApp {
   reg: Registry;
   app: App;
+  /** The pull-through cache, when `upstreams` were given. */
+  mirror: Mirror | null;
   auth: Authenticator;
   key: SigningKey;
   dataDir: string;
@@ -25,17 +29,19 @@ export interface TestApp {
 }
 
 /** Opens a fresh registry in a temp dir. */
-export async function testApp(options: { tokenTtlSeconds?: number; limits?: Partial<Limits> } = {}): Promise<TestApp> {
+export async function testApp(options: { tokenTtlSeconds?: number; limits?: Partial<Limits>; upstreams?: UpstreamConfig[]; onMirrorEvent?: (event: MirrorEvent) => void } = {}): Promise<TestApp> {
   const dataDir = tempDir("reg-");
   const reg = await openRegistry(dataDir, { limits: options.limits });
   await ensureAdmin(reg, TEST_ADMIN.password);
   const key = ephemeralSigningKey();
   const auth = new Authenticator(reg, key, { tokenTtlSeconds: options.tokenTtlSeconds ?? 300 });
-  const app = createApp(reg, { auth });
+  const mirror = options.upstreams ? new Mirror(reg, options.upstreams, options.onMirrorEvent) : null;
+  const app = createApp(reg, { auth, mirror });
   const connection = { requestIP: () => ({ address: "127.0.0.1" }) };
   return {
     reg,
     app,
+    mirror,
     auth,
     key,
     dataDir,
@@ -44,6 +50,9 @@ export async function testApp(options: { tokenTtlSeconds?: number; limits?: Part
       if (!headers.has("authorization")) headers.set("authorization", ADMIN_AUTH);
       return app.fetch(new Request(`http://registry.test${path}`, { method, ...init, headers }), connection);
     },
-    close: () => reg.close(),
+    close: async () => {
+      await mirror?.close();
+      await reg.close();
+    },
   };
 }

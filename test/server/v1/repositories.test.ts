@@ -72,6 +72,7 @@ describe("/v1/repositories", () => {
       ...seedSizes("seed-0000"),
       createdAt: expect.any(Number),
       lastPushedAt: expect.any(Number),
+      mirrorOf: null,
     });
     expect(first.nextCursor).toBe("seed-0000");
     expect(first.totals.repositories).toBe(1002);
