@@ -58,6 +58,8 @@ export async function asUploadWriter<T>(
   clearInterval(timer);
   const checkpoint = { size: sizeOf(result), hashState: reg.store.savedHashState(id) };
   if (!(await releaseUploadWriter(reg.db, id, writer, checkpoint, reg.now()))) {
+    // Cancelled (or swept) meanwhile: the session is gone, bytes and all.
+    if (!(await findUploadCheckpoint(reg.db, id))) fail("BLOB_UPLOAD_UNKNOWN", "upload was cancelled while this chunk was written", { id });
     // Only after a stall past the lease: another writer may have cut or extended the file meanwhile.
     fail("CHUNK_OUT_OF_ORDER", "this request's hold on the upload lapsed and another took it over; check the upload's status", { size: 0 });
   }

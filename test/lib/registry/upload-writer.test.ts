@@ -10,7 +10,8 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { sha256Digest } from "../../../lib/oci/digest.ts";
 import { openRegistry, type Registry } from "../../../lib/registry/registry.ts";
-import { appendUpload, completeUpload, startUpload, uploadStatus } from "../../../lib/registry/uploads.ts";
+import { appendUpload, cancelUpload, completeUpload, startUpload, uploadStatus } from "../../../lib/registry/uploads.ts";
+import { WRITER_LEASE_MS } from "../../../lib/registry/upload-writer.ts";
 import { FsLayout } from "../../../lib/storage/fs-layout.ts";
 import { tempDir } from "../../support/temp.ts";
 
@@ -106,5 +107,34 @@ describe("chunks of one session on different processes", () => {
     await appendUpload(b, "app", id, [content.subarray(held, 300_000)], held);
     await completeUpload(a, "app", id, digest, [chunk(3)]);
     expect(await blobBytes(a, digest)).toEqual(content);
+  });
+
+  test("a lease left by a process that died mid-chunk blocks the session until it lapses, then the next writer goes on", async () => {
+    const [a, b] = await twoProcesses();
+    let clock = 10_000_000;
+    b.now = () => clock;
+    const { id } = await startUpload(a, "app");
+    await appendUpload(a, "app", id, [chunk(0)], 0);
+    // What a process killed while writing leaves behind: its lease, never released.
+    await a.db.updateTable("uploads").set({ writer: "dead", writer_until: clock + WRITER_LEASE_MS }).where("id", "=", id).execute();
+    await expect(appendUpload(b, "app", id, [chunk(1)], 100_000)).rejects.toMatchObject({ code: "CHUNK_OUT_OF_ORDER", detail: { size: 100_000 } });
+    clock += WRITER_LEASE_MS + 1;
+    expect((await appendUpload(b, "app", id, [chunk(1)], 100_000)).size).toBe(200_000);
+  });
+
+  test("a session cancelled through another process while a chunk is written ends that request as unknown", async () => {
+    const [a, b] = await twoProcesses();
+    const { id } = await startUpload(a, "app");
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    async function* slow() {
+      yield chunk(0);
+      await gate;
+    }
+    const writing = appendUpload(a, "app", id, slow(), 0);
+    await Bun.sleep(50);
+    await cancelUpload(b, "app", id, { actor: "user:test", source: null });
+    release();
+    await expect(writing).rejects.toMatchObject({ code: "BLOB_UPLOAD_UNKNOWN" });
   });
 });
