@@ -1,10 +1,10 @@
 /**
  * @module The server's request handler: authenticates and routes /v2
- * requests, serves the token endpoint and the /v1 admin API, turns thrown
+ * requests, serves the token endpoint, the /v1 API and the web UI at `/`, turns thrown
  * errors into responses in one place, and logs one line per request. It
  * is a plain `fetch` function, so tests call it in process.
  */
-import { actorOf } from "../lib/auth/identity.ts";
+import { ANONYMOUS, actorOf } from "../lib/auth/identity.ts";
 import type { Authenticator } from "../lib/auth/authenticator.ts";
 import { fail } from "../lib/errors.ts";
 import type { Registry } from "../lib/registry/registry.ts";
@@ -15,7 +15,8 @@ import { errorResponse, jsonErrorResponse } from "./http/errors.ts";
 import { checkHeaderSize } from "./http/header-size.ts";
 import { requestBase, requestTarget, targetErrorResponse } from "./http/request-target.ts";
 import { withSecurityHeaders } from "./http/security-headers.ts";
-import { matchV1, requireAdmin } from "./v1/router.ts";
+import { isUiPath, serveUi, UI_CONTENT_SECURITY_POLICY } from "./ui-pages.ts";
+import { adminOf, matchV1, resolveCaller } from "./v1/router.ts";
 import { v1Routes } from "./v1/routes.ts";
 import { matchRoute, type RequestContext } from "./v2/router.ts";
 import { v2Routes } from "./v2/routes.ts";
@@ -36,6 +37,8 @@ export interface AppOptions {
   gcGraceMs?: number;
   /** The pull-through cache of the configured `[[upstream]]`s, if any (docs/mirror.md). */
   mirror?: Mirror | null;
+  /** Serve the web UI at `/` (default true; `ui.enabled`). */
+  ui?: boolean;
 }
 
 /** The part of Bun's server a handler may ask about the connection. */
@@ -55,6 +58,7 @@ export function createApp(reg: Registry, options: AppOptions): App {
   const trusted = trustedPeers(options.trustedProxies ?? []);
   const routes = v2Routes(reg);
   const v1 = v1Routes(reg, options.auth, { gcGraceMs: options.gcGraceMs });
+  const uiEnabled = options.ui !== false;
 
   const mirror = options.mirror ?? null;
   const expandScopes = async (scopes: Scope[]) => (mirror ? mirror.expandScopes(scopes) : scopes);
@@ -93,8 +97,9 @@ export function createApp(reg: Registry, options: AppOptions): App {
     try {
       checkHeaderSize(req, url, reg.limits.maxHeaderBytes);
       const { route, params } = matchV1(v1, req.method, url.pathname);
-      const identity = route.access === "admin" ? await requireAdmin(options.auth, req, origin) : null;
-      return await route.handle(req, { url, origin, params, identity, actor: identity ? actorOf(identity) : "anonymous" });
+      const viewer = route.access === "public" ? ANONYMOUS : await resolveCaller(options.auth, req, origin);
+      const identity = route.access === "admin" ? adminOf(viewer) : null;
+      return await route.handle(req, { url, origin, params, identity, viewer, actor: actorOf(viewer) });
     } catch (error) {
       return jsonErrorResponse(error);
     }
@@ -110,6 +115,7 @@ export function createApp(reg: Registry, options: AppOptions): App {
       return response;
     }
     if (url.pathname.startsWith("/v1/")) return handleV1(req, url, origin);
+    if (uiEnabled && isUiPath(url.pathname)) return serveUi(req, url.pathname);
     return Response.json({ error: "not found" }, { status: 404 });
   }
 
@@ -118,7 +124,9 @@ export function createApp(reg: Registry, options: AppOptions): App {
       const started = performance.now();
       const target = requestTarget(req);
       const response = target.ok ? await route(req, target.url, connection) : targetErrorResponse(target);
-      withSecurityHeaders(response);
+      // The UI's own pages may run our own script and style sheet; everything else renders nothing.
+      const ui = uiEnabled && target.ok && isUiPath(target.url.pathname) && response.ok;
+      withSecurityHeaders(response, ui ? UI_CONTENT_SECURITY_POLICY : undefined);
       if (options.log) {
         const ms = (performance.now() - started).toFixed(1);
         const bytes = response.headers.get("content-length") ?? "-";

@@ -73,6 +73,8 @@ export interface ServeOptions {
   gatherMetrics?: () => Promise<string[]>;
   /** Registries to mirror as a pull-through cache (`[[upstream]]`; none by default). */
   upstreams?: readonly UpstreamConfig[];
+  /** Serve the web UI at `/` (default true). */
+  ui?: boolean;
 }
 
 const SWEEP_EVERY_MS = 60 * 60 * 1000;
@@ -118,7 +120,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const auth = new Authenticator(reg, key, { tokenTtlSeconds: options.tokenTtlSeconds ?? 300 });
   const upstreams = options.upstreams ?? [];
   const mirror = upstreams.length > 0 ? new Mirror(reg, upstreams, (e) => logger[e.level](e.message, e.fields)) : null;
-  const app = createApp(reg, { auth, baseUrl: options.baseUrl, trustedProxies: options.trustedProxies, gcGraceMs: options.gcGraceMs, mirror });
+  const app = createApp(reg, { auth, baseUrl: options.baseUrl, trustedProxies: options.trustedProxies, gcGraceMs: options.gcGraceMs, mirror, ui: options.ui });
   const metricsOn = options.metrics?.enabled ?? true;
   const worker = options.worker ?? null;
   const metrics = metricsOn ? new ServerMetrics(reg, options.version ?? { version: "dev", commit: "dev" }, worker) : null;

@@ -55,6 +55,7 @@ export function registerServe(program: Command): void {
       anonymous: config.auth.anonymous,
       gcGraceMs: config.gc.grace,
       upstreams: config.upstreams,
+      ui: config.ui.enabled,
       limits: {
         maxConcurrentUploadsPerUser: config.limits.uploads_per_account,
         maxConcurrentUploads: config.limits.uploads_total,

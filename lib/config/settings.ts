@@ -99,6 +99,7 @@ export const settings = {
   "limits.repository_quota": setting(v.optionalSize, "", { env: "MCR_LIMITS_REPOSITORY_QUOTA", help: "bytes one repository may hold (its blobs counted once), e.g. 20GiB; empty: no quota; over it answers 413 DENIED before the bytes are written" }),
   "log.level": setting(v.oneOf(logLevels), "info", { env: "MCR_LOG_LEVEL", flag: "log-level", help: "least severe level logged" }),
   "log.format": setting(v.oneOf(logFormats), "text", { env: "MCR_LOG_FORMAT", flag: "log-format", help: "text lines, or one JSON object per line" }),
+  "ui.enabled": setting(v.boolean, true, { env: "MCR_UI_ENABLED", help: "serve the web UI at / (it shows each viewer only what the policy lets them pull)" }),
   "metrics.enabled": setting(v.boolean, true, { env: "MCR_METRICS_ENABLED", help: "serve Prometheus metrics on GET /metrics" }),
   "metrics.token": setting(v.secret, "", {
     env: "MCR_METRICS_TOKEN",
@@ -141,6 +142,7 @@ export interface Config {
     repository_quota: number | null;
   };
   log: { level: LogLevel; format: LogFormat };
+  ui: { enabled: boolean };
   metrics: { enabled: boolean; token: string | null };
   /** The `[[upstream]]` entries: registries mirrored as a pull-through cache (docs/mirror.md). */
   upstreams: UpstreamConfig[];
@@ -174,6 +176,7 @@ export function assemble(get: <K extends SettingKey>(key: K) => SettingValue<K>,
       repository_quota: get("limits.repository_quota"),
     },
     log: { level: get("log.level"), format: get("log.format") },
+    ui: { enabled: get("ui.enabled") },
     metrics: { enabled: get("metrics.enabled"), token: get("metrics.token") },
   };
 }

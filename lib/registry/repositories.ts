@@ -132,7 +132,8 @@ export async function deleteRepository(reg: Registry, name: string, by: AuditCon
   return deleted;
 }
 
-function summaryOf(row: RepositoryUsageRow, mirrorOf: string | null): RepositorySummary {
+/** A usage row as the summary the listings show; `mirrorOf` names the upstream a mirror repository caches. */
+export function summaryOf(row: RepositoryUsageRow, mirrorOf: string | null = null): RepositorySummary {
   return {
     name: row.name,
     tagCount: row.tag_count,

@@ -28,7 +28,12 @@ const MAX_CONFIG_BYTES = 1024 * 1024;
 
 /** Every tag of repository `repositoryId`, in the tags list's order. */
 export async function describeTags(reg: Registry, repositoryId: number): Promise<TagDetail[]> {
-  const { manifests, children, blobs, tags } = await repositoryContents(reg.db, repositoryId);
+  return describeTagsOf(reg, await repositoryContents(reg.db, repositoryId));
+}
+
+/** The tags in `contents` (a repository's manifests, children and blobs, and some or all of its tags), in their order. */
+export async function describeTagsOf(reg: Registry, contents: Awaited<ReturnType<typeof repositoryContents>>): Promise<TagDetail[]> {
+  const { manifests, children, blobs, tags } = contents;
   const byId = new Map(manifests.map((m) => [m.id, m]));
   const childrenOf = groupBy(children, (c) => c.manifest_id, (c) => c.child_id);
   const blobsOf = groupBy(blobs, (b) => b.manifest_id, (b) => b);

@@ -14,8 +14,12 @@ export const SECURITY_HEADERS = {
   "Referrer-Policy": "no-referrer",
 } as const;
 
-/** Adds the security headers to `response` (in place) and returns it. */
-export function withSecurityHeaders(response: Response): Response {
+/**
+ * Adds the security headers to `response` (in place) and returns it. The
+ * web UI's pages pass their own, still strict, Content-Security-Policy.
+ */
+export function withSecurityHeaders(response: Response, contentSecurityPolicy?: string): Response {
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.headers.set(name, value);
+  if (contentSecurityPolicy !== undefined) response.headers.set("Content-Security-Policy", contentSecurityPolicy);
   return response;
 }

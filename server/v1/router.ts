@@ -1,26 +1,30 @@
 /**
- * @module The /v1 admin API's routing: anchored patterns with named
- * groups, each route declaring who may call it. Admin routes accept a
- * session token (from /v1/auth/login), an access token, or Basic
- * credentials of an admin account.
+ * @module The /v1 API's routing: anchored patterns with named groups,
+ * each route declaring who may call it: anyone, any viewer (anonymous
+ * included; the handler shows only what the policy lets them pull), or an
+ * admin. Credentials are a session token (from /v1/auth/login), an access
+ * token, Basic, or the web UI's session cookie (with its CSRF check).
  */
 import type { Authenticator } from "../../lib/auth/authenticator.ts";
-import { actorOf, type UserIdentity } from "../../lib/auth/identity.ts";
+import { ANONYMOUS, actorOf, type Identity, type UserIdentity } from "../../lib/auth/identity.ts";
 import { isTokenString } from "../../lib/auth/tokens.ts";
 import { fail } from "../../lib/errors.ts";
 import { parseAuthorization } from "../auth/credentials.ts";
 import type { RequestOrigin } from "../auth/guard.ts";
+import { checkCsrf, sessionCookie } from "./ui-cookie.ts";
 
-/** Who may call a route: anyone, or an admin account. */
-export type V1Access = "public" | "admin";
+/** Who may call a route: anyone, anyone with their credentials checked (anonymous included), or an admin account. */
+export type V1Access = "public" | "viewer" | "admin";
 
 /** What a /v1 handler gets. */
 export interface V1Context {
   url: URL;
   origin: RequestOrigin;
   params: Record<string, string>;
-  /** The admin calling (null on public routes). */
+  /** The admin calling (null on public and viewer routes). */
   identity: UserIdentity | null;
+  /** Who is calling (anonymous on public routes, where nothing is checked). */
+  viewer: Identity;
   /** The audit log's name for the caller. */
   actor: string;
 }
@@ -57,18 +61,35 @@ function decodePathParam(value: string): string {
   }
 }
 
+/**
+ * Who the request's credentials name: an Authorization header (Basic,
+ * access token or session token) or else the UI's session cookie, whose
+ * state-changing calls must pass the CSRF check; anonymous without either.
+ * Throws UNAUTHORIZED for credentials that do not check out.
+ */
+export async function resolveCaller(auth: Authenticator, req: Request, origin: RequestOrigin): Promise<Identity> {
+  const credentials = parseAuthorization(req.headers.get("authorization"));
+  if (credentials === null) {
+    const cookie = sessionCookie(req);
+    if (cookie === null) return ANONYMOUS;
+    if (!isTokenString(cookie)) fail("UNAUTHORIZED", "the session has ended: log in again");
+    const identity = await auth.fromAccessToken(cookie, "session");
+    checkCsrf(req, cookie);
+    return identity;
+  }
+  if (credentials.scheme === "basic") return auth.login(credentials.username, credentials.secret, origin.source, false);
+  if (!isTokenString(credentials.token)) fail("UNAUTHORIZED", "a session token or access token is required");
+  return auth.fromAccessToken(credentials.token, "session").catch(() => auth.fromAccessToken(credentials.token, "token"));
+}
+
 /** The admin behind the request's credentials; throws UNAUTHORIZED or DENIED. */
 export async function requireAdmin(auth: Authenticator, req: Request, origin: RequestOrigin): Promise<UserIdentity> {
-  const credentials = parseAuthorization(req.headers.get("authorization"));
-  if (credentials === null) fail("UNAUTHORIZED", "credentials required: a session token, an access token, or Basic");
-  let identity: UserIdentity;
-  if (credentials.scheme === "basic") {
-    identity = await auth.login(credentials.username, credentials.secret, origin.source, false);
-  } else if (isTokenString(credentials.token)) {
-    identity = await auth.fromAccessToken(credentials.token, "session").catch(() => auth.fromAccessToken(credentials.token, "token"));
-  } else {
-    fail("UNAUTHORIZED", "a session token or access token is required");
-  }
+  return adminOf(await resolveCaller(auth, req, origin));
+}
+
+/** `identity` if it is an admin; throws UNAUTHORIZED (anonymous) or DENIED. */
+export function adminOf(identity: Identity): UserIdentity {
+  if (identity.kind === "anonymous") fail("UNAUTHORIZED", "credentials required: a session token, an access token, or Basic");
   if (identity.role !== "admin") fail("DENIED", `${actorOf(identity)} is not an admin`);
   return identity;
 }

@@ -1,6 +1,8 @@
 /**
  * @module Every /v1 route declares who may call it, and only health,
- * login and logout are open: a new admin route that forgot to say so
+ * login and logout (the admin API's and the web UI's, and the UI's session
+ * check) are open, and only the UI's browse routes serve any viewer (what
+ * they show is filtered by the policy): a new admin route that forgot to say so
  * fails here, and each admin route refuses anonymous callers and
  * non-admins in fact, not only on paper.
  */
@@ -24,10 +26,18 @@ function pathOf(pattern: RegExp): string {
 }
 
 describe("/v1 route access", () => {
-  test("the table: only health, login and logout are public", async () => {
+  test("the table: only health, login and logout are public; only /v1/browse serves any viewer", async () => {
     const table = v1Routes(t.reg, t.auth).map((r) => `${r.method} ${pathOf(r.pattern)} ${r.access}`);
-    expect(table.filter((line) => !line.endsWith(" admin"))).toEqual(["GET /v1/health public", "POST /v1/auth/login public", "POST /v1/auth/logout public"]);
-    for (const line of table) expect(line).toMatch(/ (admin|public)$/);
+    expect(table.filter((line) => line.endsWith(" public"))).toEqual([
+      "GET /v1/health public",
+      "POST /v1/auth/login public",
+      "POST /v1/auth/logout public",
+      "POST /v1/ui/login public",
+      "GET /v1/ui/session public",
+      "POST /v1/ui/logout public",
+    ]);
+    for (const line of table.filter((l) => l.endsWith(" viewer"))) expect(line).toMatch(/^\w+ \/v1\/browse\//);
+    for (const line of table) expect(line).toMatch(/ (admin|public|viewer)$/);
   });
 
   test("every admin route answers 401 to no credentials and 403 to a non-admin, before doing anything", async () => {
