@@ -44,6 +44,8 @@ const TABLES: readonly (readonly [string, readonly string[]])[] = [
   ["mirror_repositories", ["repository_id"]],
   ["mirror_tags", ["repository_id", "tag"]],
   ["mirror_pending", ["manifest_id", "digest"]],
+  ["login_pairs", ["account", "client"]],
+  ["login_counters", ["scope", "key"]],
 ];
 
 /** Tables the migrations fill in an empty database (the default policy, the versions): replaced by the source's. */

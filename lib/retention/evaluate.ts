@@ -11,6 +11,8 @@
  * and the referrers of a subject. The rest goes: a manifest whose last tag
  * went, an untagged one unused too long, and what only those held (their
  * children, their referrers). A referrer never keeps its subject.
+ * A tag pushed or moved, or a manifest pushed or used, at or after the
+ * plan's moment is a change after the plan: kept, and not counted.
  */
 import { groupBy, parentsFirst, UnionFind } from "../gc/mark-manifests.ts";
 import type { ManifestRow, TagRow } from "../db/queries/retention.ts";
@@ -109,11 +111,19 @@ export function evaluateRepository(
   const attached = (m: ManifestRow) => m.subject !== null && byDigest.has(m.subject);
   const lastPulled = (m: ManifestRow) => Math.max(m.pulled_at ?? -Infinity, m.last_seen_at >= time.recentUseSince ? m.last_seen_at : -Infinity);
 
+  // The plan decides on the state at `time.now`, but reads each repository later: a tag pushed or
+  // moved since (or in the same millisecond) is a change after the plan, left alone like one made
+  // after the read (which the run's re-check catches), and it does not push older tags out of keep_last.
+  const late = (t: TagRow) => t.updated_at >= time.now;
+  const decided = new Map<string, TagDecision>();
+  for (const t of tags.filter(late)) {
+    const m = byId.get(t.manifest_id)!;
+    decided.set(t.name, { tag: t.name, digest: m.digest, manifestId: m.id, pushedAt: t.updated_at, keep: true, rules: [], reason: "pushed or moved since the plan began" });
+  }
   const tagRules = covering.filter((c) => keepsTags(c.rule));
-  const candidates = tags.filter((t) => !attached(byId.get(t.manifest_id)!));
+  const candidates = tags.filter((t) => !late(t) && !attached(byId.get(t.manifest_id)!));
   const ranked = [...candidates].sort((a, b) => b.updated_at - a.updated_at || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const rank = new Map(ranked.map((t, i) => [t.name, i]));
-  const decided = new Map<string, TagDecision>();
   for (const t of candidates) {
     const m = byId.get(t.manifest_id)!;
     const base = { tag: t.name, digest: m.digest, manifestId: m.id, pushedAt: t.updated_at };
@@ -138,7 +148,9 @@ export function evaluateRepository(
     }
   }
   const keptTags = [...decided.values()].filter((d) => d.keep);
-  if (tagRules.length > 0 && candidates.length > 0 && keptTags.length === 0 && !tagRules.some((c) => c.rule.allow_empty)) {
+  // Emptying is judged on the tags as they were at the plan's moment: one pushed since does not license it.
+  const keptThen = candidates.filter((t) => decided.get(t.name)!.keep);
+  if (tagRules.length > 0 && candidates.length > 0 && keptThen.length === 0 && !tagRules.some((c) => c.rule.allow_empty)) {
     plan.skipped = {
       reason: `the rules would remove every tag (${candidates.length}); set allow_empty = true on a rule to allow it`,
       rules: tagRules.map((c) => c.rule.id),
@@ -154,6 +166,11 @@ export function evaluateRepository(
   const kept = new Set<number>();
   const queue: number[] = [];
   for (const m of manifests) {
+    // Pushed or used since the plan's moment (read later): a change after the plan, kept like a tag pushed since.
+    if (m.last_seen_at >= time.now) {
+      queue.push(m.id);
+      continue;
+    }
     const own = tagsOf.get(m.id);
     if (attached(m)) continue;
     if (own) {

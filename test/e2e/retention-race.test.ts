@@ -66,6 +66,8 @@ test(
     expect(log.errors).toEqual([]);
     expect(runs.errors).toEqual([]);
     expect(problems).toEqual([]);
+    // Every removal is in the audit log (else the checks above would judge from a partial record).
+    expect(deletions.length).toBe(runs.tags);
     // The race really ran.
     expect(runs.count).toBeGreaterThanOrEqual(5);
     expect(log.pushes.length).toBeGreaterThanOrEqual(100);

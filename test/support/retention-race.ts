@@ -127,7 +127,10 @@ export async function checkOutcome(c: Client, log: PushLog, deletions: readonly 
     if (res.status === 404) {
       // Only a run planned after this push began may have removed it, and only at the digest it pushed.
       const why = (removed.get(key) ?? []).find((d) => d.digest === push.digest && d.planned > push.started);
-      if (!why) problems.push(`${key} (last pushed ${push.digest} at ${push.started}) is gone and no run planned after that push removed it`);
+      if (!why) {
+        const by = (removed.get(key) ?? []).map((d) => `${d.digest} by a run planned at ${d.planned}`);
+        problems.push(`${key} (last pushed ${push.digest} at ${push.started}) is gone and no run planned after that push removed it (removals: ${by.join(", ") || "none"})`);
+      }
       continue;
     }
     if (res.status !== 200) {

@@ -1,95 +1,60 @@
 /**
- * @module How fast the UI shows its lists in a real browser on loopback:
- * from navigation start to the first frame painted with the table's rows,
- * for the repository list at 1,000 repositories and a tag list at 5,000
- * tags, under 300 ms each (median of five cold page loads); the browser's
- * own timings of the /v1 calls are printed beside.
+ * @module The UI's lists at the issue's sizes in a real browser: the
+ * repository list at 1,000 repositories and a tag list at 5,000 tags load
+ * cold and paint a full first page of rows, in the right order, with the
+ * right counts. How soon they paint (the 300 ms target) is measured by
+ * `bun bench/ui.ts`, not here: a wall-clock bound fails on a loaded CI
+ * machine and says nothing about the code.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { BrowserContext, Page } from "playwright-core";
-import { addUser } from "../../lib/auth/users.ts";
 import { testApp, type TestApp } from "../support/app.ts";
-import { pushImage } from "../support/blobs.ts";
-import { browserMissing, launchBrowser } from "../support/browser.ts";
-import { seedRepositories } from "../support/seed.ts";
-import { seedTags } from "../support/ui-fixtures.ts";
-
-// page.evaluate and addInitScript bodies run in the browser; these are its globals.
-declare const document: any;
-declare const window: any;
-declare const MutationObserver: any;
-declare function requestAnimationFrame(callback: () => void): void;
+import { browserMissing } from "../support/browser.ts";
+import { loadRows, openUiBrowser, type UiBrowser } from "../support/ui-paint.ts";
+import { BIG_REPO, seedUiScale, UI_SCALE } from "../support/ui-scale.ts";
 
 const missing = browserMissing();
 let t: TestApp;
-let server: ReturnType<typeof Bun.serve>;
-let base: string;
-let context: BrowserContext;
-let page: Page;
-
-/** Milliseconds from navigation start to the first frame with table rows, for a fresh load of `hash`. */
-async function firstRows(hash: string): Promise<{ ms: number; api: string }> {
-  await page.goto(`${base}?load=${Math.random()}${hash}`);
-  await page.waitForFunction(() => window.__rowsPaintedAt !== undefined, null, { timeout: 10_000 });
-  const ms = (await page.evaluate(() => window.__rowsPaintedAt)) as number;
-  const api = (await page.evaluate(() =>
-    performance
-      .getEntriesByType("resource")
-      .filter((e) => e.name.includes("/v1/browse/"))
-      .map((e) => `${new URL(e.name).pathname} ${e.duration.toFixed(1)} ms`)
-      .join(", "),
-  )) as string;
-  return { ms, api };
-}
-
-async function median(hash: string): Promise<number> {
-  const runs: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const { ms, api } = await firstRows(hash);
-    console.log(`${hash}: rows painted at ${ms.toFixed(0)} ms (${api})`);
-    runs.push(ms);
-  }
-  return runs.sort((a, b) => a - b)[2]!;
-}
+let ui: UiBrowser;
 
 beforeAll(async () => {
   if (missing) return;
   t = await testApp();
-  await addUser(t.reg, { name: "alice", password: "alice-password" }, "test");
-  await seedRepositories(t.reg, 1000);
-  const image = await pushImage(t, "big/tags", "base");
-  await seedTags(t, "big/tags", image.digest, 5000);
-  server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req, srv) => t.app.fetch(req, srv) });
-  base = `http://127.0.0.1:${server.port}/`;
-  context = await launchBrowser();
-  page = context.pages()[0] ?? (await context.newPage());
-  // Record when rows first reach the table, and the frame that paints them.
-  await page.addInitScript(() => {
-    new MutationObserver((_: unknown, observer: { disconnect(): void }) => {
-      if (!document.querySelector("tbody tr")) return;
-      observer.disconnect();
-      requestAnimationFrame(() => (window.__rowsPaintedAt = performance.now()));
-    }).observe(document, { childList: true, subtree: true });
-  });
-  await page.goto(base);
-  await page.fill("#login-user", "alice");
-  await page.fill("#login-password", "alice-password");
-  await page.click("button[type=submit]");
-  await page.waitForSelector("#repos-title");
+  await seedUiScale(t);
+  ui = await openUiBrowser(t);
 }, 120_000);
 
 afterAll(async () => {
-  await context?.close().catch(() => {});
-  server?.stop(true);
+  await ui?.close();
   await t?.close();
 });
 
-describe.skipIf(missing !== null)("first paint of the UI's lists", () => {
-  test("the repository list at 1,000 repositories paints its rows within 300 ms", async () => {
-    expect(await median("#/repos")).toBeLessThan(300);
+/** The text of each body row's first cell. */
+async function firstCells(): Promise<string[]> {
+  return ui.page.locator("tbody tr td:first-child").allInnerTexts();
+}
+
+describe.skipIf(missing !== null)("the UI's lists at scale, in chromium", () => {
+  test("the repository list at 1,000 repositories paints its first page of 50 rows", async () => {
+    for (let i = 0; i < 2; i++) {
+      const load = await loadRows(ui, "#/repos");
+      expect(load.rows).toBe(50);
+    }
+    const names = (await firstCells()).map((s) => s.trim());
+    // Name order: big/tags, then seed-0000 … seed-0048.
+    expect(names[0]).toContain(BIG_REPO);
+    expect(names[1]).toContain("seed-0000");
+    expect(names[49]).toContain("seed-0048");
   }, 60_000);
 
-  test("a tag list at 5,000 tags paints its rows within 300 ms", async () => {
-    expect(await median("#/repo?name=big/tags")).toBeLessThan(300);
+  test("a tag list at 5,000 tags paints its first page of 100 tags, newest first, and says how many there are", async () => {
+    for (let i = 0; i < 2; i++) {
+      const load = await loadRows(ui, `#/repo?name=${BIG_REPO}`);
+      expect(load.rows).toBeGreaterThanOrEqual(100);
+    }
+    const text = await ui.page.locator("main").innerText();
+    expect(text).toContain(`1–100 of ${UI_SCALE.tags + 1}`);
+    expect(text).toContain("t00000");
+    expect(text).toContain("t00098");
+    expect(text).not.toContain("t00100");
   }, 60_000);
 });

@@ -14,12 +14,12 @@ const DAY = 86_400_000;
 const NOW = 1_000 * DAY;
 const time = { now: NOW, recentUseSince: NOW - 65_000 };
 
-/** A repository state: tags `name → [manifest id, pushed days ago]`; manifests by id. */
+/** A repository state: tags `name → [manifest id, pushed days ago]` (0: the millisecond before the plan's moment); manifests by id. */
 function repo(tags: Record<string, [number, number]>, manifests: Partial<ManifestRow>[] = [], edges: [number, number][] = []): RepositoryContents {
   const ids = new Set([...Object.values(tags).map(([id]) => id), ...manifests.map((m) => m.id!)]);
   const given = new Map(manifests.map((m) => [m.id!, m]));
   return {
-    tags: Object.entries(tags).map(([name, [id, ago]]): TagRow => ({ name, manifest_id: id, updated_at: NOW - ago * DAY })),
+    tags: Object.entries(tags).map(([name, [id, ago]]): TagRow => ({ name, manifest_id: id, updated_at: ago === 0 ? NOW - 1 : NOW - ago * DAY })),
     manifests: [...ids].map((id) => ({ id, digest: `sha256:${String(id).padStart(64, "0")}`, subject: null, last_seen_at: NOW - 400 * DAY, pulled_at: null, ...given.get(id) })),
     edges: edges.map(([manifest_id, child_id]) => ({ manifest_id, child_id })),
   };
@@ -168,5 +168,39 @@ describe("a state read while clients push", () => {
     expect(plan.tags.map((t) => t.tag).sort()).toEqual(["keep", "old"]);
     expect(removed(plan)).toEqual(["old"]);
     expect(gone(plan)).toEqual([1]);
+  });
+
+  test("what was pushed, moved or used at or after the plan's moment (read later) is kept and does not count for keep_last", () => {
+    const subject = (id: number) => `sha256:${String(id).padStart(64, "0")}`;
+    // As of the plan's moment: a (1 day ago) and b (2) are the newest two, c (3) and d (4) go.
+    const state = repo({ a: [1, 1], b: [2, 2], c: [3, 3], d: [4, 4] }, [
+      { id: 5, last_seen_at: NOW + 40 },
+      { id: 6, last_seen_at: NOW + 50 },
+      { id: 7, last_seen_at: NOW + 60, subject: subject(4) },
+    ]);
+    // Then, before the plan read the repository: three new tags (one in the plan's own millisecond), one old tag
+    // moved onto c's image, d's image pushed again by digest, and a referrer of it pushed.
+    state.tags.push(
+      { name: "new-1", manifest_id: 5, updated_at: NOW },
+      { name: "new-2", manifest_id: 5, updated_at: NOW + 20 },
+      { name: "new-3", manifest_id: 6, updated_at: NOW + 30 },
+    );
+    state.tags.find((t) => t.name === "b")!.updated_at = NOW + 10;
+    state.tags.find((t) => t.name === "b")!.manifest_id = 3;
+    state.manifests.find((m) => m.id === 4)!.last_seen_at = NOW + 70;
+    const plan = evaluate(`[[rule]]\nid = "r"\nrepositories = ["**"]\nkeep_last = 2\nuntagged_after = "1d"\n`, state);
+    // Ranked without them, a is #1 and c #2 (b is no longer at its place of then): only d goes, and its image stays.
+    expect(kept(plan)).toEqual(["a", "b", "c", "new-1", "new-2", "new-3"]);
+    expect(removed(plan)).toEqual(["d"]);
+    expect(plan.tags.find((t) => t.tag === "new-1")!.reason).toBe("pushed or moved since the plan began");
+    expect(plan.tags.find((t) => t.tag === "c")!.reason).toBe("r: keep_last 2 (#2)");
+    // 2, untagged by b's move and unused for 400 days, goes as untagged (nothing was pushed to it or used since);
+    // 4 (pushed again since) and its new referrer 7 stay.
+    expect(gone(plan)).toEqual([2]);
+    // A repository the rules would empty as of the plan's moment is still skipped when a tag came since.
+    const emptying = repo({ x: [1, 10] });
+    emptying.tags.push({ name: "late", manifest_id: 1, updated_at: NOW + 1 });
+    const skipped = evaluate(`[[rule]]\nid = "r"\nrepositories = ["**"]\nkeep_tags = ["v*"]\n`, emptying);
+    expect(skipped.skipped?.reason).toContain("would remove every tag (1)");
   });
 });

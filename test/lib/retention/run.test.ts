@@ -100,6 +100,32 @@ describe("retention runs", () => {
     await reg.close();
   });
 
+  test("a tag pushed or moved after the plan's moment but before the plan read its repository is not removed", async () => {
+    const { reg, advance } = await clockedRegistry();
+    for (let i = 0; i < 3; i++) {
+      await pushImage(reg, "ci/app", `t${i}`, [`layer ${i}`]);
+      advance(DAY);
+    }
+    await rules(reg, `[[rule]]\nid = "ci"\nrepositories = ["ci/**"]\nkeep_last = 1\n`);
+    // The plan takes its moment, then reads the repository; meanwhile (10 and 20 ms later) two images are pushed
+    // and t0 moved. The clock goes back to the plan's moment to make that interleaving happen every time.
+    advance(10);
+    await pushImage(reg, "ci/app", "late-1", ["late layer 1"]);
+    advance(10);
+    await pushImage(reg, "ci/app", "late-2", ["late layer 2"]);
+    await pushImage(reg, "ci/app", "t0", ["late layer 2"]);
+    advance(-20);
+    const plan = await planRetention(reg);
+    expect(removedTags(plan)).toEqual(["ci/app:t1"]);
+    const report = await runRetention(reg, { actor: "test", plan });
+    expect(report.removed[0]!.tags).toEqual(["t1"]);
+    expect(await tagNames(reg, "ci/app")).toEqual(["late-1", "late-2", "t0", "t2"]);
+    await reg.audit.flush();
+    const deleted = await reg.db.selectFrom("audit_events").select("tag").where("event", "=", "retention.tag.deleted").execute();
+    expect(deleted.map((e) => e.tag)).toEqual(["t1"]);
+    await reg.close();
+  });
+
   test("pulls are recorded in batches, GET and HEAD alike, and keep_pulled_within keeps what was pulled", async () => {
     const { reg, advance } = await clockedRegistry();
     const a = await pushImage(reg, "mirror/alpine", "3.18", ["a"]);
