@@ -10,6 +10,7 @@ import { DbLoginThrottle, fingerprintKey } from "../../../lib/auth/db-throttle.t
 import { loadSigningKey } from "../../../lib/auth/signing-key.ts";
 import { openRegistry, type Registry } from "../../../lib/registry/registry.ts";
 import { FsLayout } from "../../../lib/storage/fs-layout.ts";
+import { testDatabase } from "../../support/postgres.ts";
 import { tempDir } from "../../support/temp.ts";
 import { runThrottleSuite } from "./throttle.suite.ts";
 
@@ -18,8 +19,12 @@ afterAll(async () => {
   for (const reg of opened) await reg.close();
 });
 
+/** One database per data directory: its SQLite file, or a PostgreSQL database under MCR_TEST_DATABASE=postgres. */
+const databases = new Map<string, Promise<string | undefined>>();
+
 async function process_(dataDir: string, now: () => number, limits = {}) {
-  const reg = await openRegistry(dataDir);
+  if (!databases.has(dataDir)) databases.set(dataDir, testDatabase());
+  const reg = await openRegistry(dataDir, { database: await databases.get(dataDir) });
   opened.push(reg);
   const key = fingerprintKey(loadSigningKey(new FsLayout(dataDir).signingKey));
   return new DbLoginThrottle(reg.db, key, now, limits);

@@ -13,6 +13,7 @@ import { openRegistry, type Registry } from "../../../lib/registry/registry.ts";
 import { appendUpload, cancelUpload, completeUpload, startUpload, uploadStatus } from "../../../lib/registry/uploads.ts";
 import { WRITER_LEASE_MS } from "../../../lib/registry/upload-writer.ts";
 import { FsLayout } from "../../../lib/storage/fs-layout.ts";
+import { testDatabase } from "../../support/postgres.ts";
 import { tempDir } from "../../support/temp.ts";
 
 const open: Registry[] = [];
@@ -22,8 +23,10 @@ afterEach(async () => {
 
 async function twoProcesses(): Promise<[Registry, Registry, string]> {
   const dataDir = tempDir();
-  const a = await openRegistry(dataDir);
-  const b = await openRegistry(dataDir);
+  // Two processes on one registry: on PostgreSQL too under MCR_TEST_DATABASE=postgres.
+  const database = await testDatabase();
+  const a = await openRegistry(dataDir, { database });
+  const b = await openRegistry(dataDir, { database });
   open.push(a, b);
   return [a, b, dataDir];
 }
