@@ -218,8 +218,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
  * migrations, creates the admin account and the signing key, so workers
  * do not race to create them. Returns the generated admin password, if any.
  */
-export async function prepareDataDir(dataDir: string, adminPassword: string | undefined): Promise<string | null> {
-  const reg = await openRegistry(dataDir);
+export async function prepareDataDir(dataDir: string, adminPassword: string | undefined, database: DatabaseTarget = {}): Promise<string | null> {
+  const reg = await openRegistry(dataDir, database);
   try {
     const admin = await ensureAdmin(reg, adminPassword);
     loadSigningKey(new FsLayout(dataDir).signingKey);

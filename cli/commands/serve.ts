@@ -7,7 +7,7 @@
  * MCR_WORKER_ID tells apart.
  */
 import type { Command } from "commander";
-import { databaseTarget } from "../../lib/config/database.ts";
+import { databaseTarget, type DatabaseTarget } from "../../lib/config/database.ts";
 import { parseListen } from "../../lib/config/listen.ts";
 import { addSettingFlags, loadFromFlags, type ConfigFlags } from "../config-options.ts";
 import { version } from "../version.ts";
@@ -25,7 +25,7 @@ export function registerServe(program: Command): void {
     const logger = createLogger({ level: config.log.level, format: config.log.format, write: (line) => console.log(line), fields: worker ? { worker } : {} });
     if (config.server.workers > 1 && worker === null) {
       const https = config.server.tls.cert !== null && config.server.tls.key !== null;
-      await supervise(config.server.workers, hostname, port, dataDir, https, config.server.shutdown_timeout, logger);
+      await supervise(config.server.workers, hostname, port, dataDir, https, config.server.shutdown_timeout, logger, databaseTarget(config));
       return;
     }
     let link: import("../../server/worker-link.ts").WorkerLink | null = null;
@@ -127,10 +127,11 @@ function workerId(): number | null {
  * directory once (migrations, admin, signing key), picks the port, starts
  * the workers, and relays signals until they have all stopped.
  */
-async function supervise(workers: number, hostname: string, port: number, dataDir: string, https: boolean, shutdownTimeoutMs: number, logger: import("../../server/observability/logger.ts").Logger): Promise<void> {
+async function supervise(workers: number, hostname: string, port: number, dataDir: string, https: boolean, shutdownTimeoutMs: number, logger: import("../../server/observability/logger.ts").Logger, database: DatabaseTarget = {}): Promise<void> {
   const { assertPortFree, prepareDataDir } = await import("../../server/serve.ts");
   const { selfCommand, superviseWorkers } = await import("../../server/supervisor.ts");
-  const generated = await prepareDataDir(dataDir, process.env.MCR_ADMIN_PASSWORD || undefined);
+  // The metadata database the workers will use (storage.database), not necessarily the data directory's SQLite file.
+  const generated = await prepareDataDir(dataDir, process.env.MCR_ADMIN_PASSWORD || undefined, database);
   const say = (line: string, fields: Record<string, string | number>) => (logger.format === "json" ? logger.info(line, fields) : console.log(line));
   if (generated) {
     say(`created user "admin" with password: ${generated}`, { user: "admin" });

@@ -159,7 +159,13 @@ export async function ensureAdmin(reg: Registry, password: string | undefined): 
     await replacePassword(reg, existing.id, await hashPassword(secret));
     reg.audit.record({ event: "user.changed", actor: "system", outcome: "success", detail: { user: "admin", change: "restored as admin" } });
   } else {
-    await addUser(reg, { name: "admin", role: "admin", kind: "human", password: secret }, "system");
+    try {
+      await addUser(reg, { name: "admin", role: "admin", kind: "human", password: secret }, "system");
+    } catch (error) {
+      // Another process starting at the same moment on the same database (serve --workers) made it first.
+      if ((await countEnabledAdmins(reg.db)) > 0) return { created: false, generated: null };
+      throw error;
+    }
   }
   return { created: true, generated };
 }

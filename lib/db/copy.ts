@@ -149,8 +149,9 @@ export async function copyDatabase(from: Kysely<DB>, to: Kysely<DB>): Promise<Co
     if (Number(row.rows[0]?.n ?? 0) > 0) fail("ALREADY_EXISTS", `the destination already holds data (table ${t.name}); copy into a new, empty database`);
   }
 
-  // A snapshot of the source: on PostgreSQL a read-only repeatable-read transaction, on SQLite a read transaction.
-  await source.transaction().setAccessMode("read only").setIsolationLevel("repeatable read").execute(async (src) => {
+  // A snapshot of the source: on PostgreSQL a read-only repeatable-read transaction, on SQLite its write lock. The
+  // check below reads the same snapshot: a registry that keeps serving (a backup) changes meanwhile.
+  return source.transaction().setAccessMode("read only").setIsolationLevel("repeatable read").execute(async (src) => {
     await target.transaction().execute(async (dst) => {
       // SQLite checks foreign keys per statement unless told to wait for the commit (tokens reference
       // their parent token in the same table); PostgreSQL's are created deferred (postgres-translate.ts).
@@ -167,18 +168,18 @@ export async function copyDatabase(from: Kysely<DB>, to: Kysely<DB>): Promise<Co
         }
       }
     });
-  });
 
-  const report: CopyReport = { schemaVersion: version, tables: [] };
-  for (const t of tables) {
-    const a = await digestTable(source, t);
-    const b = await digestTable(target, t);
-    if (a.rows !== b.rows || a.sha256 !== b.sha256) {
-      throw new Error(`table ${t.name} differs after the copy: ${a.rows} rows (sha256 ${a.sha256.slice(0, 12)}) in the source, ${b.rows} (${b.sha256.slice(0, 12)}) in the destination`);
+    const report: CopyReport = { schemaVersion: version, tables: [] };
+    for (const t of tables) {
+      const a = await digestTable(src, t);
+      const b = await digestTable(target, t);
+      if (a.rows !== b.rows || a.sha256 !== b.sha256) {
+        throw new Error(`table ${t.name} differs after the copy: ${a.rows} rows (sha256 ${a.sha256.slice(0, 12)}) in the source, ${b.rows} (${b.sha256.slice(0, 12)}) in the destination`);
+      }
+      report.tables.push({ table: t.name, ...a });
     }
-    report.tables.push({ table: t.name, ...a });
-  }
-  return report;
+    return report;
+  });
 }
 
 /** Copies `db` (a snapshot of it) into a new SQLite file at `path`, created with mode 0600, and verifies the copy. */

@@ -107,18 +107,24 @@ describe.skipIf(!available)("PostgreSQL", () => {
     }
   });
 
-  test("mcr serve and the admin commands of another process share one PostgreSQL registry", async () => {
+  test("mcr serve --workers 2 on a new database, and the admin commands of another process, share one PostgreSQL registry", async () => {
     const env = { MCR_DATABASE: await postgresDatabase(), MCR_ADMIN_PASSWORD: "serve-admin-password" };
     const dataDir = tempDir("pg-serve-");
-    const server = await startServe(dataDir, { env });
+    // Two workers start at once on an empty database: one migrates it, the other waits and finds it done.
+    const server = await startServe(dataDir, { env, args: ["--listen", "127.0.0.1:0", "--data", dataDir, "--workers", "2"] });
     try {
       const added = await runCli(["user", "add", "dora", "--password-stdin", "--data", dataDir], { stdin: "dora-password-1\n", env });
       expect(added.code).toBe(0);
       // The running server sees the account the other process just added, on its next request.
-      const login = await fetch(`${server.url}/v2/`, { headers: { authorization: basicAuth("dora", "dora-password-1") } });
-      expect(login.status).toBe(200);
+      // Whichever worker answers (new connections each time, spread by the kernel).
+      for (let i = 0; i < 6; i++) {
+        const login = await fetch(`${server.url}/v2/`, { headers: { authorization: basicAuth("dora", "dora-password-1"), connection: "close" } });
+        expect(login.status).toBe(200);
+      }
       expect((await runCli(["user", "disable", "dora", "--data", dataDir], { env })).code).toBe(0);
-      expect((await fetch(`${server.url}/v2/`, { headers: { authorization: basicAuth("dora", "dora-password-1") } })).status).toBe(401);
+      for (let i = 0; i < 6; i++) {
+        expect((await fetch(`${server.url}/v2/`, { headers: { authorization: basicAuth("dora", "dora-password-1"), connection: "close" } })).status).toBe(401);
+      }
       // Nothing of it went to a SQLite file in the data directory.
       expect(existsSync(join(dataDir, "mcr.db"))).toBe(false);
     } finally {
@@ -198,6 +204,28 @@ describe.skipIf(!available)("PostgreSQL", () => {
     } finally {
       await sqlite.close();
       await postgres.close();
+    }
+  });
+
+  test("a backup taken while the registry keeps writing copies one consistent snapshot and verifies it", async () => {
+    const t = await testApp({ database: await postgresDatabase() });
+    try {
+      await pushImage(t, "team/app", "v1");
+      let writing = true;
+      let written = 0;
+      const writer = (async () => {
+        while (writing) {
+          await insertAuditEvents(t.reg.db, [{ time: Date.now(), event: "test", actor: "writer", source: null, repository: null, digest: null, tag: null, outcome: "success", detail: null, noise: 0 }]);
+          written++;
+        }
+      })();
+      const report = await backupDataDir(t.reg, `${tempDir("pg-live-")}/b`, { mcrVersion: "test" });
+      writing = false;
+      await writer;
+      expect(report.blobs).toBe(3);
+      expect(written).toBeGreaterThan(0);
+    } finally {
+      await t.close();
     }
   });
 
