@@ -7,7 +7,7 @@
  * stays up until Ctrl-C. Needs Debian's ceph-mon, ceph-osd, radosgw and
  * ceph-common. The facts behind each config line: docs/s3.md.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** A running gateway. */
@@ -95,20 +95,26 @@ export async function startRgw(dir: string, timeoutMs = 60_000): Promise<Rgw> {
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  const spawn = (cmd: string[]) => {
-    const proc = Bun.spawn(cmd, { stdout: "ignore", stderr: "ignore", cwd: dir });
+  // Each daemon runs under a small shell that kills it once this process is gone: a test run
+  // that ends without its exit handlers (a crash, a runner that skips them) leaves nothing running.
+  const spawn = async (cmd: string[]) => {
+    const pidFile = join(dir, "run", `watched-${pids.length}.pid`);
+    const watch = `"$@" & c=$!; echo $c > '${pidFile}'; while kill -0 ${process.pid} 2>/dev/null && kill -0 $c 2>/dev/null; do sleep 0.5; done; kill -9 $c 2>/dev/null`;
+    const proc = Bun.spawn(["sh", "-c", watch, "sh", ...cmd], { stdout: "ignore", stderr: "ignore", cwd: dir });
+    proc.unref();
     pids.push(proc.pid);
-    return proc;
+    for (let i = 0; i < 100 && !existsSync(pidFile); i++) await Bun.sleep(10);
+    pids.push(Number(readFileSync(pidFile, "utf8")));
   };
   try {
     await run(["monmaptool", "--create", "--addv", "a", `[v2:127.0.0.1:${monPort}]`, "--fsid", fsid, join(dir, "monmap")], dir);
     await run(["ceph-mon", "-c", conf, "--mkfs", "-i", "a", "--monmap", join(dir, "monmap")], dir);
-    spawn(["ceph-mon", "-c", conf, "-i", "a", "-f"]);
+    await spawn(["ceph-mon", "-c", conf, "-i", "a", "-f"]);
     const osdUuid = crypto.randomUUID();
     const id = (await run(["ceph", "-c", conf, "--connect-timeout", "20", "osd", "create", osdUuid], dir)).trim();
     await run(["ceph-osd", "-c", conf, "-i", id, "--mkfs", "--osd-uuid", osdUuid], dir);
-    spawn(["ceph-osd", "-c", conf, "-i", id, "-f"]);
-    spawn(["radosgw", "-c", conf, "-n", "client.rgw", "-f"]);
+    await spawn(["ceph-osd", "-c", conf, "-i", id, "-f"]);
+    await spawn(["radosgw", "-c", conf, "-n", "client.rgw", "-f"]);
     const endpoint = `http://127.0.0.1:${rgwPort}`;
     const deadline = Date.now() + timeoutMs;
     for (;;) {

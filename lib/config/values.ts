@@ -127,6 +127,13 @@ export const baseUrl: ValueType<string | null> = {
   format: (value) => value ?? "",
 };
 
+/** Any string (trimmed), empty allowed. */
+export const plainText: ValueType<string> = {
+  describe: "a string",
+  parse: (raw) => text(raw, "a string"),
+  format: (value) => value,
+};
+
 /** A secret string, or empty for none; printed redacted. */
 export const secret: ValueType<string | null> = {
   describe: "a secret string, or empty",

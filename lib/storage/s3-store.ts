@@ -23,6 +23,8 @@ import { newSha256, restoreSha256, type Sha256 } from "./sha256-state.ts";
 export interface S3StoreOptions extends S3Location {
   /** Key prefix of everything the store writes (e.g. `mcr/`), or "". */
   prefix: string;
+  /** Blob GETs are answered by a redirect to a presigned URL (see `redirectUrl`). */
+  redirect?: boolean;
   /** Lifetime of presigned blob URLs in seconds (redirect mode). */
   presignSeconds?: number;
 }
@@ -67,8 +69,9 @@ export class S3BlobStore implements BlobStore {
     return range ? file.slice(range.start, range.end + 1) : file;
   }
 
-  /** A presigned GET URL of the blob, for clients to fetch it from the bucket directly (redirect mode). */
-  presignBlob(digest: string): string {
+  /** In redirect mode, a presigned GET URL of the blob (clients send their Range header there too); else null. */
+  redirectUrl(digest: string): string | null {
+    if (!this.options.redirect) return null;
     return this.client.presign(this.keys.blob(digest), { method: "GET", expiresIn: this.options.presignSeconds ?? 300 });
   }
 
