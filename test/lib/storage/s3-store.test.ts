@@ -1,0 +1,76 @@
+/**
+ * @module What only the S3 store has (the shared contract is in
+ * blob-store.suite.ts): aborting an upload aborts its multipart upload,
+ * a multipart upload left without a record (a crash between the two) is
+ * listed and aborted too, a body that fails keeps the bytes that arrived
+ * for another instance to continue, and every key stays under the prefix.
+ */
+import { describe, expect, test } from "bun:test";
+import { sha256Digest } from "../../../lib/oci/digest.ts";
+import { createMultipart, listMultipart } from "../../../lib/storage/s3-multipart.ts";
+import { S3BlobStore } from "../../../lib/storage/s3-store.ts";
+import { PART_BYTES } from "../../../lib/storage/s3-upload-write.ts";
+import { freshBucket, rgwUnavailable } from "../../support/ceph-rgw.ts";
+
+const unavailable = rgwUnavailable();
+
+async function openMultiparts(store: S3BlobStore): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const open of listMultipart(store.options, "")) keys.push(open.key);
+  return keys;
+}
+
+async function allKeys(store: S3BlobStore): Promise<string[]> {
+  const page = await store.client.list({ maxKeys: 1000 });
+  return (page.contents ?? []).map((o) => o.key).sort();
+}
+
+describe.skipIf(unavailable !== null)("S3BlobStore", () => {
+  test("aborting an upload with parts aborts its multipart upload and deletes its keys", async () => {
+    const store = new S3BlobStore(await freshBucket("p/"));
+    await store.beginUpload("big");
+    await store.appendUpload("big", [new Uint8Array(PART_BYTES + 5).fill(3)]);
+    expect(await openMultiparts(store)).toEqual(["p/uploads/big/data"]);
+    expect((await allKeys(store)).every((key) => key.startsWith("p/uploads/big/"))).toBe(true);
+    await new S3BlobStore(store.options).abortUpload("big");
+    expect(await openMultiparts(store)).toEqual([]);
+    expect(await allKeys(store)).toEqual([]);
+  }, 60_000);
+
+  test("a multipart upload without a record is listed as an upload and aborted with it", async () => {
+    const store = new S3BlobStore(await freshBucket(""));
+    await createMultipart(store.options, store.keys.data("orphan"));
+    const listed: string[] = [];
+    for await (const upload of store.listUploads()) listed.push(upload.id);
+    expect(listed).toEqual(["orphan"]);
+    await store.abortUpload("orphan");
+    expect(await openMultiparts(store)).toEqual([]);
+  }, 60_000);
+
+  test("a body that fails keeps the bytes that arrived; another instance continues and commits", async () => {
+    const options = await freshBucket("f/");
+    const store = new S3BlobStore(options);
+    const first = new Uint8Array(PART_BYTES + 1000).map((_, i) => i & 255);
+    async function* failing(): AsyncIterable<Uint8Array> {
+      yield first.subarray(0, PART_BYTES / 2);
+      yield first.subarray(PART_BYTES / 2);
+      throw new Error("client went away");
+    }
+    await store.beginUpload("cut");
+    await expect(store.appendUpload("cut", failing())).rejects.toThrow("client went away");
+    const other = new S3BlobStore(options);
+    expect(await other.uploadSize("cut")).toBe(first.byteLength);
+    const rest = new TextEncoder().encode("and the rest");
+    expect(await other.appendUpload("cut", [rest], first.byteLength)).toBe(first.byteLength + rest.byteLength);
+    const whole = new Uint8Array([...first, ...rest]);
+    expect(await other.commitUpload("cut", sha256Digest(whole))).toEqual({ size: whole.byteLength });
+    expect(sha256Digest(new Uint8Array(await (await store.open(sha256Digest(whole)))!.arrayBuffer()))).toBe(sha256Digest(whole));
+    const keys = await allKeys(store);
+    expect(keys.every((key) => key.startsWith("f/"))).toBe(true);
+    expect(keys).toContain(`f/blobs/sha256/${sha256Digest(whole).slice(7)}`);
+  }, 60_000);
+});
+
+describe.skipIf(unavailable === null)("S3BlobStore", () => {
+  test.skip(unavailable ?? "", () => {});
+});
