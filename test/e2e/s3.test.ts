@@ -4,11 +4,14 @@
  * upload in odd PATCH sizes and serves ranges, with no blob in the data
  * directory; redirect mode answers 307 to a presigned URL that serves the
  * bytes and ranges itself; `mcr config check` reaches the bucket and says
- * what is wrong; `config print` never shows the secret.
+ * what is wrong; `config print` never shows the secret; `mcr backup`,
+ * which copies only the data directory, refuses.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { RegistryError } from "../../lib/errors.ts";
+import { backupDataDir } from "../../lib/maintenance/fs-backup.ts";
 import { sha256Digest } from "../../lib/oci/digest.ts";
 import { S3BlobStore, type S3StoreOptions } from "../../lib/storage/s3-store.ts";
 import { testApp } from "../support/app.ts";
@@ -100,6 +103,10 @@ describe.skipIf(unavailable !== null)("redirect mode", () => {
       expect(await ranged.text()).toBe("served");
       expect((await t.request("GET", `/v2/red/app/blobs/${sha256Digest("absent")}`)).status).toBe(404);
       expect((await t.request("GET", `/v2/other/app/blobs/${digest}`)).status).toBe(404);
+      // A backup of the data directory would hold no blob: refused, saying what to do instead.
+      const refused = await backupDataDir(t.reg, join(tempDir(), "backup"), { mcrVersion: "test" }).catch((error: RegistryError) => error);
+      expect((refused as RegistryError).code).toBe("UNSUPPORTED");
+      expect((refused as RegistryError).message).toContain("back up the bucket");
     } finally {
       await t.close();
     }
