@@ -66,7 +66,7 @@ export const settings = {
   }),
   "storage.s3.prefix": setting(v.plainText, "", { env: "MCR_S3_PREFIX", help: "key prefix of everything mcr writes in the bucket (e.g. mcr/); empty: the bucket's root" }),
   "storage.s3.access_key_id": setting(v.plainText, "", { env: "MCR_S3_ACCESS_KEY_ID", help: "S3 access key id" }),
-  "storage.s3.secret_access_key": setting(v.secret, "", { env: "MCR_S3_SECRET_ACCESS_KEY", secret: true, help: "S3 secret access key (or secret_access_key_file)" }),
+  "storage.s3.secret_access_key": setting(v.issuedSecret, "", { env: "MCR_S3_SECRET_ACCESS_KEY", secret: true, help: "S3 secret access key (or secret_access_key_file)" }),
   "storage.s3.secret_access_key_file": setting(v.optionalPath, "", {
     env: "MCR_S3_SECRET_ACCESS_KEY_FILE",
     help: "file whose first line is the S3 secret access key (keeps it out of the configuration file)",

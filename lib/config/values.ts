@@ -127,6 +127,13 @@ export const baseUrl: ValueType<string | null> = {
   format: (value) => value ?? "",
 };
 
+/** A secret someone else issued (an S3 secret key: MinIO's may be 8 characters), or empty; printed redacted. */
+export const issuedSecret: ValueType<string | null> = {
+  describe: "a secret string, or empty",
+  parse: (raw) => text(raw, "a string") || null,
+  format: (value) => value ?? "",
+};
+
 /** Any string (trimmed), empty allowed. */
 export const plainText: ValueType<string> = {
   describe: "a string",
