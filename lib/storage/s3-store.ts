@@ -88,8 +88,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async uploadSize(id: string): Promise<number | null> {
-    const known = this.uploads.get(id);
-    if (known) return known.record.size;
+    // From the bucket: another process may have added to it since this one last did.
     return (await this.readRecord(id))?.size ?? null;
   }
 
@@ -214,18 +213,33 @@ export class S3BlobStore implements BlobStore {
     for await (const open of listMultipart(this.options, `${this.keys.uploads}${id}/`)) await abortMultipart(this.options, open.key, open.uploadId);
   }
 
+  /**
+   * Takes an upload for one writer. The record in the bucket is read every
+   * time: another process may have added a chunk since this one last did,
+   * and the record wins over what this process remembers (whose hasher is
+   * kept only while the two agree).
+   */
   private async claim(id: string): Promise<S3Upload> {
-    let upload = this.uploads.get(id);
-    if (!upload) {
+    const mine = this.uploads.get(id);
+    if (mine?.busy) fail("CHUNK_OUT_OF_ORDER", "another request is writing this upload", { size: mine.record.size });
+    if (mine) mine.busy = true;
+    try {
       const record = await this.readRecord(id);
-      if (!record) fail("BLOB_UPLOAD_UNKNOWN", "upload not found", { id });
+      if (!record) {
+        this.uploads.delete(id);
+        fail("BLOB_UPLOAD_UNKNOWN", "upload not found", { id });
+      }
+      if (mine && JSON.stringify(mine.record) === JSON.stringify(record)) return mine;
+      const current = this.uploads.get(id);
+      if (current && current !== mine && current.busy) fail("CHUNK_OUT_OF_ORDER", "another request is writing this upload", { size: current.record.size });
       const hasher = restoreSha256(record.hash) ?? (record.size === 0 ? newSha256() : await this.rehash(id, record));
-      upload = this.uploads.get(id) ?? { record, hasher, busy: false };
+      const upload = { record, hasher, busy: true };
       this.uploads.set(id, upload);
+      return upload;
+    } catch (error) {
+      if (mine) mine.busy = false;
+      throw error;
     }
-    if (upload.busy) fail("CHUNK_OUT_OF_ORDER", "another request is writing this upload", { size: upload.record.size });
-    upload.busy = true;
-    return upload;
   }
 
   /** Hashes an upload from its bytes: only possible while they are all in the tail (parts cannot be read back). */
