@@ -9,7 +9,7 @@
  * overwritten by the next one.
  *
  * Keys under the store's prefix: `blobs/sha256/<hex>` (complete, verified
- * blobs), `uploads/<id>/record`, `uploads/<id>/tail-<n>`, `uploads/<id>/data`
+ * blobs), `uploads/<id>/record`, `uploads/<id>/tail-<random>`, `uploads/<id>/data`
  * (the finished upload, completed from its parts before the copy).
  */
 import type { UploadedPart } from "./s3-multipart.ts";
@@ -22,8 +22,13 @@ export interface UploadRecord {
   /** The multipart upload's id, once a part was uploaded. */
   multipart: string | null;
   parts: UploadedPart[];
-  /** The tail object's number and size; bytes = 0 means none. */
-  tail: { n: number; bytes: number };
+  /**
+   * The tail object's name (random, so two writers racing on one upload
+   * never overwrite each other's tail: the record that wins names its own)
+   * and size; bytes = 0 means none. A part another writer overwrote
+   * meanwhile is caught at completion, where S3 checks each part's ETag.
+   */
+  tail: { n: string; bytes: number };
   /** The digest the upload was verified as; it takes no more bytes. */
   committed: string | null;
   /** Whether `uploads/<id>/data` holds the finished bytes. */
@@ -32,14 +37,14 @@ export interface UploadRecord {
 
 /** The record of a new, empty upload. */
 export function emptyRecord(hash: string | null): UploadRecord {
-  return { size: 0, hash, multipart: null, parts: [], tail: { n: 0, bytes: 0 }, committed: null, finished: false };
+  return { size: 0, hash, multipart: null, parts: [], tail: { n: "", bytes: 0 }, committed: null, finished: false };
 }
 
 /** The record read back from its JSON, or null when it is not one of ours. */
 export function parseRecord(text: string): UploadRecord | null {
   try {
     const value = JSON.parse(text) as UploadRecord;
-    if (typeof value.size !== "number" || !Array.isArray(value.parts) || typeof value.tail?.n !== "number") return null;
+    if (typeof value.size !== "number" || !Array.isArray(value.parts) || typeof value.tail?.n !== "string") return null;
     return value;
   } catch {
     return null;
@@ -66,7 +71,7 @@ export class S3Keys {
     return `${this.prefix}uploads/${id}/record`;
   }
 
-  tail(id: string, n: number): string {
+  tail(id: string, n: string): string {
     return `${this.prefix}uploads/${id}/tail-${n}`;
   }
 

@@ -56,7 +56,7 @@ export async function appendToUpload(loc: S3Location, keys: S3Keys, id: string, 
   }
   if (received > 0) {
     if (pendingBytes > 0) {
-      const n = before.tail.n + 1;
+      const n = crypto.randomUUID();
       await client.write(keys.tail(id, n), concat(pending, pendingBytes));
       record.tail = { n, bytes: pendingBytes };
     } else {
