@@ -74,6 +74,8 @@ export interface CountingProxy {
   url: string;
   /** Every request received, as `METHOD /path` (query left out), in order. */
   requests: string[];
+  /** The same requests with their query, as `METHOD /path?query` (to see containerd's `?ns=`). */
+  urls: string[];
   /** How many received requests start with `prefix` (e.g. `GET /v2/library/a/blobs/`). */
   count(prefix: string): number;
   mode: ProxyMode;
@@ -100,6 +102,7 @@ export function startCountingProxy(target: string): CountingProxy {
   const proxy: CountingProxy = {
     url: "",
     requests: [],
+    urls: [],
     count: (prefix) => proxy.requests.filter((r) => r.startsWith(prefix)).length,
     mode: "pass",
     retryAfter: 2,
@@ -145,6 +148,7 @@ export function startCountingProxy(target: string): CountingProxy {
         path = decodeURIComponent(path.slice("/storage/".length));
       } else {
         proxy.requests.push(`${req.method} ${path}`);
+        proxy.urls.push(`${req.method} ${path}${url.search}`);
       }
       if (/\/manifests\//.test(path)) proxy.accepts.push(req.headers.get("accept") ?? "");
       if (proxy.mode === "down") return new Response("upstream down", { status: 503 });
