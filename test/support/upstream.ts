@@ -79,8 +79,8 @@ export interface CountingProxy {
   /** How many received requests start with `prefix` (e.g. `GET /v2/library/a/blobs/`). */
   count(prefix: string): number;
   mode: ProxyMode;
-  /** Seconds a throttled answer asks to wait. */
-  retryAfter: number;
+  /** What a throttled answer's Retry-After says: seconds, an HTTP date as text, or null to send none. */
+  retryAfter: number | string | null;
   /** Blob GETs answer 307 to this proxy under another origin (`localhost`), as blob storage would. */
   redirectBlobs: boolean;
   /** Authorization headers seen on redirected blob fetches (must be none: another origin). */
@@ -153,7 +153,10 @@ export function startCountingProxy(target: string): CountingProxy {
       if (/\/manifests\//.test(path)) proxy.accepts.push(req.headers.get("accept") ?? "");
       if (proxy.mode === "down") return new Response("upstream down", { status: 503 });
       if (proxy.mode === "hang") await new Promise(() => {});
-      if (proxy.mode === "throttle") return new Response("slow down", { status: 429, headers: { "Retry-After": String(proxy.retryAfter) } });
+      if (proxy.mode === "throttle") {
+        const headers: Record<string, string> = proxy.retryAfter === null ? {} : { "Retry-After": String(proxy.retryAfter) };
+        return new Response("slow down", { status: 429, headers });
+      }
       const isBlob = /\/blobs\/sha256:/.test(path);
       if (proxy.redirectBlobs && isBlob && !url.pathname.startsWith("/storage/")) {
         return new Response(null, { status: 307, headers: { Location: `http://localhost:${server.port}/storage/${encodeURIComponent(path)}` } });

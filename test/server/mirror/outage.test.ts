@@ -1,8 +1,9 @@
 /**
  * @module The cache when its upstream fails: cached tags are served stale
  * (and say so) when the upstream answers 5xx, is unreachable or throttles;
- * a tag never cached gets a clear 503; a 429's Retry-After is honoured by
- * sending nothing upstream until it has passed.
+ * a tag never cached gets a clear 503; a 429's Retry-After (seconds or a
+ * date; 10 s when absent, at most an hour) is honoured by sending nothing
+ * upstream until it has passed.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { recentAuditEvents } from "../../../lib/db/queries/audit.ts";
@@ -98,6 +99,46 @@ describe.skipIf(!hasDistribution)("upstream failures", () => {
     } finally {
       await t2.close();
       await proxy2.stop();
+    }
+  });
+
+  test("a 429's pause: 10 s without Retry-After, an HTTP date honoured, at most an hour; it ends on time", async () => {
+    const proxy3 = startCountingProxy(dist.url);
+    // Whole seconds: an HTTP date has no fraction.
+    let clock = Math.floor(Date.now() / 1000) * 1000;
+    const t3 = await testApp({ upstreams: [upstreamConfig(proxy3.url)] });
+    t3.reg.now = () => clock;
+    const retryAfter = async () => {
+      const res = await t3.request("GET", `/v2/docker.io/library/paused/manifests/${crypto.randomUUID()}`);
+      expect(res.status).toBe(503);
+      await res.arrayBuffer();
+      return Number(res.headers.get("retry-after"));
+    };
+    try {
+      proxy3.mode = "throttle";
+      proxy3.retryAfter = null;
+      expect(await retryAfter()).toBe(10);
+      const seen = proxy3.requests.length;
+      clock += 9_000;
+      expect(await retryAfter()).toBe(1);
+      expect(proxy3.requests.length).toBe(seen);
+      clock += 1_000;
+      proxy3.retryAfter = new Date(clock + 120_000).toUTCString();
+      expect(await retryAfter()).toBe(120);
+      expect(proxy3.requests.length).toBe(seen + 1);
+      clock += 120_000;
+      proxy3.retryAfter = 86_400;
+      expect(await retryAfter()).toBe(3600);
+      clock += 3_599_000;
+      expect(await retryAfter()).toBe(1);
+      expect(proxy3.requests.length).toBe(seen + 2);
+      clock += 1_000;
+      proxy3.mode = "pass";
+      const image = await pushUpstream(dist.url, dist.auth, "library/paused", "1");
+      expect((await pullThrough(t3, "docker.io/library/paused", "1")).digest).toBe(image.manifestDigest);
+    } finally {
+      await t3.close();
+      await proxy3.stop();
     }
   });
 

@@ -1,8 +1,9 @@
 /**
  * @module Blob transfers through the cache: twenty clients pulling the same
- * cold image share one upstream fetch per blob and per tag; a client that
- * goes away mid-blob leaves nothing half-written and the next pull
- * completes; bytes that do not match their digest are never committed and
+ * cold image share one upstream fetch per blob and per tag; the first
+ * client gets a cold blob's bytes before the upstream has sent it all; a
+ * client that goes away mid-blob leaves nothing half-written and the next
+ * pull completes; bytes that do not match their digest are never committed and
  * never reach a client as a complete body.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -47,6 +48,33 @@ describe.skipIf(!hasDistribution)("blob transfers", () => {
     }
     expect(proxy.count("GET /v2/library/crowd/manifests/")).toBe(1);
     for (const blob of image.blobDigests) expect(proxy.count(`GET /v2/library/crowd/blobs/${blob}`)).toBe(1);
+    await nothingLeftOver();
+  });
+
+  test("the first client receives a cold blob's bytes while the upstream is still sending it, and the whole blob in the end", async () => {
+    const image = await pushUpstream(dist.url, dist.auth, "library/streamed", "1", 1, 8 * 1024 * 1024);
+    const layer = image.blobDigests[1]!;
+    proxy.chunkDelayMs = 3;
+    try {
+      const res = await t.request("GET", `/v2/docker.io/library/streamed/blobs/${layer}`);
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      const chunks: Uint8Array[] = [];
+      let whileFetching = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        // The upstream's body is still being sent (the proxy counts it in flight until its end).
+        if (proxy.inFlight > 0) whileFetching += value.byteLength;
+        chunks.push(value);
+      }
+      expect(whileFetching).toBeGreaterThan(0);
+      expect(chunks.length).toBeGreaterThan(1);
+      expect(sha256Digest(Buffer.concat(chunks))).toBe(layer);
+    } finally {
+      proxy.chunkDelayMs = 0;
+    }
+    expect(proxy.count(`GET /v2/library/streamed/blobs/${layer}`)).toBe(1);
     await nothingLeftOver();
   });
 
