@@ -3,7 +3,8 @@
  * cold image share one upstream fetch per blob and per tag; the first
  * client gets a cold blob's bytes before the upstream has sent it all; a
  * client that goes away mid-blob leaves nothing half-written and the next
- * pull completes; bytes that do not match their digest are never committed and
+ * pull completes, one that stops reading is dropped without stalling the
+ * fetch; bytes that do not match their digest are never committed and
  * never reach a client as a complete body.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -76,6 +77,38 @@ describe.skipIf(!hasDistribution)("blob transfers", () => {
     }
     expect(proxy.count(`GET /v2/library/streamed/blobs/${layer}`)).toBe(1);
     await nothingLeftOver();
+  });
+
+  test("a client that stops reading is dropped after `timeout` with 4 MiB waiting for it; the blob is still cached whole", async () => {
+    const slowApp = await testApp({ upstreams: [upstreamConfig(proxy.url, { timeoutMs: 800 })] });
+    try {
+      const image = await pushUpstream(dist.url, dist.auth, "library/stalled", "1", 1, 16 * 1024 * 1024);
+      const layer = image.blobDigests[1]!;
+      const res = await slowApp.request("GET", `/v2/docker.io/library/stalled/blobs/${layer}`);
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      expect((await reader.read()).done).toBe(false);
+      // The client reads nothing more; the fetch must not wait for it.
+      const deadline = Date.now() + 20_000;
+      while (!(await findLinkedBlob(slowApp.reg.db, "docker.io/library/stalled", layer)) && Date.now() < deadline) await Bun.sleep(50);
+      expect(await findLinkedBlob(slowApp.reg.db, "docker.io/library/stalled", layer)).toBeDefined();
+      // What it reads now ends in an error, short of the blob: it was dropped.
+      let received = 0;
+      const error = await (async () => {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return null;
+          received += value.byteLength;
+        }
+      })().catch((e: Error) => e);
+      expect(String(error)).toContain("client too slow");
+      expect(received).toBeLessThan(16 * 1024 * 1024);
+      const again = await slowApp.request("GET", `/v2/docker.io/library/stalled/blobs/${layer}`);
+      expect(sha256Digest(new Uint8Array(await again.arrayBuffer()))).toBe(layer);
+      expect(proxy.count(`GET /v2/library/stalled/blobs/${layer}`)).toBe(1);
+    } finally {
+      await slowApp.close();
+    }
   });
 
   test("a client leaving mid-blob commits nothing half-written; the next pull completes", async () => {
