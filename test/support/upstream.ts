@@ -83,6 +83,8 @@ export interface CountingProxy {
   retryAfter: number | string | null;
   /** Blob GETs answer 307 to this proxy under another origin (`localhost`), as blob storage would. */
   redirectBlobs: boolean;
+  /** Blob GETs answer 307 to the same path with another query, forever. */
+  redirectLoop: boolean;
   /** Authorization headers seen on redirected blob fetches (must be none: another origin). */
   redirectedAuth: string[];
   /** Milliseconds to pause before each 64 KiB of a blob body passed through (0: none). */
@@ -107,6 +109,7 @@ export function startCountingProxy(target: string): CountingProxy {
     mode: "pass",
     retryAfter: 2,
     redirectBlobs: false,
+    redirectLoop: false,
     redirectedAuth: [],
     chunkDelayMs: 0,
     storageAuth: "",
@@ -158,6 +161,11 @@ export function startCountingProxy(target: string): CountingProxy {
         return new Response("slow down", { status: 429, headers });
       }
       const isBlob = /\/blobs\/sha256:/.test(path);
+      if (proxy.redirectLoop && isBlob) {
+        // A new URL each time: an endless chain, which a visited-URL check alone would not stop.
+        const hop = Number(url.searchParams.get("hop") ?? 0) + 1;
+        return new Response(null, { status: 307, headers: { Location: `${url.pathname}?hop=${hop}` } });
+      }
       if (proxy.redirectBlobs && isBlob && !url.pathname.startsWith("/storage/")) {
         return new Response(null, { status: 307, headers: { Location: `http://localhost:${server.port}/storage/${encodeURIComponent(path)}` } });
       }

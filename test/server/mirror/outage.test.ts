@@ -212,6 +212,34 @@ describe.skipIf(!hasDistribution)("upstream limits", () => {
     }
   });
 
+  test("a redirect loop is given up after 5 redirects with a 503 naming the upstream; no Accept asks for all four manifest types", async () => {
+    const image = await pushUpstream(dist.url, dist.auth, "library/looped", "1");
+    const t = await testApp({ upstreams: [upstreamConfig(proxy.url)] });
+    proxy.accepts.length = 0;
+    try {
+      const manifest = await t.request("GET", "/v2/docker.io/library/looped/manifests/1");
+      expect(manifest.status).toBe(200);
+      expect(proxy.accepts[0]!.split(",").map((a) => a.trim()).sort()).toEqual([
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.oci.image.manifest.v1+json",
+      ]);
+      proxy.redirectLoop = true;
+      const layer = image.blobDigests[1]!;
+      const before = proxy.count(`GET /v2/library/looped/blobs/${layer}`);
+      const res = await t.request("GET", `/v2/docker.io/library/looped/blobs/${layer}`);
+      expect(res.status).toBe(503);
+      expect((await errorCode(res)).message).toContain("docker.io");
+      // The first request and five redirects.
+      expect(proxy.count(`GET /v2/library/looped/blobs/${layer}`) - before).toBe(6);
+      expect(await t.reg.store.stat(layer)).toBeNull();
+    } finally {
+      proxy.redirectLoop = false;
+      await t.close();
+    }
+  });
+
   test("a blob fetch holds one of the account's upload slots: past the bound it is a 429", async () => {
     const image = await pushUpstream(dist.url, dist.auth, "library/slots", "1", 2, 2 * 1024 * 1024);
     const t = await testApp({ upstreams: [upstreamConfig(proxy.url)], limits: { maxConcurrentUploadsPerUser: 1 } });
