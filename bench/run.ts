@@ -11,8 +11,8 @@ import type { Bench } from "./lib/bench.ts";
 import { ensureTools } from "./lib/tools.ts";
 import { parseOptions, type WorkloadId } from "./lib/options.ts";
 import { memoryBytes } from "./lib/proc.ts";
-import { renderTable, Results } from "./lib/report.ts";
-import { mcrBinary, startDistribution, startMcr, type Target } from "./lib/targets.ts";
+import { renderTable, Results, shares } from "./lib/report.ts";
+import { mcrBinary, startBare, startDistribution, startMcr, type Target } from "./lib/targets.ts";
 import { pullWorkload, pushWorkload } from "./workloads/blobs.ts";
 import { imagesWorkload } from "./workloads/images.ts";
 import { listsWorkload } from "./workloads/lists.ts";
@@ -47,6 +47,8 @@ try {
     const where = join(dir, id);
     mkdirSync(where, { recursive: true });
     if (id === "mcr-src") targets.push(await startMcr(id, [process.execPath, join(import.meta.dir, "..", "cli", "main.ts")], where));
+    else if (id === "mcr-w2") targets.push(await startMcr(id, [process.execPath, join(import.meta.dir, "..", "cli", "main.ts")], where, 2));
+    else if (id === "bun-bare") targets.push(await startBare(where));
     else if (id === "mcr-bin") {
       if (binary) targets.push(await startMcr(id, [binary], where));
       else log("dist/mcr not built (bun run build): the binary is left out");
@@ -57,11 +59,14 @@ try {
   const hwm: Record<string, number[]> = {};
   for (const id of opts.only) {
     log(`--- ${id}`);
-    await workloads[id](bench);
+    // Each workload sees the targets that take part in it (the bare server only pushes and answers small requests).
+    await workloads[id]({ ...bench, targets: targets.filter((t) => !t.workloads || t.workloads.includes(id)) });
     for (const target of targets) hwm[target.id] = target.pids().map((pid) => memoryBytes(pid, "VmHWM"));
     results.record({ workload: "rss", after: id, vmHwmBytes: { ...hwm } });
   }
+  shares(results);
   for (const target of targets) {
+    if (target.id === "bun-bare") continue;
     const peak = Math.max(...target.pids().map((pid) => memoryBytes(pid, "VmHWM")));
     results.set("server memory", "peak RSS, VmHWM over the whole run (MiB)", target.id, { value: peak / 2 ** 20 }, {
       ratio: false,

@@ -8,6 +8,8 @@ import type { Server } from "bun";
 import { DEFAULT_AUDIT_RETENTION, scheduleAuditPruning, type AuditRetention } from "../lib/audit/retention.ts";
 import { scheduleTokenPurge } from "../lib/auth/token-purge.ts";
 import { Authenticator } from "../lib/auth/authenticator.ts";
+import { DbLoginThrottle } from "../lib/auth/db-throttle.ts";
+import type { LoginThrottle } from "../lib/auth/throttle.ts";
 import { readTlsFiles, type TlsFiles } from "../lib/config/tls.ts";
 import { loadSigningKey } from "../lib/auth/signing-key.ts";
 import { ensureAdmin } from "../lib/auth/users.ts";
@@ -24,6 +26,7 @@ import { errorResponse } from "./http/errors.ts";
 import { silentLogger, type Logger } from "./observability/logger.ts";
 import { observe } from "./observability/observe.ts";
 import { ServerMetrics } from "./observability/server-metrics.ts";
+import { mergeExpositions } from "./observability/prometheus.ts";
 import { addMirrorMetrics } from "./observability/mirror-metrics.ts";
 import { withSecurityHeaders } from "./http/security-headers.ts";
 
@@ -62,6 +65,15 @@ export interface ServeOptions {
   anonymous?: boolean;
   /** Grace period of a GC started through /v1/gc without one (the configuration's gc.grace; default 1 h). */
   gcGraceMs?: number;
+  /**
+   * This process is worker N of several sharing the port (`mcr serve
+   * --workers`): it binds with reusePort beside the others (the supervisor
+   * checked the port was free), labels its metrics and log lines
+   * `worker=N`, and only worker 1 runs the hourly sweeps and purges.
+   */
+  worker?: number;
+  /** The other workers' metrics, merged into this one's on /metrics so any worker's scrape shows all. */
+  gatherMetrics?: () => Promise<string[]>;
   /** Registries to mirror as a pull-through cache (`[[upstream]]`; none by default). */
   upstreams?: readonly UpstreamConfig[];
   /** Serve the web UI at `/` (default true). */
@@ -113,9 +125,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const mirror = upstreams.length > 0 ? new Mirror(reg, upstreams, (e) => logger[e.level](e.message, e.fields)) : null;
   const app = createApp(reg, { auth, baseUrl: options.baseUrl, trustedProxies: options.trustedProxies, gcGraceMs: options.gcGraceMs, mirror, ui: options.ui });
   const metricsOn = options.metrics?.enabled ?? true;
-  const metrics = metricsOn ? new ServerMetrics(reg, options.version ?? { version: "dev", commit: "dev" }) : null;
+  const worker = options.worker ?? null;
+  const metrics = metricsOn ? new ServerMetrics(reg, options.version ?? { version: "dev", commit: "dev" }, worker) : null;
   if (metrics && mirror) addMirrorMetrics(metrics, mirror);
-  const observed = observe(app, { reg, logger, metrics, metricsToken: options.metrics?.token ?? null, trustedProxies: options.trustedProxies });
+  const gather = options.gatherMetrics;
+  const renderMetrics = metrics && gather ? async () => mergeExpositions([await metrics.render(), ...(await gather())]) : undefined;
+  const observed = observe(app, { reg, logger, metrics, renderMetrics, metricsToken: options.metrics?.token ?? null, trustedProxies: options.trustedProxies });
 
   const listen = (port: number, files: TlsFiles | null): Server<undefined> =>
     Bun.serve({
@@ -127,23 +142,31 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       maxRequestBodySize: 2 ** 40,
       // The longest Bun allows by default; a connection that moves bytes is never idle.
       idleTimeout: options.idleTimeoutSeconds ?? 255,
-      // A certificate reload binds a second listener to the same port before the first stops.
-      ...(files ? { tls: { cert: files.cert, key: files.key }, reusePort: true } : {}),
+      ...(files ? { tls: { cert: files.cert, key: files.key } } : {}),
+      // A certificate reload binds a second listener to the same port before the first stops; workers share it.
+      ...(files || worker !== null ? { reusePort: true } : {}),
     });
-  // With reusePort a second mcr could bind the same port silently; make sure nobody holds it first.
-  if (tls && options.port !== 0) assertPortFree(options.hostname, options.port);
+  // With reusePort a second mcr could bind the same port silently; make sure nobody holds it first (a supervisor checks for its workers).
+  if (tls && worker === null && options.port !== 0) assertPortFree(options.hostname, options.port);
   let server = listen(options.port, tls);
   const port = server.port ?? options.port;
   const retired: Promise<void>[] = [];
-  const sweep = startUploadSweep(reg, options.staleUploadMs ?? STALE_UPLOAD_MS, logger);
-  const stopPruning = scheduleAuditPruning(reg, options.auditRetention ?? DEFAULT_AUDIT_RETENTION, (outcome) => {
-    if ("error" in outcome) logger.error(`audit pruning failed: ${String(outcome.error)}`);
-    else if (outcome.removed > 0) logger.info(`pruned ${outcome.removed} audit event(s) past retention`);
-  });
-  const stopTokenPurge = scheduleTokenPurge(reg, (outcome) => {
-    if ("error" in outcome) logger.error(`token purge failed: ${String(outcome.error)}`);
-    else if (outcome.removed > 0) logger.info(`purged ${outcome.removed} ended token(s), session(s) and refresh token(s)`);
-  });
+  // One process of several does the housekeeping: each pass is safe to run twice, but is work.
+  const housekeeping = worker === null || worker === 1;
+  const sweep = housekeeping ? startUploadSweep(reg, options.staleUploadMs ?? STALE_UPLOAD_MS, logger) : undefined;
+  const stopPruning = housekeeping
+    ? scheduleAuditPruning(reg, options.auditRetention ?? DEFAULT_AUDIT_RETENTION, (outcome) => {
+        if ("error" in outcome) logger.error(`audit pruning failed: ${String(outcome.error)}`);
+        else if (outcome.removed > 0) logger.info(`pruned ${outcome.removed} audit event(s) past retention`);
+      })
+    : () => {};
+  const stopTokenPurge = housekeeping
+    ? scheduleTokenPurge(reg, (outcome) => {
+        if ("error" in outcome) logger.error(`token purge failed: ${String(outcome.error)}`);
+        else if (outcome.removed > 0) logger.info(`purged ${outcome.removed} ended token(s), session(s) and refresh token(s)`);
+      })
+    : async () => {};
+  const throttlePruning = housekeeping ? startThrottlePruning(auth.throttle, logger) : undefined;
   return {
     url: `${tls ? "https" : "http"}://${options.hostname.includes(":") ? `[${options.hostname}]` : options.hostname}:${port}`,
     port,
@@ -161,6 +184,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     },
     async stop(deadlineMs) {
       clearInterval(sweep);
+      clearInterval(throttlePruning);
       observed.drain();
       const stopping = Promise.all([server.stop(), ...retired]);
       let forced = 0;
@@ -189,10 +213,40 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   };
 }
 
+/**
+ * Readies a data directory for several workers before any starts: runs the
+ * migrations, creates the admin account and the signing key, so workers
+ * do not race to create them. Returns the generated admin password, if any.
+ */
+export async function prepareDataDir(dataDir: string, adminPassword: string | undefined): Promise<string | null> {
+  const reg = await openRegistry(dataDir);
+  try {
+    const admin = await ensureAdmin(reg, adminPassword);
+    loadSigningKey(new FsLayout(dataDir).signingKey);
+    return admin.generated;
+  } finally {
+    await reg.close();
+  }
+}
+
 /** Throws when something already listens on `hostname:port`. */
-function assertPortFree(hostname: string, port: number): void {
+export function assertPortFree(hostname: string, port: number): void {
   const probe = Bun.listen({ hostname, port, socket: { data() {} } });
   probe.stop(true);
+}
+
+/** Deletes login throttling rows that no longer count, now and then every hour (a throttle kept in memory bounds itself). */
+function startThrottlePruning(throttle: LoginThrottle, logger: Logger): Timer | undefined {
+  if (!(throttle instanceof DbLoginThrottle)) return undefined;
+  const run = () =>
+    throttle.prune().then(
+      (removed) => removed > 0 && logger.info(`pruned ${removed} login throttling row(s) that no longer count`, { removed }),
+      (error: unknown) => logger.error(`login throttling pruning failed: ${String(error)}`),
+    );
+  void run();
+  const timer = setInterval(run, SWEEP_EVERY_MS);
+  timer.unref();
+  return timer;
 }
 
 /** Removes abandoned upload sessions now and then every hour, without keeping the process alive. */

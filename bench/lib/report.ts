@@ -58,15 +58,61 @@ export class Results {
 const fmt = (value: number) =>
   !Number.isFinite(value) ? "–" : Math.abs(value) >= 100 ? Math.round(value).toLocaleString("en-US") : value.toPrecision(3);
 
-/** Which mcr build the ratio column compares: the binary when it ran, else the source. */
+/** Which mcr the ratio column compares: with 2 workers when it ran (the issue's targets are for it), else the binary, else the source. */
 export function primaryMcr(rows: readonly Row[]): TargetId {
+  if (rows.some((r) => r.cells["mcr-w2"])) return "mcr-w2";
   return rows.some((r) => r.cells["mcr-bin"]) ? "mcr-bin" : "mcr-src";
+}
+
+const MCRS = ["mcr-src", "mcr-w2", "mcr-bin"] as const;
+const NAMES: Record<TargetId, string> = { "mcr-src": "source", "mcr-w2": "2 workers", "mcr-bin": "binary", distribution: "Dist", "bun-bare": "bare" };
+
+/** The table's target columns, in order. */
+const COLUMN_NAMES: Record<TargetId, string> = {
+  "mcr-src": "mcr (source)",
+  "mcr-w2": "mcr (2 workers)",
+  "mcr-bin": "mcr (binary)",
+  distribution: "Distribution",
+  "bun-bare": "bare Bun.serve",
+};
+
+/**
+ * Rows of shares of the runtime's ceiling, from the bare Bun.serve's
+ * cells: each mcr's push as a share of the bare server draining the same
+ * body (goal ≥ 90%), its small requests as a share of the bare server's
+ * constant 200 to HEAD, and pushes with 2 workers against 1.
+ */
+export function shares(results: Results): void {
+  const section = "the runtime's ceiling";
+  for (const row of [...results.rows]) {
+    const bare = row.cells["bun-bare"];
+    if (row.section.startsWith("push ") && bare && row.label.endsWith("(MB/s)") && !row.label.startsWith("dd ")) {
+      for (const id of MCRS) {
+        const cell = row.cells[id];
+        if (cell) results.set(section, `push ${row.label.replace(" (MB/s)", "")}: % of bare Bun.serve draining the body`, id, { value: (100 * cell.value) / bare.value }, { ratio: false, goal: { text: "≥ 90%", met: (m) => m.value >= 90 } });
+      }
+      const one = row.cells["mcr-src"];
+      const two = row.cells["mcr-w2"];
+      if (one && two) results.set(section, `push ${row.label.replace(" (MB/s)", "")}: 2 workers against 1 (%)`, "mcr-w2", { value: (100 * two.value) / one.value }, { ratio: false, goal: { text: "≥ 95% (no slower, within noise)", met: (m) => m.value >= 95 } });
+    }
+    if (row.label.endsWith("(req/s)") && !row.label.includes(":")) {
+      const mode = row.label.slice(row.label.indexOf(", ") + 2, row.label.indexOf(" (req/s)"));
+      const head = results.rows.find((r) => r.label === `HEAD blob, ${mode} (req/s)`)?.cells["bun-bare"];
+      if (!head) continue;
+      for (const id of MCRS) {
+        const cell = row.cells[id];
+        if (cell) results.set(section, `${row.label.replace(" (req/s)", "")}: % of bare Bun.serve's constant 200 to HEAD`, id, { value: (100 * cell.value) / head.value }, { ratio: false });
+      }
+    }
+  }
 }
 
 /** The table as Markdown. */
 export function renderTable(results: Results): string {
   const mcr = primaryMcr(results.rows);
-  const header = ["workload", "mcr (source)", "mcr (binary)", "Distribution", `${mcr === "mcr-bin" ? "binary" : "source"}/Dist`, "target", "met"];
+  // Only the targets that ran get a column.
+  const columns = (Object.keys(COLUMN_NAMES) as TargetId[]).filter((id) => results.rows.some((r) => r.cells[id]));
+  const header = ["workload", ...columns.map((id) => COLUMN_NAMES[id]), `${NAMES[mcr]}/Dist`, "target", "met"];
   const lines = [`| ${header.join(" | ")} |`, `| ${header.map(() => "---").join(" | ")} |`];
   let section = "";
   for (const row of results.rows) {
@@ -81,7 +127,7 @@ export function renderTable(results: Results): string {
     const name = row.section === section ? row.label : `**${row.section}** ${row.label}`;
     section = row.section;
     lines.push(
-      `| ${[name, show("mcr-src"), show("mcr-bin"), show("distribution"), row.ratio && Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : "", row.goal?.text ?? "", met].join(" | ")} |`,
+      `| ${[name, ...columns.map(show), row.ratio && Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : "", row.goal?.text ?? "", met].join(" | ")} |`,
     );
   }
   return lines.join("\n");

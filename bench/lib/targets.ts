@@ -19,13 +19,15 @@ import { join } from "node:path";
 export const modes = ["auth", "anon"] as const;
 export type Mode = (typeof modes)[number];
 
-export const targetIds = ["mcr-src", "mcr-bin", "distribution"] as const;
+export const targetIds = ["mcr-src", "mcr-w2", "mcr-bin", "distribution", "bun-bare"] as const;
 export type TargetId = (typeof targetIds)[number];
 
 /** One registry server process, and how to call it in one mode. */
 export interface Endpoint {
   url: string;
   pid: number;
+  /** Every process serving it (the workers and their supervisor), for CPU. */
+  pids: number[];
   /**
    * The Authorization value for a scope (Docker token scope syntax), or
    * null for none. A token is reused for half its life unless `fresh`.
@@ -38,6 +40,8 @@ export interface Target {
   id: TargetId;
   label: string;
   endpoint(mode: Mode): Endpoint;
+  /** The workloads it takes part in (all when absent): the bare server only pushes and answers small requests. */
+  workloads?: readonly string[];
   /** Every server process of this target (for memory). */
   pids(): number[];
   stop(): Promise<void>;
@@ -54,8 +58,8 @@ export function mcrBinary(): string | null {
   return existsSync(path) ? path : null;
 }
 
-/** Starts mcr (`cmd` runs its CLI) on a fresh data dir under `dir`. */
-export async function startMcr(id: "mcr-src" | "mcr-bin", cmd: string[], dir: string): Promise<Target> {
+/** Starts mcr (`cmd` runs its CLI) on a fresh data dir under `dir`; `workers` > 1 runs `serve --workers`. */
+export async function startMcr(id: "mcr-src" | "mcr-w2" | "mcr-bin", cmd: string[], dir: string, workers = 1): Promise<Target> {
   const dataDir = join(dir, "data");
   mkdirSync(dataDir, { recursive: true });
   const run = (args: string[], stdin?: string) => {
@@ -80,7 +84,7 @@ description = "bench: anonymous access, standing in for 'auth off'"
   run(["policy", "apply", "-f", policyFile]);
 
   const log = join(dir, "server.log");
-  const proc = Bun.spawn([...cmd, "serve", "--listen", "127.0.0.1:0", "--data", dataDir], {
+  const proc = Bun.spawn([...cmd, "serve", "--listen", "127.0.0.1:0", "--data", dataDir, "--workers", String(workers)], {
     cwd: ROOT,
     env: { ...process.env, MCR_ADMIN_PASSWORD: "bench-admin-password" },
     stdin: "ignore",
@@ -89,6 +93,9 @@ description = "bench: anonymous access, standing in for 'auth off'"
   });
   const url = await waitForLine(log, /^mcr listening on (http:\/\/\S+) /, proc);
   const host = new URL(url).host;
+  // The supervisor and its workers, as it reported them ready.
+  const workerPids = [...(await Bun.file(log).text()).matchAll(/^worker \d+ ready \(pid (\d+)\)/gm)].map((m) => Number(m[1]));
+  const pids = [proc.pid, ...workerPids];
   const tokens = new Map<string, { value: string; until: number }>();
   const authorize = async (scope: string, fresh = false) => {
     const cached = tokens.get(scope);
@@ -105,9 +112,9 @@ description = "bench: anonymous access, standing in for 'auth off'"
   };
   return {
     id,
-    label: id === "mcr-src" ? "mcr (source)" : "mcr (binary)",
-    endpoint: (mode) => ({ url, pid: proc.pid, authorize: mode === "auth" ? authorize : async () => null }),
-    pids: () => [proc.pid],
+    label: id === "mcr-src" ? "mcr (source)" : id === "mcr-w2" ? `mcr (source, ${workers} workers)` : "mcr (binary)",
+    endpoint: (mode) => ({ url, pid: proc.pid, pids, authorize: mode === "auth" ? authorize : async () => null }),
+    pids: () => pids,
     stop: () => stopProcess(proc),
   };
 }
@@ -156,13 +163,28 @@ export async function startDistribution(dir: string): Promise<Target> {
     label: "Distribution",
     endpoint: (mode) =>
       mode === "auth"
-        ? { url: auth.url, pid: auth.proc.pid, authorize: async () => basic }
-        : { url: anon.url, pid: anon.proc.pid, authorize: async () => null },
+        ? { url: auth.url, pid: auth.proc.pid, pids: [auth.proc.pid], authorize: async () => basic }
+        : { url: anon.url, pid: anon.proc.pid, pids: [anon.proc.pid], authorize: async () => null },
     pids: () => [anon.proc.pid, auth.proc.pid],
     stop: async () => {
       await stopProcess(anon.proc);
       await stopProcess(auth.proc);
     },
+  };
+}
+
+/** Starts the bare Bun.serve (bare-server.ts): the runtime's ceiling, with no auth in either mode. */
+export async function startBare(dir: string): Promise<Target> {
+  const log = join(dir, "bare.log");
+  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "bare-server.ts")], { stdin: "ignore", stdout: Bun.file(log), stderr: Bun.file(log) });
+  const url = await waitForLine(log, /^listening on (http:\/\/\S+)/, proc);
+  return {
+    id: "bun-bare",
+    label: "bare Bun.serve",
+    workloads: ["push", "requests"],
+    endpoint: () => ({ url, pid: proc.pid, pids: [proc.pid], authorize: async () => null }),
+    pids: () => [proc.pid],
+    stop: () => stopProcess(proc),
   };
 }
 

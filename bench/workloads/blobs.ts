@@ -118,9 +118,9 @@ export async function pushWorkload(bench: Bench): Promise<void> {
           [`${bench.opts.sizes.chunkBytes / 2 ** 20} MiB chunks`, chunked, () => pushChunked(ep, repo, Bun.file(chunked.path), chunked.digest, bench.opts.sizes.chunkBytes)],
         ] as const) {
           settleDisk();
-          const meter = new CpuMeter([ep.pid]);
+          const meter = new CpuMeter(ep.pids);
           const { seconds, cpu } = await timed(push);
-          const [serverCpu = 0] = meter.stop();
+          const serverCpu = meter.stop().reduce((a, b) => a + b, 0);
           pushed.add(`${target.id}/${repo}/${blob.digest}`);
           const rate = blob.size / seconds / MB;
           bench.log(`${target.label} ${modeLabel(mode)} push ${how}: ${rate.toFixed(0)} MB/s (client CPU ${cpu.toFixed(0)}%, server ${serverCpu.toFixed(0)}%)`);

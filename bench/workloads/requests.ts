@@ -40,9 +40,9 @@ export async function requestsWorkload(bench: Bench): Promise<void> {
       for (const mode of modes) {
         const ep = target.endpoint(mode);
         const headers = await headersFor(ep, endpoint.headers);
-        const meter = new CpuMeter([ep.pid]);
+        const meter = new CpuMeter(ep.pids);
         const r = await runLoad({ url: ep.url + endpoint.path, method: endpoint.method, headers, connections: sizes.connections, seconds: sizes.requestSeconds });
-        const [serverCpu = 0] = meter.stop();
+        const serverCpu = meter.stop().reduce((a, b) => a + b, 0);
         loadCpuMax = Math.max(loadCpuMax, r.cpuPercent);
         rates.set(`${target.id}/${mode}/${endpoint.name}`, r.rps);
         perCpu.set(`${target.id}/${mode}/${endpoint.name}`, r.rps / Math.max(serverCpu / 100, 0.01));

@@ -4,16 +4,14 @@
  * decision, on the local data directory or a remote registry (`--server`).
  */
 import type { Command } from "commander";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { RegistryError } from "../../lib/errors.ts";
+import { readFileSync } from "node:fs";
 import { diffRules, isEmptyDiff } from "../../lib/policy/diff.ts";
 import type { Decision } from "../../lib/policy/evaluate.ts";
 import { explainDecision } from "../../lib/policy/explain.ts";
 import { formatPolicyJson, formatPolicyToml, parsePolicyText } from "../../lib/policy/policy-file.ts";
 import type { Rule } from "../../lib/policy/rule.ts";
 import { applyPolicy, type ApplyResult } from "../../lib/policy/store.ts";
+import { editDocument } from "../edit-document.ts";
 import { localActor } from "../local.ts";
 import { printJson, safe, UsageError } from "../output.ts";
 import { formatDiff } from "../policy-diff.ts";
@@ -97,33 +95,9 @@ export function registerPolicy(program: Command): void {
   });
 }
 
-/**
- * The $EDITOR round trip, like visudo: an invalid save re-opens with the
- * problems on top; saving the same invalid text again gives up.
- */
-async function editRules(current: readonly Rule[]): Promise<Rule[]> {
-  const file = join(tmpdir(), `mcr-policy-${process.pid}.toml`);
-  let text = formatPolicyToml(current);
-  let lastInvalid: string | null = null;
-  try {
-    for (;;) {
-      writeFileSync(file, text, { mode: 0o600 });
-      const editor = process.env.VISUAL || process.env.EDITOR || "vi";
-      const proc = Bun.spawnSync(["sh", "-c", `${editor} "$1"`, "editor", file], { stdio: ["inherit", "inherit", "inherit"] });
-      if (proc.exitCode !== 0) throw new Error(`${editor} exited with ${proc.exitCode}; nothing changed`);
-      const edited = stripErrorHeader(readFileSync(file, "utf8"));
-      try {
-        return parsePolicyText(edited, "toml");
-      } catch (error) {
-        if (!(error instanceof RegistryError)) throw error;
-        if (edited === lastInvalid) throw new Error(`policy not changed:\n${error.message}`);
-        lastInvalid = edited;
-        text = `${error.message.split("\n").map((l) => `# ERROR: ${l}`).join("\n")}\n${edited}`;
-      }
-    }
-  } finally {
-    rmSync(file, { force: true });
-  }
+/** The $EDITOR round trip for the policy (cli/edit-document.ts). */
+function editRules(current: readonly Rule[]): Promise<Rule[]> {
+  return editDocument("policy", formatPolicyToml(current), (text) => parsePolicyText(text, "toml"));
 }
 
 function readPolicyFile(path: string): string {
@@ -132,8 +106,4 @@ function readPolicyFile(path: string): string {
   } catch (error) {
     throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
   }
-}
-
-function stripErrorHeader(text: string): string {
-  return text.replace(/^(# ERROR: .*\n)+/, "");
 }

@@ -15,7 +15,8 @@ import { grantScopes, type Scope } from "./scope.ts";
 import { hashSecret, verifyDecoy, verifyPassword } from "./secrets.ts";
 import type { SigningKey } from "./signing-key.ts";
 import { addressGroup } from "./address-group.ts";
-import { MemoryLoginThrottle, type LoginKey, type LoginThrottle } from "./throttle.ts";
+import { DbLoginThrottle, fingerprintKey } from "./db-throttle.ts";
+import type { LoginKey, LoginThrottle } from "./throttle.ts";
 import { isTokenString, resolveToken, tokenRowIsLive } from "./tokens.ts";
 
 /** What a JWT's use depends on in the database, as read at `stamp`. */
@@ -29,7 +30,7 @@ interface AccountState {
 export interface AuthOptions {
   /** Lifetime of registry JWTs, in seconds. */
   tokenTtlSeconds: number;
-  /** Where failed logins are counted; in-process memory by default. */
+  /** Where failed logins are counted; the database by default, shared by every process. */
   throttle?: LoginThrottle;
 }
 
@@ -73,7 +74,7 @@ export class Authenticator {
     private readonly key: SigningKey,
     private readonly options: AuthOptions,
   ) {
-    this.throttle = options.throttle ?? new MemoryLoginThrottle(() => reg.now());
+    this.throttle = options.throttle ?? new DbLoginThrottle(reg.db, fingerprintKey(key), () => reg.now());
   }
 
   /**

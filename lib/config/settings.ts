@@ -51,6 +51,11 @@ export const settings = {
     env: "MCR_SERVER_SHUTDOWN_TIMEOUT",
     help: "on SIGTERM, how long requests in flight may take to finish; unfinished uploads stay resumable",
   }),
+  "server.workers": setting(v.integer(1, 64), "1", {
+    env: "MCR_SERVER_WORKERS",
+    flag: "workers",
+    help: "processes serving the one port over the one data directory (a supervisor restarts any that dies); raise it to the cores you give mcr when small requests (pulls, HEADs, tag lists) keep one core busy",
+  }),
   "server.trusted_proxies": setting(v.addressList, "", {
     env: "MCR_SERVER_TRUSTED_PROXIES",
     help: "reverse proxies (IP addresses, CIDR ranges) whose X-Forwarded-For names the client (login throttling, audit, logs) and whose X-Forwarded-Proto/-Host name the public URL when base_url is unset; empty: none",
@@ -139,6 +144,7 @@ export interface Config {
     base_url: string | null;
     idle_timeout: number;
     shutdown_timeout: number;
+    workers: number;
     trusted_proxies: string[];
     tls: { cert: string | null; key: string | null };
   };
@@ -185,6 +191,7 @@ export function assemble(get: <K extends SettingKey>(key: K) => SettingValue<K>,
       base_url: get("server.base_url"),
       idle_timeout: get("server.idle_timeout"),
       shutdown_timeout: get("server.shutdown_timeout"),
+      workers: get("server.workers"),
       trusted_proxies: get("server.trusted_proxies"),
       tls: { cert: get("server.tls.cert"), key: get("server.tls.key") },
     },

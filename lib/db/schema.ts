@@ -81,6 +81,35 @@ export interface UploadsTable {
   owner: string;
   created_at: number;
   updated_at: number;
+  /** Bytes acknowledged so far, hashed into `hash_state`; null when unknown (before migration 11, or after a chunk that failed midway). */
+  hashed_size: number | null;
+  /** The SHA-256 state after `hashed_size` bytes (lib/storage/sha256-state.ts); null: hash the bytes again. */
+  hash_state: string | null;
+  /** The request writing the session now (a random id), so only one does, in any process; null when none. */
+  writer: string | null;
+  /** When the writer's lease lapses unless renewed (ms): a process that died stops blocking the session then. */
+  writer_until: number | null;
+}
+
+/** Login throttling per (account, client): distinct wrong secrets, as lib/auth/db-throttle.ts counts them. */
+export interface LoginPairsTable {
+  account: string;
+  /** An IPv4 address, an IPv6 /64, or `local`. */
+  client: string;
+  failures: number;
+  last_failure: number;
+  /** Fingerprints (keyed hashes) of the last wrong secrets, a JSON array of strings. */
+  wrong_json: string;
+  /** Last successful login of the pair (ms), 0 when none. */
+  last_success: number;
+}
+
+/** Login throttling per network (scope `network`) and per account over all clients (scope `account`). */
+export interface LoginCountersTable {
+  scope: "network" | "account";
+  key: string;
+  failures: number;
+  last_failure: number;
 }
 
 /** Roles, from most to least trusted. */
@@ -240,6 +269,8 @@ export interface DB {
   manifest_children: ManifestChildrenTable;
   tags: TagsTable;
   uploads: UploadsTable;
+  login_pairs: LoginPairsTable;
+  login_counters: LoginCountersTable;
   users: UsersTable;
   access_tokens: AccessTokensTable;
   audit_events: AuditEventsTable;

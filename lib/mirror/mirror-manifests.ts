@@ -17,6 +17,7 @@ import { sha256Digest } from "../oci/digest.ts";
 import { parseManifest, type ParsedManifest } from "../oci/manifest.ts";
 import { manifestMediaTypes } from "../oci/media-types.ts";
 import { isSha256Digest, isTag } from "../oci/names.ts";
+import { manifestRecord } from "../registry/manifests.ts";
 import type { Mirror, MirrorTarget } from "./mirror.ts";
 import { UpstreamError } from "./upstream-client.ts";
 
@@ -136,18 +137,8 @@ async function storeManifest(m: Mirror, t: MirrorTarget, bytes: Uint8Array, dige
     await markMirrorRepository(trx, repositoryId, t.upstream.name, now);
     const present = await linkedDigests(trx, repositoryId, parsed.blobs);
     const children = await manifestIdsByDigest(trx, repositoryId, parsed.children);
-    const row = {
-      repository_id: repositoryId,
-      digest,
-      media_type: parsed.mediaType,
-      artifact_type: parsed.artifactType,
-      subject: parsed.subject,
-      content: bytes,
-      size: bytes.byteLength,
-      created_at: now,
-      last_seen_at: now,
-    };
-    const id = await upsertManifest(trx, row, parsed.blobs.filter((d) => present.has(d)), [...children.values()]);
+    const record = manifestRecord(repositoryId, digest, bytes, parsed, now);
+    const id = await upsertManifest(trx, record.row, parsed.blobs.filter((d) => present.has(d)), [...children.values()], record.referrerAnnotations);
     await addPending(trx, id, [
       ...parsed.blobs.filter((d) => !present.has(d)).map((d) => ({ digest: d, kind: "blob" as const })),
       ...parsed.children.filter((d) => !children.has(d)).map((d) => ({ digest: d, kind: "manifest" as const })),

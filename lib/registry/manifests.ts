@@ -22,7 +22,7 @@ import { deleteTag, findTagTarget, setTag, tagsOfManifest } from "../db/queries/
 import type { Identity } from "../auth/identity.ts";
 import type { Manifest } from "../db/schema.ts";
 import { sha256Digest } from "../oci/digest.ts";
-import { parseManifest } from "../oci/manifest.ts";
+import { parseManifest, type ParsedManifest } from "../oci/manifest.ts";
 import { accepts, imageConfigMediaTypes, MAX_MANIFEST_BYTES } from "../oci/media-types.ts";
 import { checkDigest, checkTag, isSha256Digest, isTag, looksLikeDigest } from "../oci/names.ts";
 import { TOUCH_INTERVAL_MS } from "./blobs.ts";
@@ -66,7 +66,6 @@ export async function putManifest(
   const provided = usesEmptyJson ? [EMPTY_JSON_DIGEST] : [];
   // Decided before the transaction, which must not wait on anything but its own statements.
   const overwrite = tag !== null && identity ? await reg.policy.decide(identity, "overwrite", name) : null;
-  const referrerAnnotations = parsed.subject === null ? null : capReferrerAnnotations(parsed.annotations);
   const previous = await withStoredBlobs(reg, provided, () => ensureEmptyJsonBlob(reg), async (trx) => {
     const now = reg.now();
     const repositoryId = await upsertRepository(trx, name, now);
@@ -78,23 +77,8 @@ export async function putManifest(
     const missingChild = parsed.children.find((d) => !children.has(d));
     // The spec names one code for any missing reference, blob or manifest.
     if (missingChild) fail("MANIFEST_BLOB_UNKNOWN", "index references a manifest unknown to this repository", { digest: missingChild });
-    const manifestId = await upsertManifest(
-      trx,
-      {
-        repository_id: repositoryId,
-        digest,
-        media_type: parsed.mediaType,
-        artifact_type: parsed.artifactType,
-        subject: parsed.subject,
-        content: bytes,
-        size: bytes.byteLength,
-        created_at: now,
-        last_seen_at: now,
-      },
-      parsed.blobs,
-      [...children.values()],
-      referrerAnnotations,
-    );
+    const record = manifestRecord(repositoryId, digest, bytes, parsed, now);
+    const manifestId = await upsertManifest(trx, record.row, parsed.blobs, [...children.values()], record.referrerAnnotations);
     if (tag === null) return null;
     const before = await findTagTarget(trx, repositoryId, tag);
     if (before !== null && before !== digest && overwrite && !overwrite.allowed) {
@@ -217,4 +201,28 @@ function parseReference(reference: string): string | null {
     return null;
   }
   return checkTag(reference);
+}
+
+/** The row a parsed manifest is stored as, with its capped annotations when it is a referrer (for `upsertManifest`). */
+export function manifestRecord(
+  repositoryId: number,
+  digest: string,
+  bytes: Uint8Array,
+  parsed: ParsedManifest,
+  now: number,
+): { row: Omit<Manifest, "id">; referrerAnnotations: string | null } {
+  return {
+    row: {
+      repository_id: repositoryId,
+      digest,
+      media_type: parsed.mediaType,
+      artifact_type: parsed.artifactType,
+      subject: parsed.subject,
+      content: bytes,
+      size: bytes.byteLength,
+      created_at: now,
+      last_seen_at: now,
+    },
+    referrerAnnotations: parsed.subject === null ? null : capReferrerAnnotations(parsed.annotations),
+  };
 }

@@ -11,7 +11,7 @@
 import { isIP } from "node:net";
 import { actorOf, type Identity } from "../auth/identity.ts";
 import { fail } from "../errors.ts";
-import { countSessions, deleteIdleUpload, insertUpload, staleUploadIds, touchUpload } from "../db/queries/uploads.ts";
+import { countSessions, deleteIdleUpload, insertUpload, staleUploadIds } from "../db/queries/uploads.ts";
 import { upsertRepository } from "../db/queries/repositories.ts";
 import { UPLOAD_SESSION_PRESSURE } from "../limits.ts";
 import type { Registry } from "./registry.ts";
@@ -25,13 +25,8 @@ const RETRY_AFTER_SECONDS = 60;
 /** Sessions removed at most per reclaim, so one request never waits on thousands of file removals. */
 const RECLAIM_BATCH = 200;
 
-/** A request writing to a session records it as active this often (a write per chunk would be too many). */
+/** A request writing to a session records it as active this often (a write per chunk would be too many): see upload-writer.ts. */
 export const SESSION_TOUCH_MS = 30_000;
-
-/** How often a session being written is recorded active: well within the idle time that would reclaim it. */
-function touchEvery(reg: Registry): number {
-  return Math.max(1, Math.min(SESSION_TOUCH_MS, Math.floor(reg.limits.uploadSessionReclaimIdleMs / 3)));
-}
 
 /**
  * Whose sessions count together: the account (`user:NAME`, `robot:NAME`)
@@ -121,23 +116,4 @@ export async function reclaimIdleUploads(reg: Registry, owner?: string, maxIdleM
     removed++;
   }
   return removed;
-}
-
-/**
- * Runs `fn` (a request writing to session `id`, last recorded active at
- * `touchedAt`) while recording the session as active: now, unless it was
- * recently, and every SESSION_TOUCH_MS (or a third of the reclaim idle
- * time, if shorter) while `fn` runs, whether or not bytes are flowing. A
- * timer rather than a write per chunk keeps the byte path as it was.
- */
-export async function whileSending<T>(reg: Registry, id: string, touchedAt: number, fn: () => Promise<T>): Promise<T> {
-  const every = touchEvery(reg);
-  if (reg.now() - touchedAt >= every) await touchUpload(reg.db, id, reg.now());
-  const timer = setInterval(() => void touchUpload(reg.db, id, reg.now()).catch(() => {}), every);
-  timer.unref();
-  try {
-    return await fn();
-  } finally {
-    clearInterval(timer);
-  }
 }

@@ -6,12 +6,13 @@
 import type { AuditContext } from "../audit/audit-log.ts";
 import { fail, RegistryError } from "../errors.ts";
 import { linkBlob } from "../db/queries/blobs.ts";
-import { deleteUpload, expiredUploadIds, findUpload, touchUpload } from "../db/queries/uploads.ts";
+import { deleteUpload, expiredUploadIds, findUpload } from "../db/queries/uploads.ts";
 import { withStoredBlobs } from "../gc/claims.ts";
 import { checkDigest } from "../oci/names.ts";
-import type { ByteSource } from "../storage/blob-store.ts";
+import type { ByteSource, UploadCheckpoint } from "../storage/blob-store.ts";
 import { ensureQuota, withinQuota } from "./quota.ts";
-import { INTERNAL_OWNER, openSessionRow, reclaimIdleUploads, whileSending } from "./upload-sessions.ts";
+import { INTERNAL_OWNER, openSessionRow, reclaimIdleUploads } from "./upload-sessions.ts";
+import { asUploadWriter, checkpointSize } from "./upload-writer.ts";
 import type { Registry } from "./registry.ts";
 
 /** An upload session's id and how many bytes it holds. */
@@ -70,9 +71,10 @@ async function openSession(reg: Registry, name: string, id: string) {
 /** The session `id` of repository `name`; throws BLOB_UPLOAD_UNKNOWN. */
 export async function uploadStatus(reg: Registry, name: string, id: string): Promise<UploadStatus> {
   const row = await openSession(reg, name, id);
-  const size = row ? await reg.store.uploadSize(id) : null;
-  if (size === null) fail("BLOB_UPLOAD_UNKNOWN", "upload unknown to registry", { id });
-  return { id, size };
+  const stored = row ? await reg.store.uploadSize(id) : null;
+  if (stored === null) fail("BLOB_UPLOAD_UNKNOWN", "upload unknown to registry", { id });
+  // What the last chunk acknowledged, in whichever process it landed; this process may know less.
+  return { id, size: (await checkpointSize(reg, id)) ?? stored };
 }
 
 /**
@@ -89,18 +91,24 @@ export async function appendUpload(
   declared?: number,
 ): Promise<UploadStatus> {
   const session = await openSession(reg, name, id);
-  const held = session ? await reg.store.uploadSize(id) : null;
-  if (!session || held === null) fail("BLOB_UPLOAD_UNKNOWN", "upload unknown to registry", { id });
-  const bounded = await withinQuota(reg, name, body, { held, declared });
-  let size: number;
-  try {
-    size = await whileSending(reg, id, session.updated_at, () => reg.store.appendUpload(id, bounded, at));
-  } catch (error) {
-    // Out of disk space, the session is dropped rather than left holding what little room is left.
-    if (error instanceof RegistryError && error.code === "INSUFFICIENT_STORAGE") await discard(reg, id);
-    throw error;
-  }
-  await touchUpload(reg.db, id, reg.now());
+  if (!session) fail("BLOB_UPLOAD_UNKNOWN", "upload unknown to registry", { id });
+  const size = await asUploadWriter(
+    reg,
+    id,
+    async (from) => {
+      const held = from?.size ?? (await reg.store.uploadSize(id));
+      if (held === null) fail("BLOB_UPLOAD_UNKNOWN", "upload unknown to registry", { id });
+      const bounded = await withinQuota(reg, name, body, { held, declared });
+      try {
+        return await reg.store.appendUpload(id, bounded, at, from);
+      } catch (error) {
+        // Out of disk space, the session is dropped rather than left holding what little room is left.
+        if (error instanceof RegistryError && error.code === "INSUFFICIENT_STORAGE") await discard(reg, id);
+        throw error;
+      }
+    },
+    (n) => n,
+  );
   return { id, size };
 }
 
@@ -122,27 +130,36 @@ export async function completeUpload(
   checkDigest(digest);
   const session = await openSession(reg, name, id);
   if (!session) fail("BLOB_UPLOAD_UNKNOWN", "upload unknown to registry", { id });
-  try {
-    if (body) {
-      const held = (await reg.store.uploadSize(id)) ?? 0;
-      const bounded = await withinQuota(reg, name, body, { held, declared, digest });
-      await whileSending(reg, id, session.updated_at, () => reg.store.appendUpload(id, bounded));
-    }
-    // Checked again now the size is final: uploads running side by side each fit, but maybe not together.
-    await ensureQuota(reg, name, (await reg.store.uploadSize(id)) ?? 0, digest);
-  } catch (error) {
-    // A blob that cannot fit is not kept waiting in its session: the space goes back now.
-    if (isFatalToSession(error)) await discard(reg, id);
-    throw error;
-  }
-  let size: number;
-  try {
-    ({ size } = await reg.store.commitUpload(id, digest));
-  } catch (error) {
-    if (error instanceof RegistryError && error.code === "DIGEST_INVALID") await deleteUpload(reg.db, id);
-    if (isFatalToSession(error)) await discard(reg, id);
-    throw error;
-  }
+  const { size } = await asUploadWriter(
+    reg,
+    id,
+    async (from) => {
+      let current: UploadCheckpoint | null | undefined = from;
+      try {
+        let held = from?.size ?? (await reg.store.uploadSize(id)) ?? 0;
+        if (body) {
+          const bounded = await withinQuota(reg, name, body, { held, declared, digest });
+          held = await reg.store.appendUpload(id, bounded, undefined, from);
+          // This request wrote the bytes: the store's own state is the newest now.
+          current = undefined;
+        }
+        // Checked again now the size is final: uploads running side by side each fit, but maybe not together.
+        await ensureQuota(reg, name, held, digest);
+      } catch (error) {
+        // A blob that cannot fit is not kept waiting in its session: the space goes back now.
+        if (isFatalToSession(error)) await discard(reg, id);
+        throw error;
+      }
+      try {
+        return await reg.store.commitUpload(id, digest, current);
+      } catch (error) {
+        if (error instanceof RegistryError && error.code === "DIGEST_INVALID") await deleteUpload(reg.db, id);
+        if (isFatalToSession(error)) await discard(reg, id);
+        throw error;
+      }
+    },
+    (done) => done.size,
+  );
   const restore = async () => void (await reg.store.commitUpload(id, digest));
   try {
     await withStoredBlobs(reg, [digest], restore, async (trx) => {

@@ -27,6 +27,16 @@ export interface StoredUpload {
   modifiedAt: number;
 }
 
+/**
+ * Where an upload stands as the database last recorded it, after the last
+ * acknowledged chunk: its size and its hash state saved as text (null when
+ * none was saved: the bytes are then hashed again).
+ */
+export interface UploadCheckpoint {
+  size: number;
+  hashState: string | null;
+}
+
 /** Where bytes live: committed blobs by digest, uploads by id. */
 export interface BlobStore {
   /** Size of a committed blob, or null when it is not stored. */
@@ -40,18 +50,23 @@ export interface BlobStore {
   /**
    * Appends a stream to an upload, hashing as it writes. `at` is where the
    * caller believes the upload ends; a mismatch throws CHUNK_OUT_OF_ORDER.
-   * Returns the new size.
+   * `from`, when given, is the upload's checkpoint from the database (null:
+   * unknown), which wins over what this process remembers, since another
+   * process may have written since. Returns the new size.
    */
-  appendUpload(id: string, body: ByteSource, at?: number): Promise<number>;
+  appendUpload(id: string, body: ByteSource, at?: number, from?: UploadCheckpoint | null): Promise<number>;
+  /** The hash state of upload `id` as this process last left it, to save with the session; null when there is none to save. */
+  savedHashState(id: string): string | null;
   /**
    * Makes an upload the blob `digest`: flushes it to disk, verifies the hash
    * and puts a copy in place (or, when the blob is already stored, marks it
    * as just used). On mismatch the upload is discarded and DIGEST_INVALID is
    * thrown. The upload keeps its bytes, refuses further appends, and can be
    * committed again (to put the blob back should it vanish before the
-   * caller recorded it) until `abortUpload` drops it. Returns the size.
+   * caller recorded it) until `abortUpload` drops it. `from` is as for
+   * `appendUpload`. Returns the size.
    */
-  commitUpload(id: string, digest: string): Promise<{ size: number }>;
+  commitUpload(id: string, digest: string, from?: UploadCheckpoint | null): Promise<{ size: number }>;
   /** Discards an upload and its bytes; absent uploads are ignored. */
   abortUpload(id: string): Promise<void>;
   /** Removes a committed blob; returns whether it was there. */

@@ -7,18 +7,23 @@
  * be put back from it.
  */
 import { mkdirSync } from "node:fs";
-import { link, mkdir, open, readdir, stat, unlink, utimes, type FileHandle } from "node:fs/promises";
+import { link, mkdir, open, readdir, stat, truncate, unlink, utimes, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fail } from "../errors.ts";
-import type { BlobStore, ByteRange, ByteSource, StoredBlob, StoredUpload } from "./blob-store.ts";
+import type { BlobStore, ByteRange, ByteSource, StoredBlob, StoredUpload, UploadCheckpoint } from "./blob-store.ts";
 import { isNotFound, storageError } from "./fs-errors.ts";
 import { FsLayout } from "./fs-layout.ts";
 import { newState, writeHashed, type UploadState } from "./fs-upload-write.ts";
+import { newSha256, restoreSha256 } from "./sha256-state.ts";
 
 /** A BlobStore keeping its files under one data directory. */
 export class FsBlobStore implements BlobStore {
   readonly layout: FsLayout;
-  /** Hash state of uploads this process has touched; rebuilt from the file after a restart. */
+  /**
+   * Hash state of uploads this process has touched. Another process may
+   * have added to an upload since: a caller that passes the checkpoint it
+   * read from the database gets this state only when it matches.
+   */
   private readonly states = new Map<string, UploadState>();
   /** Whether uploads are written with O_DIRECT: until the file system refuses it (tmpfs, some overlays). */
   private directIo: boolean;
@@ -51,7 +56,11 @@ export class FsBlobStore implements BlobStore {
       throw storageError(error);
     });
     await handle.close();
-    this.states.set(id, newState(new Bun.CryptoHasher("sha256"), 0));
+    this.states.set(id, newState(newSha256(), 0));
+  }
+
+  savedHashState(id: string): string | null {
+    return this.states.get(id)?.hasher.save() ?? null;
   }
 
   async uploadSize(id: string): Promise<number | null> {
@@ -65,8 +74,8 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  async appendUpload(id: string, body: ByteSource, at?: number): Promise<number> {
-    const state = await this.claim(id);
+  async appendUpload(id: string, body: ByteSource, at?: number, from?: UploadCheckpoint | null): Promise<number> {
+    const state = await this.claim(id, from);
     try {
       // Committed (here, or by a process that died before the blob was recorded): the file is a
       // blob now. A retried final PUT with no bytes may go on to record it; bytes may not be added.
@@ -98,10 +107,10 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  async commitUpload(id: string, digest: string): Promise<{ size: number }> {
+  async commitUpload(id: string, digest: string, from?: UploadCheckpoint | null): Promise<{ size: number }> {
     const target = this.layout.blob(digest);
     // Claimed while it is checked and linked: a racing append is refused, never written into the blob.
-    const state = await this.claim(id);
+    const state = await this.claim(id, from);
     const source = this.layout.upload(id);
     try {
       if (state.committed !== digest) {
@@ -177,26 +186,62 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  /** Takes an upload for one writer, recomputing its hash from disk when this process has none. */
-  private async claim(id: string): Promise<UploadState> {
+  /**
+   * Takes an upload for one writer. Its hash state is this process's own
+   * when `from` (the database's checkpoint, when the caller has one) agrees
+   * with it, else the checkpoint's saved state, else recomputed from the
+   * file. Bytes past that state were never acknowledged (a writer died
+   * mid-chunk): they are cut off, so the file holds exactly what was hashed.
+   */
+  private async claim(id: string, from?: UploadCheckpoint | null): Promise<UploadState> {
+    const path = this.layout.upload(id);
     let state = this.states.get(id);
+    if (state && !state.busy && from !== undefined && (from === null || from.size !== state.size)) {
+      this.states.delete(id);
+      state = undefined;
+    }
     if (!state) {
-      const path = this.layout.upload(id);
-      const file = Bun.file(path);
-      if (!(await file.exists())) fail("BLOB_UPLOAD_UNKNOWN", "upload not found", { id });
-      const hasher = new Bun.CryptoHasher("sha256");
-      let size = 0;
-      for await (const chunk of file.stream()) {
-        hasher.update(chunk);
-        size += chunk.byteLength;
-      }
-      state = this.states.get(id) ?? newState(hasher, size);
+      const info = await stat(path).catch((error: unknown) => {
+        if (isNotFound(error)) fail("BLOB_UPLOAD_UNKNOWN", "upload not found", { id });
+        throw error;
+      });
+      const restored = from ? restoreSha256(from.hashState) : null;
+      const fresh = restored && info.size >= from!.size ? newState(restored, from!.size) : await rehash(path, id);
+      state = this.states.get(id) ?? fresh;
       this.states.set(id, state);
     }
     if (state.busy) fail("CHUNK_OUT_OF_ORDER", "another request is writing this upload", { size: state.size });
     state.busy = true;
+    try {
+      await cutTo(path, state.size);
+    } catch (error) {
+      state.busy = false;
+      throw error;
+    }
     return state;
   }
+}
+
+/** The state of an upload's file hashed from its first byte. */
+async function rehash(path: string, id: string): Promise<UploadState> {
+  const file = Bun.file(path);
+  if (!(await file.exists())) fail("BLOB_UPLOAD_UNKNOWN", "upload not found", { id });
+  const hasher = newSha256();
+  let size = 0;
+  for await (const chunk of file.stream()) {
+    hasher.update(chunk);
+    size += chunk.byteLength;
+  }
+  return newState(hasher, size);
+}
+
+/** Truncates an upload's file to `size` bytes when it is longer, unless it is also a blob (linked), which never changes. */
+async function cutTo(path: string, size: number): Promise<void> {
+  const info = await stat(path).catch((error: unknown) => {
+    if (isNotFound(error)) return null;
+    throw error;
+  });
+  if (info && info.nlink === 1 && info.size > size) await truncate(path, size);
 }
 
 

@@ -9,10 +9,11 @@ import { constants } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import type { ByteSource } from "./blob-store.ts";
 import { isNotFound } from "./fs-errors.ts";
+import type { Sha256 } from "./sha256-state.ts";
 
 /** What the store knows of an upload this process is writing. */
 export interface UploadState {
-  hasher: Bun.CryptoHasher;
+  hasher: Sha256;
   size: number;
   busy: boolean;
   /** The digest the bytes were verified as; the file is then also that blob and must not change. */
@@ -48,7 +49,7 @@ const ALIGN = 4096;
 const FLUSH_EVERY = 64 * 1024 * 1024;
 
 /** The state of an upload holding `size` bytes hashed into `hasher`. */
-export function newState(hasher: Bun.CryptoHasher, size: number): UploadState {
+export function newState(hasher: Sha256, size: number): UploadState {
   return { hasher, size, busy: false, committed: null, flushed: size, flushing: Promise.resolve(), flushError: null };
 }
 

@@ -28,6 +28,8 @@ export interface LoggerOptions {
   write: (line: string) => void;
   /** The clock, replaceable in tests. */
   now?: () => number;
+  /** Fields on every line (e.g. `worker`, when several processes write to one log). */
+  fields?: LogFields;
 }
 
 /**
@@ -41,7 +43,7 @@ export function createLogger(options: LoggerOptions): Logger {
   const enabled = (level: LogLevel) => logLevels.indexOf(level) >= threshold;
   const emit = (level: LogLevel) => (msg: string, fields: LogFields = {}) => {
     if (!enabled(level)) return;
-    const defined = Object.entries(fields).filter(([, v]) => v !== undefined);
+    const defined = Object.entries(options.fields ? { ...options.fields, ...fields } : fields).filter(([, v]) => v !== undefined);
     if (format === "json") {
       options.write(JSON.stringify({ time: new Date(now()).toISOString(), level, msg, ...Object.fromEntries(defined) }));
       return;

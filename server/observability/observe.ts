@@ -22,6 +22,8 @@ export interface ObserveOptions {
   metrics: ServerMetrics | null;
   /** When set, /metrics requires `Authorization: Bearer <token>`. */
   metricsToken: string | null;
+  /** The /metrics body when it is more than this process's own (several workers); default `metrics.render()`. */
+  renderMetrics?: () => Promise<string>;
   /** Reverse proxies whose X-Forwarded-For names the client in logs. */
   trustedProxies?: readonly string[];
 }
@@ -65,7 +67,7 @@ export function observe(app: App, options: ObserveOptions): ObservedApp {
         return Response.json({ error: "a bearer token is required" }, { status: 401, headers: { "WWW-Authenticate": 'Bearer realm="metrics"' } });
       }
     }
-    return new Response(await metrics.render(), { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } });
+    return new Response(await (options.renderMetrics ?? (() => metrics.render()))(), { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } });
   }
 
   async function serveReadiness(req: Request): Promise<Response> {

@@ -125,6 +125,9 @@ export class Histogram implements Family {
 export class MetricsRegistry {
   private readonly families: Family[] = [];
 
+  /** Labels put on every sample (e.g. `worker`, so the series of processes sharing a port stay apart). */
+  constLabels: Labels = {};
+
   counter(name: string, help: string): Counter {
     return this.add(new Counter(name, help));
   }
@@ -150,7 +153,8 @@ export class MetricsRegistry {
     const out: string[] = [];
     for (const family of this.families) {
       out.push(`# HELP ${family.name} ${family.help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}`, `# TYPE ${family.name} ${family.type}`);
-      out.push(...(await family.render()));
+      const lines = await family.render();
+      out.push(...(Object.keys(this.constLabels).length === 0 ? lines : lines.map((line) => withLabels(line, this.constLabels))));
     }
     return `${out.join("\n")}\n`;
   }
@@ -160,4 +164,40 @@ export class MetricsRegistry {
     this.families.push(family);
     return family;
   }
+}
+
+/** A sample line with `labels` added first: `name{a="b"} 1` → `name{worker="1",a="b"} 1`. */
+function withLabels(line: string, labels: Labels): string {
+  const text = labelText(labels).slice(1, -1);
+  const brace = line.indexOf("{");
+  const space = line.indexOf(" ");
+  if (brace !== -1 && brace < space) return `${line.slice(0, brace + 1)}${text},${line.slice(brace + 1)}`;
+  return `${line.slice(0, space)}{${text}}${line.slice(space)}`;
+}
+
+/**
+ * One exposition from several processes' (each labelled apart): every
+ * family's HELP and TYPE once, followed by the samples of all of them, as
+ * the format requires.
+ */
+export function mergeExpositions(texts: readonly string[]): string {
+  const families = new Map<string, { head: string[]; samples: string[] }>();
+  for (const text of texts) {
+    let current: { head: string[]; samples: string[] } | undefined;
+    for (const line of text.split("\n")) {
+      if (line === "") continue;
+      const head = /^# (HELP|TYPE) (\S+)/.exec(line);
+      if (head) {
+        const name = head[2]!;
+        current = families.get(name);
+        if (!current) families.set(name, (current = { head: [], samples: [] }));
+        if (current.head.length < 2 && !current.head.some((h) => h.startsWith(`# ${head[1]} `))) current.head.push(line);
+        continue;
+      }
+      current?.samples.push(line);
+    }
+  }
+  const out: string[] = [];
+  for (const family of families.values()) out.push(...family.head, ...family.samples);
+  return `${out.join("\n")}\n`;
 }

@@ -63,10 +63,13 @@ export class ServerMetrics {
   );
   private cached: { at: number; stats: Promise<RegistryStats> } | null = null;
 
+  /** `worker`: this process's number among several sharing a port, put on every series as `worker="N"`. */
   constructor(
     private readonly reg: Registry,
     info: { version: string; commit: string },
+    worker: number | null = null,
   ) {
+    if (worker !== null) this.registry.constLabels = { worker: String(worker) };
     const stat = (pick: (s: RegistryStats) => number) => async (): Promise<Sample[]> => [{ value: pick(await this.stats()) }];
     this.registry.collector("mcr_blobs", "Blobs stored.", "gauge", stat((s) => s.blobs));
     this.registry.collector("mcr_blob_bytes", "Total size of stored blobs in bytes.", "gauge", stat((s) => s.blobBytes));

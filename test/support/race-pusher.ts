@@ -46,11 +46,16 @@ export interface RaceStats {
   deleted: number;
   /** Acknowledged images pulled back completely, blobs hashed. */
   verified: number;
+  /** Pushes abandoned because a server was killed under a request. */
+  interrupted: number;
 }
 
 export function emptyStats(): RaceStats {
-  return { acknowledged: [], pushes: 0, blobUnknown: 0, errors: [], reused: 0, mounted: 0, uploaded: 0, deleted: 0, verified: 0 };
+  return { acknowledged: [], pushes: 0, blobUnknown: 0, errors: [], reused: 0, mounted: 0, uploaded: 0, deleted: 0, verified: 0, interrupted: 0 };
 }
+
+/** A request a killed server dropped: the push it belonged to is abandoned. */
+class Interrupted extends Error {}
 
 /** Layers in use by a worker (HEAD to manifest PUT) and layers being aged by the test: never both. */
 export class LayerLocks {
@@ -84,6 +89,14 @@ export class LayerLocks {
 /** One pushing client. */
 export interface Worker {
   url: string;
+  /**
+   * Several servers over one data directory: each request goes to one of
+   * them at random (so one upload's requests land on different ones), and
+   * a layer is uploaded in two PATCHes and a PUT.
+   */
+  urls?: string[];
+  /** Servers killed on purpose: a request they dropped is counted as interrupted, not as an error. */
+  dead?: Set<string>;
   auth: string;
   id: number;
   repos: string[];
@@ -102,7 +115,14 @@ function pick<T>(items: readonly T[], n: number): T[] {
 }
 
 async function call(w: Worker, method: string, path: string, init: { body?: Uint8Array; headers?: Record<string, string> } = {}): Promise<Response> {
-  return fetch(`${w.url}${path}`, { method, body: init.body, headers: { authorization: w.auth, ...init.headers } });
+  const live = w.urls?.filter((u) => !w.dead?.has(u));
+  const base = live && live.length > 0 ? live[Math.floor(Math.random() * live.length)]! : w.url;
+  try {
+    return await fetch(`${base}${path}`, { method, body: init.body, headers: { authorization: w.auth, ...init.headers } });
+  } catch (error) {
+    if (w.dead?.has(base)) throw new Interrupted(`${method} ${path} dropped by a killed server`);
+    throw error;
+  }
 }
 
 /** Makes blob `layer` present in `repo` as a client would; false after recording an error. */
@@ -121,6 +141,21 @@ async function ensureLayer(w: Worker, repo: string, layer: PoolLayer): Promise<b
   }
   if (mount.status !== 202) return fail(w, `mount ${mount.status} ${await mount.text()}`);
   const location = mount.headers.get("location")!;
+  if (w.urls) {
+    // Two chunks and the completing PUT, each likely on a different server than the last.
+    const half = layer.bytes.byteLength >> 1;
+    for (const [start, end] of [[0, half], [half, layer.bytes.byteLength]] as const) {
+      const patch = await call(w, "PATCH", location, {
+        body: layer.bytes.subarray(start, end),
+        headers: { "content-type": "application/octet-stream", "content-range": `${start}-${end - 1}` },
+      });
+      if (patch.status !== 202) return fail(w, `PATCH ${start}-${end - 1}: ${patch.status} ${await patch.text()}`);
+    }
+    const done = await call(w, "PUT", `${location}${location.includes("?") ? "&" : "?"}digest=${layer.digest}`);
+    if (done.status !== 201) return fail(w, `upload completion ${done.status} ${await done.text()}`);
+    w.stats.uploaded++;
+    return true;
+  }
   const put = await call(w, "PUT", `${location}${location.includes("?") ? "&" : "?"}digest=${layer.digest}`, {
     body: layer.bytes,
     headers: { "content-type": "application/octet-stream" },
@@ -162,47 +197,60 @@ export async function runWorker(w: Worker, deadline: number): Promise<void> {
       continue;
     }
     try {
-      const repo = w.repos[(w.id + n) % w.repos.length]!;
-      let ok = true;
-      for (const layer of layers) if (ok) ok = await ensureLayer(w, repo, layer);
-      if (!ok) continue;
-      const configBytes = new TextEncoder().encode(JSON.stringify({ worker: w.id, n, at: Date.now() }));
-      const config = sha256(configBytes);
-      const post = await call(w, "POST", `/v2/${repo}/blobs/uploads/?digest=${config}`, { body: configBytes });
-      if (post.status !== 201) {
-        fail(w, `config upload ${post.status}`);
-        continue;
-      }
-      const doc = {
-        schemaVersion: 2,
-        mediaType: MANIFEST,
-        config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: config, size: configBytes.byteLength },
-        layers: layers.map((l) => ({ mediaType: "application/vnd.oci.image.layer.v1.tar", digest: l.digest, size: l.bytes.byteLength })),
-      };
-      const bytes = new TextEncoder().encode(JSON.stringify(doc));
-      const tag = `w${w.id}-${n}`;
-      w.stats.pushes++;
-      const put = await call(w, "PUT", `/v2/${repo}/manifests/${tag}`, { body: bytes, headers: { "content-type": MANIFEST } });
-      if (put.status === 201) {
-        const image = { repo, tag, digest: sha256(bytes), bytes, blobs: [config, ...layers.map((l) => l.digest)] };
-        mine.push(image);
-        w.stats.acknowledged.push(image);
-      } else {
-        const text = await put.text();
-        if (put.status === 400 && text.includes("MANIFEST_BLOB_UNKNOWN")) w.stats.blobUnknown++;
-        else fail(w, `manifest PUT ${put.status} ${text}`);
-      }
+      await pushOne(w, layers, n, mine);
+    } catch (error) {
+      if (!(error instanceof Interrupted)) throw error;
+      w.stats.interrupted++;
     } finally {
       w.locks.release(layers);
     }
     // Keep the newest few: older ones are pulled back whole, then deleted, which makes garbage.
-    while (mine.length > w.keep) {
-      const old = mine.shift()!;
-      await verify(w, old);
-      const del = await call(w, "DELETE", `/v2/${old.repo}/manifests/${old.digest}`);
-      if (del.status !== 202) fail(w, `DELETE manifest ${del.status}`);
-      w.stats.acknowledged.splice(w.stats.acknowledged.indexOf(old), 1);
-      w.stats.deleted++;
+    try {
+      while (mine.length > w.keep) {
+        const old = mine.shift()!;
+        await verify(w, old);
+        const del = await call(w, "DELETE", `/v2/${old.repo}/manifests/${old.digest}`);
+        if (del.status !== 202) fail(w, `DELETE manifest ${del.status}`);
+        w.stats.acknowledged.splice(w.stats.acknowledged.indexOf(old), 1);
+        w.stats.deleted++;
+      }
+    } catch (error) {
+      if (!(error instanceof Interrupted)) throw error;
+      w.stats.interrupted++;
     }
+  }
+}
+
+/** One image: its layers made present, a config, the manifest; recorded when acknowledged. */
+async function pushOne(w: Worker, layers: PoolLayer[], n: number, mine: Acknowledged[]): Promise<void> {
+  const repo = w.repos[(w.id + n) % w.repos.length]!;
+  let ok = true;
+  for (const layer of layers) if (ok) ok = await ensureLayer(w, repo, layer);
+  if (!ok) return;
+  const configBytes = new TextEncoder().encode(JSON.stringify({ worker: w.id, n, at: Date.now() }));
+  const config = sha256(configBytes);
+  const post = await call(w, "POST", `/v2/${repo}/blobs/uploads/?digest=${config}`, { body: configBytes });
+  if (post.status !== 201) {
+    fail(w, `config upload ${post.status}`);
+    return;
+  }
+  const doc = {
+    schemaVersion: 2,
+    mediaType: MANIFEST,
+    config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: config, size: configBytes.byteLength },
+    layers: layers.map((l) => ({ mediaType: "application/vnd.oci.image.layer.v1.tar", digest: l.digest, size: l.bytes.byteLength })),
+  };
+  const bytes = new TextEncoder().encode(JSON.stringify(doc));
+  const tag = `w${w.id}-${n}`;
+  w.stats.pushes++;
+  const put = await call(w, "PUT", `/v2/${repo}/manifests/${tag}`, { body: bytes, headers: { "content-type": MANIFEST } });
+  if (put.status === 201) {
+    const image = { repo, tag, digest: sha256(bytes), bytes, blobs: [config, ...layers.map((l) => l.digest)] };
+    mine.push(image);
+    w.stats.acknowledged.push(image);
+  } else {
+    const text = await put.text();
+    if (put.status === 400 && text.includes("MANIFEST_BLOB_UNKNOWN")) w.stats.blobUnknown++;
+    else fail(w, `manifest PUT ${put.status} ${text}`);
   }
 }

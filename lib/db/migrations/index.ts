@@ -13,6 +13,7 @@ import * as m007 from "./007-upload-owners.ts";
 import * as m008 from "./008-audit-noise.ts";
 import * as m009 from "./009-retention.ts";
 import * as m010 from "./010-mirror.ts";
+import * as m011 from "./011-replica-state.ts";
 
 /** One schema step; its version is its position in `migrations` plus one. */
 export interface Migration {
@@ -32,4 +33,5 @@ export const migrations: readonly Migration[] = [
   { name: "008-audit-noise", ...m008 },
   { name: "009-retention", ...m009 },
   { name: "010-mirror", ...m010 },
+  { name: "011-replica-state", ...m011 },
 ];

@@ -9,6 +9,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { testApp, type TestApp } from "../../support/app.ts";
 import { pushImage } from "../../support/blobs.ts";
+import { sha256Digest } from "../../../lib/oci/digest.ts";
 import { errorCode, pullThrough } from "../../support/mirror-pull.ts";
 import { hasDistribution, pushUpstream, startCountingProxy, startDistribution, upstreamConfig, type CountingProxy, type Distribution } from "../../support/upstream.ts";
 
@@ -117,5 +118,38 @@ describe.skipIf(!hasDistribution)("pull-through cache", () => {
     const blob = await t.request("GET", `/v2/docker.io/library/nothing/blobs/sha256:${"0".repeat(64)}`);
     expect(blob.status).toBe(404);
     expect((await errorCode(blob)).code).toBe("BLOB_UNKNOWN");
+  });
+  test("a referrer fetched through the mirror is listed with its annotations", async () => {
+    const image = await pushUpstream(dist.url, dist.auth, "library/signed", "v1");
+    const empty = new TextEncoder().encode("{}");
+    const start = await fetch(`${dist.url}/v2/library/signed/blobs/uploads/`, { method: "POST", headers: { Authorization: dist.auth } });
+    const location = new URL(start.headers.get("location")!, dist.url);
+    location.searchParams.set("digest", sha256Digest(empty));
+    expect((await fetch(location, { method: "PUT", body: empty, headers: { Authorization: dist.auth } })).status).toBe(201);
+    const signature = new TextEncoder().encode(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        artifactType: "application/vnd.example.signature",
+        config: { mediaType: "application/vnd.oci.empty.v1+json", digest: sha256Digest(empty), size: 2 },
+        layers: [],
+        subject: { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: image.manifestDigest, size: image.manifest.byteLength },
+        annotations: { "org.example.signed-by": "ci" },
+      }),
+    );
+    const digest = sha256Digest(signature);
+    const put = await fetch(`${dist.url}/v2/library/signed/manifests/${digest}`, {
+      method: "PUT",
+      body: signature,
+      headers: { Authorization: dist.auth, "Content-Type": "application/vnd.oci.image.manifest.v1+json" },
+    });
+    expect(put.status).toBe(201);
+    expect((await pullThrough(t, "docker.io/library/signed", digest)).digest).toBe(digest);
+    const listed = await t.request("GET", `/v2/docker.io/library/signed/referrers/${image.manifestDigest}`);
+    expect(listed.status).toBe(200);
+    const index = (await listed.json()) as { manifests: { digest: string; artifactType: string; annotations?: Record<string, string> }[] };
+    expect(index.manifests).toEqual([
+      expect.objectContaining({ digest, artifactType: "application/vnd.example.signature", annotations: { "org.example.signed-by": "ci" } }),
+    ]);
   });
 });
