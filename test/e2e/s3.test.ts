@@ -2,10 +2,11 @@
  * @module mcr on S3 (a real Ceph RADOS Gateway, test/support/ceph-rgw.ts):
  * `mcr serve` configured by MCR_S3_* pushes and pulls images, takes an
  * upload in odd PATCH sizes and serves ranges, with no blob in the data
- * directory; redirect mode answers 307 to a presigned URL that serves the
- * bytes and ranges itself; `mcr config check` reaches the bucket and says
- * what is wrong; `config print` never shows the secret; `mcr backup`,
- * which copies only the data directory, refuses.
+ * directory; two processes take turns on one upload; redirect mode
+ * answers 307 to a presigned URL that serves the bytes and ranges itself;
+ * `mcr config check` reaches the bucket and says what is wrong; `config
+ * print` never shows the secret; `mcr backup`, which copies only the data
+ * directory, refuses.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, writeFileSync } from "node:fs";
@@ -82,6 +83,44 @@ describe.skipIf(unavailable !== null)("mcr serve on S3", () => {
     expect(full.status).toBe(200);
     expect(full.headers.get("location")).toBeNull();
     expect(sha256Digest(new Uint8Array(await full.arrayBuffer()))).toBe(digest);
+  }, 120_000);
+});
+
+describe.skipIf(unavailable !== null)("two mcr serve processes on one database and one bucket", () => {
+  test("an upload's chunks alternate between them (each part and tail continued from the bucket) and either serves the blob", async () => {
+    const options = await freshBucket("two/");
+    const dataDir = tempDir();
+    const servers = [await startServerProcess({ dataDir, env: s3Env(options) }), await startServerProcess({ dataDir, env: s3Env(options) })];
+    try {
+      const whole = new Uint8Array(8 * MiB + 8 * MiB + 11).map((_, i) => (i * 7 + (i >> 16)) & 255);
+      const digest = sha256Digest(whole);
+      const auth = { Authorization: servers[0]!.authHeader };
+      const start = await fetch(`${servers[0]!.url}/v2/two/app/blobs/uploads/`, { method: "POST", headers: auth });
+      expect(start.status).toBe(202);
+      let path = new URL(start.headers.get("location")!, servers[0]!.url).pathname + new URL(start.headers.get("location")!, servers[0]!.url).search;
+      const sizes = [3, 8 * MiB - 3, 5, 8 * MiB];
+      let at = 0;
+      for (const [i, size] of sizes.entries()) {
+        const server = servers[(i + 1) % 2]!;
+        const res = await fetch(`${server.url}${path}`, {
+          method: "PATCH",
+          body: whole.subarray(at, at + size),
+          headers: { ...auth, "Content-Type": "application/octet-stream", "Content-Range": `${at}-${at + size - 1}` },
+        });
+        expect(res.status).toBe(202);
+        at += size;
+        const next = new URL(res.headers.get("location")!, server.url);
+        path = next.pathname + next.search;
+      }
+      const done = await fetch(`${servers[1]!.url}${path}${path.includes("?") ? "&" : "?"}digest=${digest}`, { method: "PUT", body: whole.subarray(at), headers: auth });
+      expect(done.status).toBe(201);
+      for (const server of servers) {
+        const res = await fetch(`${server.url}/v2/two/app/blobs/${digest}`, { headers: auth });
+        expect(sha256Digest(new Uint8Array(await res.arrayBuffer()))).toBe(digest);
+      }
+    } finally {
+      for (const server of servers) await server.stop();
+    }
   }, 120_000);
 });
 
