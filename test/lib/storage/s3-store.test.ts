@@ -4,13 +4,16 @@
  * a multipart upload left without a record (a crash between the two) is
  * listed and aborted too, a body that fails keeps the bytes that arrived
  * for another instance to continue, every key stays under the prefix, and
- * two live instances take turns on one upload.
+ * two live instances take turns on one upload; mcr gc's sweeps clean the
+ * bucket.
  */
 import { describe, expect, test } from "bun:test";
+import { runGc } from "../../../lib/gc/run.ts";
 import { sha256Digest } from "../../../lib/oci/digest.ts";
 import { createMultipart, listMultipart } from "../../../lib/storage/s3-multipart.ts";
 import { S3BlobStore } from "../../../lib/storage/s3-store.ts";
 import { PART_BYTES } from "../../../lib/storage/s3-upload-write.ts";
+import { testApp } from "../../support/app.ts";
 import { freshBucket, rgwUnavailable } from "../../support/ceph-rgw.ts";
 
 const unavailable = rgwUnavailable();
@@ -72,6 +75,24 @@ describe.skipIf(unavailable !== null)("S3BlobStore", () => {
   }, 60_000);
 });
 
+describe.skipIf(unavailable !== null)("S3BlobStore commits", () => {
+  test("a blob already stored is not written again by a second upload of it", async () => {
+    const store = new S3BlobStore(await freshBucket(""));
+    const digest = sha256Digest("twice");
+    for (const id of ["one", "two"]) {
+      await store.beginUpload(id);
+      await store.appendUpload(id, [new TextEncoder().encode("twice")]);
+    }
+    await store.commitUpload("one", digest);
+    const before = await store.client.stat(store.keys.blob(digest));
+    await Bun.sleep(1100);
+    await store.commitUpload("two", digest);
+    expect((await store.client.stat(store.keys.blob(digest))).lastModified).toEqual(before.lastModified);
+    // Nor finished: the second upload's bytes were never put together.
+    expect(await store.client.exists(store.keys.data("two"))).toBe(false);
+  }, 60_000);
+});
+
 describe.skipIf(unavailable !== null)("S3BlobStore across processes", () => {
   test("chunks alternating between two live instances (replicas) continue from the bucket's record, not a stale memory", async () => {
     const options = await freshBucket("x/");
@@ -89,6 +110,30 @@ describe.skipIf(unavailable !== null)("S3BlobStore across processes", () => {
     }
     expect(await a.commitUpload("alt", sha256Digest(whole))).toEqual({ size });
     expect(sha256Digest(new Uint8Array(await (await b.open(sha256Digest(whole)))!.arrayBuffer()))).toBe(sha256Digest(whole));
+  }, 60_000);
+});
+
+describe.skipIf(unavailable !== null)("mcr gc on S3", () => {
+  test("the upload sweep aborts abandoned multipart uploads (with a record or without), and the blob sweep removes unrecorded blobs", async () => {
+    const options = await freshBucket("gc/");
+    const t = await testApp({ s3: options });
+    try {
+      const store = t.reg.store as S3BlobStore;
+      await store.beginUpload("abandoned");
+      await store.appendUpload("abandoned", [new Uint8Array(PART_BYTES + 1)]);
+      await createMultipart(options, store.keys.data("crashed"));
+      await store.beginUpload("stray");
+      await store.appendUpload("stray", [new TextEncoder().encode("no row records me")]);
+      await store.commitUpload("stray", sha256Digest("no row records me"));
+      expect((await openMultiparts(store)).sort()).toEqual(["gc/uploads/abandoned/data", "gc/uploads/crashed/data"]);
+      // A day and more later: everything above is abandoned.
+      t.reg.now = () => Date.now() + 25 * 60 * 60 * 1000;
+      await runGc(t.reg, { actor: "test" });
+      expect(await openMultiparts(store)).toEqual([]);
+      expect(await allKeys(store)).toEqual([]);
+    } finally {
+      await t.close();
+    }
   }, 60_000);
 });
 
