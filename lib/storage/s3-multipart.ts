@@ -82,6 +82,34 @@ export async function copyObject(loc: S3Location, from: string, to: string): Pro
   if (!res.ok || text.includes("<Error>")) await s3Failure(new Response(text, { status: res.ok ? 500 : res.status }), "CopyObject");
 }
 
+/**
+ * Server-side copy of `size` bytes of `from` to `to` as a multipart upload
+ * of ranges (UploadPartCopy), `partBytes` each: CopyObject stops at 5 GiB.
+ */
+export async function copyInParts(loc: S3Location, from: string, to: string, size: number, partBytes: number): Promise<void> {
+  const source = `/${loc.bucket}/${from.split("/").map(encodeURIComponent).join("/")}`;
+  const uploadId = await createMultipart(loc, to);
+  try {
+    const parts: UploadedPart[] = [];
+    for (let start = 0, n = 1; start < size; start += partBytes, n++) {
+      const end = Math.min(start + partBytes, size) - 1;
+      const res = await signedFetch(loc, {
+        method: "PUT",
+        key: to,
+        query: { partNumber: String(n), uploadId },
+        headers: { "x-amz-copy-source": source, "x-amz-copy-source-range": `bytes=${start}-${end}` },
+      });
+      const text = await res.text();
+      if (!res.ok || text.includes("<Error>")) await s3Failure(new Response(text, { status: res.ok ? 500 : res.status }), "UploadPartCopy");
+      parts.push({ n, etag: xmlText(text, "ETag") ?? "", size: end - start + 1 });
+    }
+    await completeMultipart(loc, to, uploadId, parts);
+  } catch (error) {
+    await abortMultipart(loc, to, uploadId).catch(() => {});
+    throw error;
+  }
+}
+
 /** PUTs `body` at `key` only when no object is there; returns false when one is (412). */
 export async function putIfAbsent(loc: S3Location, key: string, body: Uint8Array | string): Promise<boolean> {
   const res = await signedFetch(loc, { method: "PUT", key, body, headers: { "if-none-match": "*" } });

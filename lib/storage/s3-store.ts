@@ -13,10 +13,10 @@
  */
 import { fail } from "../errors.ts";
 import type { BlobStore, ByteRange, ByteSource, StoredBlob, StoredUpload } from "./blob-store.ts";
-import { abortMultipart, completeMultipart, copyObject, createMultipart, listMultipart, putIfAbsent, uploadPart } from "./s3-multipart.ts";
+import { abortMultipart, completeMultipart, copyInParts, copyObject, createMultipart, listMultipart, putIfAbsent, uploadPart } from "./s3-multipart.ts";
 import type { S3Location } from "./s3-signed.ts";
 import { emptyRecord, parseRecord, S3Keys, type UploadRecord } from "./s3-upload-record.ts";
-import { appendToUpload } from "./s3-upload-write.ts";
+import { appendToUpload, carriesBytes } from "./s3-upload-write.ts";
 import { newSha256, restoreSha256, type Sha256 } from "./sha256-state.ts";
 
 /** How to reach the bucket. */
@@ -27,7 +27,12 @@ export interface S3StoreOptions extends S3Location {
   redirect?: boolean;
   /** Lifetime of presigned blob URLs in seconds (redirect mode). */
   presignSeconds?: number;
+  /** Blobs larger than this are copied to their key in ranges of this size (UploadPartCopy); default 5 GiB, S3's CopyObject limit. */
+  copyPartBytes?: number;
 }
+
+/** S3's limit for one CopyObject, and the default range of UploadPartCopy beyond it. */
+const COPY_MAX_BYTES = 5 * 1024 * 1024 * 1024;
 
 /** An upload this process is working on. */
 export interface S3Upload {
@@ -129,7 +134,9 @@ export class S3BlobStore implements BlobStore {
       if (!(await this.client.exists(target))) {
         await this.finish(id, record);
         if (record.size === 0 && !record.finished) await this.client.write(target, new Uint8Array(0));
-        else await copyObject(this.options, this.keys.data(id), target);
+        // One CopyObject, or ranges past its 5 GiB limit.
+        else if (record.size <= (this.options.copyPartBytes ?? COPY_MAX_BYTES)) await copyObject(this.options, this.keys.data(id), target);
+        else await copyInParts(this.options, this.keys.data(id), target, record.size, this.options.copyPartBytes ?? COPY_MAX_BYTES);
       }
       if (record.committed !== digest) {
         record.committed = digest;
@@ -289,10 +296,4 @@ export class S3BlobStore implements BlobStore {
 export function isNoSuchKey(error: unknown): boolean {
   const code = (error as { code?: string } | null)?.code;
   return code === "NoSuchKey" || code === "ERR_S3_FILE_NOT_FOUND" || code === "NotFound";
-}
-
-/** Whether a body has any byte (reading it up to the first one). */
-async function carriesBytes(body: ByteSource): Promise<boolean> {
-  for await (const chunk of body) if (chunk.byteLength > 0) return true;
-  return false;
 }

@@ -72,6 +72,12 @@ export async function appendToUpload(loc: S3Location, keys: S3Keys, id: string, 
   return upload.record.size;
 }
 
+/** Whether a body has any byte (reading it up to the first one). */
+export async function carriesBytes(body: ByteSource): Promise<boolean> {
+  for await (const chunk of body) if (chunk.byteLength > 0) return true;
+  return false;
+}
+
 function isS3Failure(error: unknown): boolean {
   return (error as { message?: string } | null)?.message?.startsWith("S3 ") ?? false;
 }

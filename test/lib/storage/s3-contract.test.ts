@@ -1,7 +1,8 @@
 /**
  * @module The blob store contract (blob-store.suite.ts) on a real S3: a
  * Ceph RADOS Gateway started for the run (test/support/ceph-rgw.ts), one
- * bucket per store. Skipped, with the reason printed, where Ceph is not
+ * bucket per store; a second run copies blobs in 5 MiB ranges, as blobs
+ * over 5 GiB are. Skipped, with the reason printed, where Ceph is not
  * installed (never under CI).
  */
 import { describe, test } from "bun:test";
@@ -15,6 +16,11 @@ if (unavailable) {
 } else {
   runBlobStoreSuite("S3BlobStore", async () => {
     const options = await freshBucket("mcr/");
+    return { store: new S3BlobStore(options), reopen: () => new S3BlobStore(options) };
+  });
+  // Blobs over 5 GiB are copied to their key in ranges (UploadPartCopy): the same contract with 5 MiB ranges.
+  runBlobStoreSuite("S3BlobStore copying in 5 MiB ranges", async () => {
+    const options = { ...(await freshBucket("mcr/")), copyPartBytes: 5 * 1024 * 1024 };
     return { store: new S3BlobStore(options), reopen: () => new S3BlobStore(options) };
   });
 }
