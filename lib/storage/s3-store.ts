@@ -12,10 +12,10 @@
  * is recorded. Reads and simple calls go through Bun.S3Client.
  */
 import { fail } from "../errors.ts";
-import type { BlobStore, ByteRange, ByteSource, StoredBlob, StoredUpload } from "./blob-store.ts";
+import type { BlobStore, ByteRange, ByteSource, StoredBlob, StoredUpload, UploadCheckpoint } from "./blob-store.ts";
 import { abortMultipart, completeMultipart, copyInParts, copyObject, createMultipart, listMultipart, putIfAbsent, uploadPart } from "./s3-multipart.ts";
 import type { S3Location } from "./s3-signed.ts";
-import { emptyRecord, parseRecord, S3Keys, type UploadRecord } from "./s3-upload-record.ts";
+import { emptyRecord, parseRecord, rollBackTo, S3Keys, type UploadRecord } from "./s3-upload-record.ts";
 import { appendToUpload, carriesBytes } from "./s3-upload-write.ts";
 import { newSha256, restoreSha256, type Sha256 } from "./sha256-state.ts";
 
@@ -93,12 +93,12 @@ export class S3BlobStore implements BlobStore {
   }
 
   async uploadSize(id: string): Promise<number | null> {
-    // From the bucket: another process may have added to it since this one last did.
+    // From the bucket: another process may have added to it since. (Probe keys below start with a dot: no upload id can.)
     return (await this.readRecord(id))?.size ?? null;
   }
 
-  async appendUpload(id: string, body: ByteSource, at?: number): Promise<number> {
-    const upload = await this.claim(id);
+  async appendUpload(id: string, body: ByteSource, at?: number, from?: UploadCheckpoint | null): Promise<number> {
+    const upload = await this.claim(id, from);
     try {
       if (upload.record.committed !== null) {
         if (await carriesBytes(body)) fail("BLOB_UPLOAD_UNKNOWN", "upload already completed", { id });
@@ -117,8 +117,8 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  async commitUpload(id: string, digest: string): Promise<{ size: number }> {
-    const upload = await this.claim(id);
+  async commitUpload(id: string, digest: string, from?: UploadCheckpoint | null): Promise<{ size: number }> {
+    const upload = await this.claim(id, from);
     try {
       const { record } = upload;
       if (record.committed !== digest) {
@@ -187,7 +187,6 @@ export class S3BlobStore implements BlobStore {
   }
 
   async probe(): Promise<void> {
-    // A key no upload or blob can take.
     const key = `${this.keys.uploads}.probe-${process.pid}`;
     await this.client.write(key, new Uint8Array([1]));
     await this.client.delete(key);
@@ -222,20 +221,22 @@ export class S3BlobStore implements BlobStore {
 
   /**
    * Takes an upload for one writer. The record in the bucket is read every
-   * time: another process may have added a chunk since this one last did,
-   * and the record wins over what this process remembers (whose hasher is
-   * kept only while the two agree).
+   * time (another process may have added a chunk since this one last did)
+   * and wins over what this process remembers, but goes back one chunk to
+   * the database's checkpoint `from` when a writer died between the two.
    */
-  private async claim(id: string): Promise<S3Upload> {
+  private async claim(id: string, from?: UploadCheckpoint | null): Promise<S3Upload> {
     const mine = this.uploads.get(id);
     if (mine?.busy) fail("CHUNK_OUT_OF_ORDER", "another request is writing this upload", { size: mine.record.size });
     if (mine) mine.busy = true;
     try {
-      const record = await this.readRecord(id);
+      let record = await this.readRecord(id);
       if (!record) {
         this.uploads.delete(id);
         fail("BLOB_UPLOAD_UNKNOWN", "upload not found", { id });
       }
+      const back = rollBackTo(record, from);
+      if (back) await this.writeRecord(id, (record = back));
       if (mine && JSON.stringify(mine.record) === JSON.stringify(record)) return mine;
       const current = this.uploads.get(id);
       if (current && current !== mine && current.busy) fail("CHUNK_OUT_OF_ORDER", "another request is writing this upload", { size: current.record.size });

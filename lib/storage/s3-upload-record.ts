@@ -33,6 +33,24 @@ export interface UploadRecord {
   committed: string | null;
   /** Whether `uploads/<id>/data` holds the finished bytes. */
   finished: boolean;
+  /**
+   * Where the upload stood before its last chunk (that chunk's tail is kept
+   * until the next): a writer that died after writing this record but
+   * before the database recorded its chunk left the record one chunk ahead
+   * of the session's checkpoint, and the next writer goes back to this.
+   */
+  prev?: { size: number; hash: string | null; parts: number; tail: { n: string; bytes: number } } | null;
+}
+
+/**
+ * The record as it stood at the database's checkpoint `from`, when it is
+ * one chunk behind this record (see `prev`); null when the two agree or
+ * the record cannot go back that far.
+ */
+export function rollBackTo(record: UploadRecord, from: { size: number; hashState: string | null } | null | undefined): UploadRecord | null {
+  const prev = record.prev;
+  if (!from || from.size >= record.size || record.committed !== null || !prev || prev.size !== from.size) return null;
+  return { ...record, size: prev.size, hash: prev.hash, parts: record.parts.slice(0, prev.parts), tail: prev.tail, prev: null };
 }
 
 /** The record of a new, empty upload. */

@@ -63,10 +63,12 @@ export async function appendToUpload(loc: S3Location, keys: S3Keys, id: string, 
       record.tail = { n: before.tail.n, bytes: 0 };
     }
     record.hash = upload.hasher.save();
+    record.prev = { size: before.size, hash: before.hash, parts: before.parts.length, tail: before.tail };
     await client.write(keys.record(id), JSON.stringify(record));
     upload.record = record;
-    // The old tail is in a part or the new tail now.
-    if (before.tail.bytes > 0) await client.delete(keys.tail(id, before.tail.n)).catch(() => {});
+    // The tail before the previous one is in a part or a newer tail now; the previous one is kept for `prev`.
+    const stale = before.prev?.tail;
+    if (stale && stale.bytes > 0 && stale.n !== before.tail.n) await client.delete(keys.tail(id, stale.n)).catch(() => {});
   }
   if (bodyError) throw bodyError;
   return upload.record.size;

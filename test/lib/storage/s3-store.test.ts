@@ -113,6 +113,25 @@ describe.skipIf(unavailable !== null)("S3BlobStore across processes", () => {
   }, 60_000);
 });
 
+describe.skipIf(unavailable !== null)("S3BlobStore and the database checkpoint", () => {
+  test("a writer that died after its record but before the checkpoint: the next writer goes back one chunk to the checkpoint", async () => {
+    const options = await freshBucket("");
+    const dead = new S3BlobStore(options);
+    const first = new Uint8Array(PART_BYTES + 7).fill(1);
+    await dead.beginUpload("rb");
+    await dead.appendUpload("rb", [first]);
+    const checkpoint = { size: first.byteLength, hashState: dead.savedHashState("rb") };
+    // This chunk reached the record; the database never heard of it (the process was killed).
+    await dead.appendUpload("rb", [new Uint8Array(PART_BYTES).fill(2)], first.byteLength, checkpoint);
+    const next = new S3BlobStore(options);
+    const second = new TextEncoder().encode("the client's retry");
+    expect(await next.appendUpload("rb", [second], first.byteLength, checkpoint)).toBe(first.byteLength + second.byteLength);
+    const whole = new Uint8Array([...first, ...second]);
+    expect(await next.commitUpload("rb", sha256Digest(whole))).toEqual({ size: whole.byteLength });
+    expect(sha256Digest(new Uint8Array(await (await next.open(sha256Digest(whole)))!.arrayBuffer()))).toBe(sha256Digest(whole));
+  }, 60_000);
+});
+
 describe.skipIf(unavailable !== null)("mcr gc on S3", () => {
   test("the upload sweep aborts abandoned multipart uploads (with a record or without), and the blob sweep removes unrecorded blobs", async () => {
     const options = await freshBucket("gc/");
