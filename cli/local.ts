@@ -7,6 +7,7 @@ import { databaseTarget, type DatabaseTarget } from "../lib/config/database.ts";
 import { loadConfig } from "../lib/config/load.ts";
 import { DEFAULT_DATA_DIR } from "../lib/config/listen.ts";
 import { openRegistry, type Registry } from "../lib/registry/registry.ts";
+import { s3StoreOptions } from "../lib/storage/s3-config.ts";
 
 /** The `--data` option every local command takes. */
 export const dataOption = ["--data <dir>", `data directory (env MCR_DATA_DIR, default ${DEFAULT_DATA_DIR})`] as const;
@@ -31,8 +32,10 @@ export function localActor(): string {
 /** Opens the registry of the local data directory, runs `fn`, then closes it. */
 export async function withRegistry<T>(opts: LocalOptions, fn: (reg: Registry) => Promise<T>): Promise<T> {
   process.umask(0o077);
-  const { dataDir, ...database } = localTarget(opts);
-  const reg = await openRegistry(dataDir, database);
+  const { config } = loadConfig({ file: opts.config ?? null, flags: { "storage.data_dir": opts.data } });
+  // GC, fsck and the rest work on the blobs where the server keeps them (the S3 bucket when one is configured),
+  // and on the metadata where it keeps it (storage.database).
+  const reg = await openRegistry(config.storage.data_dir, { s3: s3StoreOptions(config.storage.s3), ...databaseTarget(config) });
   try {
     return await fn(reg);
   } finally {

@@ -16,6 +16,7 @@ import { ensureAdmin } from "../lib/auth/users.ts";
 import type { Limits } from "../lib/limits.ts";
 import type { DatabaseTarget } from "../lib/config/database.ts";
 import { openRegistry, type Registry } from "../lib/registry/registry.ts";
+import type { S3StoreOptions } from "../lib/storage/s3-store.ts";
 import { FsLayout } from "../lib/storage/fs-layout.ts";
 import { STALE_UPLOAD_MS, sweepStaleUploads } from "../lib/registry/uploads.ts";
 import { stopGcRuns } from "../lib/gc/run.ts";
@@ -35,6 +36,8 @@ export interface ServeOptions {
   hostname: string;
   port: number;
   dataDir: string;
+  /** Keep blobs in this S3 bucket rather than under dataDir (`[storage.s3]`). */
+  s3?: S3StoreOptions | null;
   /** Receives the server's events and one line per request; silent when absent. */
   logger?: Logger;
   /** Upload sessions idle this long are removed by an hourly sweep (default 24 h). */
@@ -116,7 +119,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // Bad certificate files stop the start before anything is opened.
   const tlsPaths = options.tls ?? null;
   let tls: TlsFiles | null = tlsPaths ? readTlsFiles(tlsPaths.cert, tlsPaths.key) : null;
-  const reg = await openRegistry(options.dataDir, { limits: options.limits, checkpointPages: SERVER_CHECKPOINT_PAGES, ...options.database });
+  const reg = await openRegistry(options.dataDir, { limits: options.limits, checkpointPages: SERVER_CHECKPOINT_PAGES, s3: options.s3, ...options.database });
   reg.policy.allowAnonymous = options.anonymous ?? true;
   const admin = await ensureAdmin(reg, options.adminPassword);
   const key = loadSigningKey(new FsLayout(options.dataDir).signingKey);

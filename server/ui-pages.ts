@@ -45,7 +45,8 @@ async function assets() {
 /** The response to a UI path (GET or HEAD); 405 for other methods. */
 export async function serveUi(req: Request, path: string): Promise<Response> {
   if (req.method !== "GET" && req.method !== "HEAD") {
-    return new Response("method not allowed\n", { status: 405, headers: { Allow: "GET, HEAD", "Content-Type": "text/plain; charset=utf-8" } });
+    // An error in the format of every other non-/v2 answer (a client probing paths reads JSON).
+    return Response.json({ error: `${req.method} is not allowed here: the web UI answers GET and HEAD` }, { status: 405, headers: { Allow: "GET, HEAD" } });
   }
   if (path === "/favicon.ico") return new Response(null, { status: 204 });
   const a = await assets();

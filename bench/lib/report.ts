@@ -67,6 +67,16 @@ export function primaryMcr(rows: readonly Row[]): TargetId {
 const MCRS = ["mcr-src", "mcr-w2", "mcr-bin"] as const;
 const NAMES: Record<TargetId, string> = { "mcr-src": "source", "mcr-w2": "2 workers", "mcr-bin": "binary", distribution: "Dist", "bun-bare": "bare", "mcr-pg": "PostgreSQL" };
 
+/** The table's target columns, in order. */
+const COLUMN_NAMES: Record<TargetId, string> = {
+  "mcr-src": "mcr (source)",
+  "mcr-w2": "mcr (2 workers)",
+  "mcr-bin": "mcr (binary)",
+  distribution: "Distribution",
+  "bun-bare": "bare Bun.serve",
+  "mcr-pg": "mcr (source, PostgreSQL)",
+};
+
 /**
  * Rows of shares of the runtime's ceiling, from the bare Bun.serve's
  * cells: each mcr's push as a share of the bare server draining the same
@@ -101,8 +111,9 @@ export function shares(results: Results): void {
 /** The table as Markdown. */
 export function renderTable(results: Results): string {
   const mcr = primaryMcr(results.rows);
-  const pg = results.rows.some((r) => r.cells["mcr-pg"]);
-  const header = ["workload", "mcr (source)", "mcr (2 workers)", "mcr (binary)", "Distribution", "bare Bun.serve", ...(pg ? ["mcr (source, PostgreSQL)"] : []), `${NAMES[mcr]}/Dist`, "target", "met"];
+  // Only the targets that ran get a column.
+  const columns = (Object.keys(COLUMN_NAMES) as TargetId[]).filter((id) => results.rows.some((r) => r.cells[id]));
+  const header = ["workload", ...columns.map((id) => COLUMN_NAMES[id]), `${NAMES[mcr]}/Dist`, "target", "met"];
   const lines = [`| ${header.join(" | ")} |`, `| ${header.map(() => "---").join(" | ")} |`];
   let section = "";
   for (const row of results.rows) {
@@ -117,7 +128,7 @@ export function renderTable(results: Results): string {
     const name = row.section === section ? row.label : `**${row.section}** ${row.label}`;
     section = row.section;
     lines.push(
-      `| ${[name, show("mcr-src"), show("mcr-w2"), show("mcr-bin"), show("distribution"), show("bun-bare"), ...(pg ? [show("mcr-pg")] : []), row.ratio && Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : "", row.goal?.text ?? "", met].join(" | ")} |`,
+      `| ${[name, ...columns.map(show), row.ratio && Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : "", row.goal?.text ?? "", met].join(" | ")} |`,
     );
   }
   return lines.join("\n");

@@ -9,6 +9,7 @@
 import type { Command } from "commander";
 import { databaseTarget, type DatabaseTarget } from "../../lib/config/database.ts";
 import { parseListen } from "../../lib/config/listen.ts";
+import { s3StoreOptions } from "../../lib/storage/s3-config.ts";
 import { addSettingFlags, loadFromFlags, type ConfigFlags } from "../config-options.ts";
 import { version } from "../version.ts";
 
@@ -48,6 +49,7 @@ export function registerServe(program: Command): void {
       gatherMetrics: link ? () => link.gather() : undefined,
       dataDir,
       database: databaseTarget(config),
+      s3: s3StoreOptions(config.storage.s3),
       adminPassword: process.env.MCR_ADMIN_PASSWORD || undefined,
       tokenTtlSeconds: Math.round(config.auth.token_ttl / 1000),
       baseUrl: config.server.base_url,

@@ -67,6 +67,27 @@ export const settings = {
     env: "MCR_DATABASE",
     help: "the metadata database: empty for SQLite in the data directory, or postgres://user@host:5432/db (password from MCR_DATABASE_PASSWORD_FILE or PGPASSWORD, not the file)",
   }),
+  "storage.s3.endpoint": setting(v.baseUrl, "", { env: "MCR_S3_ENDPOINT", help: "S3 endpoint URL (e.g. http://127.0.0.1:7480 for Ceph RGW or MinIO); empty: AWS, https://s3.<region>.amazonaws.com" }),
+  "storage.s3.region": setting(v.plainText, "us-east-1", { env: "MCR_S3_REGION", help: "S3 region the requests are signed for" }),
+  "storage.s3.bucket": setting(v.plainText, "", {
+    env: "MCR_S3_BUCKET",
+    help: "when set, blobs and uploads are kept in this S3 bucket instead of the data directory (the database stays in data_dir); docs/s3.md",
+  }),
+  "storage.s3.prefix": setting(v.plainText, "", { env: "MCR_S3_PREFIX", help: "key prefix of everything mcr writes in the bucket (e.g. mcr/); empty: the bucket's root" }),
+  "storage.s3.access_key_id": setting(v.plainText, "", { env: "MCR_S3_ACCESS_KEY_ID", help: "S3 access key id" }),
+  "storage.s3.secret_access_key": setting(v.issuedSecret, "", { env: "MCR_S3_SECRET_ACCESS_KEY", secret: true, help: "S3 secret access key (or secret_access_key_file)" }),
+  "storage.s3.secret_access_key_file": setting(v.optionalPath, "", {
+    env: "MCR_S3_SECRET_ACCESS_KEY_FILE",
+    help: "file whose first line is the S3 secret access key (keeps it out of the configuration file)",
+  }),
+  "storage.s3.force_path_style": setting(v.boolean, true, {
+    env: "MCR_S3_FORCE_PATH_STYLE",
+    help: "address the bucket as ENDPOINT/BUCKET/KEY (what Ceph RGW, MinIO and most custom endpoints want); false: BUCKET.ENDPOINT/KEY (AWS virtual-hosted style)",
+  }),
+  "storage.s3.redirect": setting(v.boolean, false, {
+    env: "MCR_S3_REDIRECT",
+    help: "blob GETs answer 307 to a presigned URL valid 5 minutes (clients then fetch from the bucket directly) instead of streaming through mcr",
+  }),
   "auth.token_ttl": setting(v.duration(30 * SECOND, DAY), "5m", { env: "MCR_AUTH_TOKEN_TTL", help: "lifetime of registry tokens issued by /v2/token" }),
   "auth.anonymous": setting(v.boolean, true, {
     env: "MCR_AUTH_ANONYMOUS",
@@ -131,7 +152,21 @@ export interface Config {
     trusted_proxies: string[];
     tls: { cert: string | null; key: string | null };
   };
-  storage: { data_dir: string; database: string | null };
+  storage: {
+    data_dir: string;
+    database: string | null;
+    s3: {
+      endpoint: string | null;
+      region: string;
+      bucket: string;
+      prefix: string;
+      access_key_id: string;
+      secret_access_key: string | null;
+      secret_access_key_file: string | null;
+      force_path_style: boolean;
+      redirect: boolean;
+    };
+  };
   auth: { token_ttl: number; anonymous: boolean };
   gc: { grace: number };
   audit: { retention: number; noise_rows: number };
@@ -165,7 +200,21 @@ export function assemble(get: <K extends SettingKey>(key: K) => SettingValue<K>,
       trusted_proxies: get("server.trusted_proxies"),
       tls: { cert: get("server.tls.cert"), key: get("server.tls.key") },
     },
-    storage: { data_dir: get("storage.data_dir"), database: get("storage.database") },
+    storage: {
+      data_dir: get("storage.data_dir"),
+      database: get("storage.database"),
+      s3: {
+        endpoint: get("storage.s3.endpoint"),
+        region: get("storage.s3.region"),
+        bucket: get("storage.s3.bucket"),
+        prefix: get("storage.s3.prefix"),
+        access_key_id: get("storage.s3.access_key_id"),
+        secret_access_key: get("storage.s3.secret_access_key"),
+        secret_access_key_file: get("storage.s3.secret_access_key_file"),
+        force_path_style: get("storage.s3.force_path_style"),
+        redirect: get("storage.s3.redirect"),
+      },
+    },
     auth: { token_ttl: get("auth.token_ttl"), anonymous: get("auth.anonymous") },
     gc: { grace: get("gc.grace") },
     audit: { retention: get("audit.retention"), noise_rows: get("audit.noise_rows") },

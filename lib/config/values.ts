@@ -156,6 +156,20 @@ export const databaseUrl: ValueType<string | null> = {
   },
 };
 
+/** A secret someone else issued (an S3 secret key: MinIO's may be 8 characters), or empty; printed redacted. */
+export const issuedSecret: ValueType<string | null> = {
+  describe: "a secret string, or empty",
+  parse: (raw) => text(raw, "a string") || null,
+  format: (value) => value ?? "",
+};
+
+/** Any string (trimmed), empty allowed. */
+export const plainText: ValueType<string> = {
+  describe: "a string",
+  parse: (raw) => text(raw, "a string"),
+  format: (value) => value,
+};
+
 /** A secret string, or empty for none; printed redacted. */
 export const secret: ValueType<string | null> = {
   describe: "a secret string, or empty",

@@ -14,6 +14,7 @@ import { blobRowsAfter, vacuumInto } from "../db/queries/maintenance.ts";
 import type { Registry } from "../registry/registry.ts";
 import { isAbsentOrEmptyDir, placeFile, sha256File, syncFile, writeFileDurably } from "../storage/fs-copy.ts";
 import { FsLayout } from "../storage/fs-layout.ts";
+import { FsBlobStore } from "../storage/fs-store.ts";
 import { BACKUP_FORMAT, BACKUP_MANIFEST, type BackupManifest } from "./backup-manifest.ts";
 
 /** How to back up. */
@@ -46,6 +47,10 @@ export async function backupDataDir(reg: Registry, dest: string, options: Backup
   const source = new FsLayout(reg.dataDir);
   const target = new FsLayout(dir);
   if (resolve(reg.dataDir) === dir) fail("INVALID_ARGUMENT", "the backup directory is the data directory");
+  // Blobs in a bucket are not in the data directory: a backup of it would look complete and hold no blob.
+  if (!(reg.store instanceof FsBlobStore)) {
+    fail("UNSUPPORTED", "mcr backup copies the data directory, but blobs are in S3 ([storage.s3]): back up the bucket with S3's own tools (versioning, replication) and the database with sqlite3 .backup", {});
+  }
   if (!isAbsentOrEmptyDir(dir)) fail("ALREADY_EXISTS", `${dir} exists and is not empty; back up into a new directory`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (existsSync(target.database)) fail("ALREADY_EXISTS", `${target.database} exists`);

@@ -11,7 +11,9 @@ import { openDatabase } from "../db/connection.ts";
 import type { DB } from "../db/schema.ts";
 import { resolveLimits, type Limits } from "../limits.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
+import { FsLayout } from "../storage/fs-layout.ts";
 import { FsBlobStore } from "../storage/fs-store.ts";
+import { S3BlobStore, type S3StoreOptions } from "../storage/s3-store.ts";
 import { UploadSlots } from "./upload-slots.ts";
 
 /** What registry operations work on. */
@@ -44,14 +46,17 @@ export interface RegistryOptions {
   database?: string;
   /** The PostgreSQL password when the URL has none (storage.database_password_file or PGPASSWORD). */
   databasePassword?: string;
+  /** Keep blobs and uploads in this S3 bucket (`[storage.s3]`) rather than under `dataDir`; the database stays in `dataDir`. */
+  s3?: S3StoreOptions | null;
 }
 
 /** Opens (creating and migrating as needed) the registry kept in `dataDir`. */
 export async function openRegistry(dataDir: string, options: RegistryOptions = {}): Promise<Registry> {
   const limits = resolveLimits(options.limits);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const store = new FsBlobStore(dataDir);
-  const { db, close } = await openDatabase(options.database || store.layout.database, {
+  // The one place the store is chosen; nothing past here knows which it is.
+  const store = options.s3 ? new S3BlobStore(options.s3) : new FsBlobStore(dataDir);
+  const { db, close } = await openDatabase(options.database || new FsLayout(dataDir).database, {
     busyTimeoutMs: limits.databaseBusyTimeoutMs,
     checkpointPages: options.checkpointPages,
     password: options.databasePassword,

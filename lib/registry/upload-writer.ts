@@ -6,15 +6,21 @@
  * records the new checkpoint as it lets go. So the next chunk continues
  * on whichever worker or replica receives it, without re-reading the
  * upload. A lease is renewed while bytes flow (with the session's
- * activity time); one left by a process that died lapses after LEASE_MS.
+ * activity time); one left by a process that died lapses after LEASE_MS,
+ * or at once when that process ran on this host (a restarted server, or a
+ * worker the supervisor replaced), so a client resumes its upload at once.
  */
 import { fail, RegistryError } from "../errors.ts";
-import { claimUploadWriter, findUploadCheckpoint, releaseUploadWriter, renewUploadWriter } from "../db/queries/upload-writers.ts";
+import { hostname } from "node:os";
+import { claimUploadWriter, findUploadCheckpoint, findUploadWriter, releaseUploadWriter, renewUploadWriter, takeOverUploadWriter } from "../db/queries/upload-writers.ts";
 import type { UploadCheckpoint } from "../storage/blob-store.ts";
 import { SESSION_TOUCH_MS } from "./upload-sessions.ts";
 import type { Registry } from "./registry.ts";
 
-/** How long a writer's lease lasts without renewal: what a crashed writer blocks its session for. */
+/** This process among all that ever ran on this host with its pid (a restarted container's server may get the same pid). */
+const PROCESS_TOKEN = crypto.randomUUID();
+
+/** How long a writer's lease lasts without renewal: what a crashed writer on another host blocks its session for. */
 export const WRITER_LEASE_MS = 60_000;
 
 /** Renewed this often: well within the lease, and within the idle time after which a session is reclaimed. */
@@ -34,9 +40,13 @@ export async function asUploadWriter<T>(
   fn: (from: UploadCheckpoint | null) => Promise<T>,
   sizeOf: (result: T) => number,
 ): Promise<T> {
-  const writer = crypto.randomUUID();
+  const writer = `${hostname()}|${process.pid}|${PROCESS_TOKEN}|${crypto.randomUUID()}`;
   const lease = () => reg.now() + WRITER_LEASE_MS;
-  const claimed = await claimUploadWriter(reg.db, id, writer, reg.now(), lease());
+  let claimed = await claimUploadWriter(reg.db, id, writer, reg.now(), lease());
+  if (!claimed) {
+    const holder = await findUploadWriter(reg.db, id);
+    if (holder && writerDied(holder)) claimed = await takeOverUploadWriter(reg.db, id, holder, writer, reg.now(), lease());
+  }
   const row = await findUploadCheckpoint(reg.db, id);
   if (!row) fail("BLOB_UPLOAD_UNKNOWN", "upload unknown to registry", { id });
   if (!claimed) fail("CHUNK_OUT_OF_ORDER", "another request is writing this upload", { size: row.hashed_size ?? (await reg.store.uploadSize(id)) ?? 0 });
@@ -69,4 +79,23 @@ export async function asUploadWriter<T>(
 /** The bytes session `id` holds as last acknowledged, or null when the database does not know (the store then tells). */
 export async function checkpointSize(reg: Registry, id: string): Promise<number | null> {
   return (await findUploadCheckpoint(reg.db, id))?.hashed_size ?? null;
+}
+
+/**
+ * Whether the process behind lease holder `holder` is known to be gone: it
+ * ran on this host and is this process's pid in an earlier life, or its pid
+ * is no longer running. A holder on another host is alive until its lease lapses.
+ */
+export function writerDied(holder: string): boolean {
+  const [host, pidText, token] = holder.split("|");
+  const pid = Number(pidText);
+  if (host !== hostname() || !Number.isSafeInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return token !== PROCESS_TOKEN;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    // EPERM: the pid exists but belongs to someone else (reused): not our writer any more.
+    return (error as NodeJS.ErrnoException).code === "ESRCH" || (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

@@ -77,4 +77,9 @@ export interface BlobStore {
   probe(): Promise<void>;
   /** Every upload's bytes, whether or not a session still owns them. */
   listUploads(): AsyncIterable<StoredUpload>;
+  /**
+   * Where a client may fetch the blob itself (a presigned S3 URL, short
+   * lived) instead of through the server; absent or null: serve the bytes.
+   */
+  redirectUrl?(digest: string): string | null;
 }

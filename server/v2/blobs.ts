@@ -19,9 +19,19 @@ function blobResponse(body: Blob | null, digest: string, size: number, range: By
     ETag: `"${digest}"`,
     "Accept-Ranges": "bytes",
   };
-  if (!range) return new Response(body, { headers });
+  if (!range) return new Response(sendable(body), { headers });
   headers["Content-Range"] = `bytes ${range.start}-${range.end}/${size}`;
-  return new Response(body, { status: 206, headers });
+  return new Response(sendable(body), { status: 206, headers });
+}
+
+/**
+ * A store's Blob as a response body. A local file goes as it is (Bun sends
+ * it with sendfile); a Blob backed by an S3 object (it can presign) goes as
+ * its stream, because Bun answers a Response made of one with a redirect
+ * to the object, and refuses headers beside it.
+ */
+function sendable(body: Blob | null): Blob | ReadableStream | null {
+  return body && typeof (body as { presign?: unknown }).presign === "function" ? body.stream() : body;
 }
 
 /** Handlers for one blob. */
@@ -44,6 +54,13 @@ export function blobHandlers(reg: Registry) {
           if (arriving.size !== null) headers["Content-Length"] = String(arriving.size);
           return new Response(arriving.body, { headers });
         }
+      }
+      if (reg.store.redirectUrl) {
+        // Redirect mode (S3): once the repository is known to hold the blob, the client fetches it
+        // from the bucket with a short-lived presigned URL, sending its Range header there.
+        await statBlob(reg, name, digest);
+        const location = reg.store.redirectUrl(digest);
+        if (location) return new Response(null, { status: 307, headers: { Location: location, "Docker-Content-Digest": digest, "Content-Length": "0" } });
       }
       const blob = await openBlob(reg, name, digest, (size) => parseRange(req.headers.get("range"), size));
       return blobResponse(blob.body, digest, blob.size, blob.range);

@@ -9,7 +9,7 @@ describe("parseOptions", () => {
   test("defaults run everything at full size against every target in both modes", () => {
     const opts = parseOptions([]);
     expect(opts.only).toEqual(["push", "pull", "requests", "images", "lists"]);
-    expect(opts.targets).toEqual(["mcr-src", "mcr-bin", "distribution"]);
+    expect(opts.targets).toEqual(["mcr-src", "mcr-w2", "mcr-bin", "distribution", "bun-bare"]);
     expect(opts.modes).toEqual(["auth", "anon"]);
     expect(opts.sizes).toEqual(fullSizes);
     expect(opts.sizes.blobBytes).toBe(2 ** 30);

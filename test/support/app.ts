@@ -11,6 +11,7 @@ import { ensureAdmin } from "../../lib/auth/users.ts";
 import { openRegistry, type Registry } from "../../lib/registry/registry.ts";
 import { Mirror, type MirrorEvent } from "../../lib/mirror/mirror.ts";
 import type { UpstreamConfig } from "../../lib/mirror/upstream-config.ts";
+import type { S3StoreOptions } from "../../lib/storage/s3-store.ts";
 import { createApp, type App } from "../../server/app.ts";
 import { ADMIN_AUTH, TEST_ADMIN } from "./credentials.ts";
 import { testDatabase } from "./postgres.ts";
@@ -33,11 +34,11 @@ export interface TestApp {
 
 /** Opens a fresh registry in a temp dir. */
 export async function testApp(
-  options: { tokenTtlSeconds?: number; limits?: Partial<Limits>; upstreams?: UpstreamConfig[]; onMirrorEvent?: (event: MirrorEvent) => void; database?: string } = {},
+  options: { tokenTtlSeconds?: number; limits?: Partial<Limits>; upstreams?: UpstreamConfig[]; onMirrorEvent?: (event: MirrorEvent) => void; s3?: S3StoreOptions; database?: string } = {},
 ): Promise<TestApp> {
   const dataDir = tempDir("reg-");
   const database = options.database ?? (await testDatabase());
-  const reg = await openRegistry(dataDir, { limits: options.limits, database });
+  const reg = await openRegistry(dataDir, { limits: options.limits, s3: options.s3, database });
   await ensureAdmin(reg, TEST_ADMIN.password);
   const key = ephemeralSigningKey();
   const auth = new Authenticator(reg, key, { tokenTtlSeconds: options.tokenTtlSeconds ?? 300 });

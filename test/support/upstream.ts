@@ -74,13 +74,17 @@ export interface CountingProxy {
   url: string;
   /** Every request received, as `METHOD /path` (query left out), in order. */
   requests: string[];
+  /** The same requests with their query, as `METHOD /path?query` (to see containerd's `?ns=`). */
+  urls: string[];
   /** How many received requests start with `prefix` (e.g. `GET /v2/library/a/blobs/`). */
   count(prefix: string): number;
   mode: ProxyMode;
-  /** Seconds a throttled answer asks to wait. */
-  retryAfter: number;
+  /** What a throttled answer's Retry-After says: seconds, an HTTP date as text, or null to send none. */
+  retryAfter: number | string | null;
   /** Blob GETs answer 307 to this proxy under another origin (`localhost`), as blob storage would. */
   redirectBlobs: boolean;
+  /** Blob GETs answer 307 to the same path with another query, forever. */
+  redirectLoop: boolean;
   /** Authorization headers seen on redirected blob fetches (must be none: another origin). */
   redirectedAuth: string[];
   /** Milliseconds to pause before each 64 KiB of a blob body passed through (0: none). */
@@ -100,10 +104,12 @@ export function startCountingProxy(target: string): CountingProxy {
   const proxy: CountingProxy = {
     url: "",
     requests: [],
+    urls: [],
     count: (prefix) => proxy.requests.filter((r) => r.startsWith(prefix)).length,
     mode: "pass",
     retryAfter: 2,
     redirectBlobs: false,
+    redirectLoop: false,
     redirectedAuth: [],
     chunkDelayMs: 0,
     storageAuth: "",
@@ -145,12 +151,21 @@ export function startCountingProxy(target: string): CountingProxy {
         path = decodeURIComponent(path.slice("/storage/".length));
       } else {
         proxy.requests.push(`${req.method} ${path}`);
+        proxy.urls.push(`${req.method} ${path}${url.search}`);
       }
       if (/\/manifests\//.test(path)) proxy.accepts.push(req.headers.get("accept") ?? "");
       if (proxy.mode === "down") return new Response("upstream down", { status: 503 });
       if (proxy.mode === "hang") await new Promise(() => {});
-      if (proxy.mode === "throttle") return new Response("slow down", { status: 429, headers: { "Retry-After": String(proxy.retryAfter) } });
+      if (proxy.mode === "throttle") {
+        const headers: Record<string, string> = proxy.retryAfter === null ? {} : { "Retry-After": String(proxy.retryAfter) };
+        return new Response("slow down", { status: 429, headers });
+      }
       const isBlob = /\/blobs\/sha256:/.test(path);
+      if (proxy.redirectLoop && isBlob) {
+        // A new URL each time: an endless chain, which a visited-URL check alone would not stop.
+        const hop = Number(url.searchParams.get("hop") ?? 0) + 1;
+        return new Response(null, { status: 307, headers: { Location: `${url.pathname}?hop=${hop}` } });
+      }
       if (proxy.redirectBlobs && isBlob && !url.pathname.startsWith("/storage/")) {
         return new Response(null, { status: 307, headers: { Location: `http://localhost:${server.port}/storage/${encodeURIComponent(path)}` } });
       }

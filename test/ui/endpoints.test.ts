@@ -63,6 +63,20 @@ describe("the page", () => {
     expect(res.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'; sandbox");
   });
 
+  test("a method other than GET or HEAD on a UI path is 405 with a JSON error, like every other non-/v2 answer", async () => {
+    for (const path of ["/", "/index.html", "/ui/app.js"]) {
+      const res = await t.request("POST", path, { body: "x" });
+      expect(res.status).toBe(405);
+      expect(res.headers.get("allow")).toBe("GET, HEAD");
+      expect(((await res.json()) as { error: string }).error).toContain("GET and HEAD");
+    }
+    // What the URL parser makes of a hostile path (`/v2/%2E%2E/blobs/..` is `/`) gets the same.
+    expect((await t.request("POST", "/v2/%2E%2E/blobs/..", { body: "x" })).status).toBe(405);
+    const elsewhere = await t.request("POST", "/somewhere", { body: "x" });
+    expect(elsewhere.status).toBe(404);
+    expect(await elsewhere.json()).toEqual({ error: "not found" });
+  });
+
   test("ui: false serves no page", async () => {
     const off = createApp(t.reg, { auth: t.auth, ui: false });
     const res = await off.fetch(new Request("http://registry.test/"));

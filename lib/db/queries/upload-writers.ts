@@ -18,6 +18,22 @@ export async function claimUploadWriter(db: Kysely<DB>, id: string, writer: stri
   return result.numUpdatedRows > 0n;
 }
 
+/** Takes the lease from `dead`, a writer known to have died before its lease lapsed; returns whether it still held it. */
+export async function takeOverUploadWriter(db: Kysely<DB>, id: string, dead: string, writer: string, now: number, until: number): Promise<boolean> {
+  const result = await db
+    .updateTable("uploads")
+    .set({ writer, writer_until: until, updated_at: now })
+    .where("id", "=", id)
+    .where("writer", "=", dead)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Who holds session `id`'s lease now (null: nobody), when the session exists. */
+export async function findUploadWriter(db: Kysely<DB>, id: string): Promise<string | null | undefined> {
+  return (await db.selectFrom("uploads").select("writer").where("id", "=", id).executeTakeFirst())?.writer;
+}
+
 /** Extends `writer`'s lease (and the session's activity time); returns whether it still held it. */
 export async function renewUploadWriter(db: Kysely<DB>, id: string, writer: string, now: number, until: number): Promise<boolean> {
   const result = await db

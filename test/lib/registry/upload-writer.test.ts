@@ -8,6 +8,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { sha256Digest } from "../../../lib/oci/digest.ts";
 import { openRegistry, type Registry } from "../../../lib/registry/registry.ts";
 import { appendUpload, cancelUpload, completeUpload, startUpload, uploadStatus } from "../../../lib/registry/uploads.ts";
@@ -123,6 +124,26 @@ describe("chunks of one session on different processes", () => {
     await expect(appendUpload(b, "app", id, [chunk(1)], 100_000)).rejects.toMatchObject({ code: "CHUNK_OUT_OF_ORDER", detail: { size: 100_000 } });
     clock += WRITER_LEASE_MS + 1;
     expect((await appendUpload(b, "app", id, [chunk(1)], 100_000)).size).toBe(200_000);
+  });
+
+  test("a lease left by a process of this host that is gone (or by this pid in an earlier life) is taken over at once", async () => {
+    const [a, b] = await twoProcesses();
+    const { id } = await startUpload(a, "app");
+    await appendUpload(a, "app", id, [chunk(0)], 0);
+    // A process that ran here and exited: its pid is no longer running.
+    const gone = Bun.spawnSync(["true"]).pid;
+    const lease = (writer: string) =>
+      a.db.updateTable("uploads").set({ writer, writer_until: Date.now() + WRITER_LEASE_MS }).where("id", "=", id).execute();
+    await lease(`${hostname()}|${gone}|token|lease`);
+    expect((await appendUpload(b, "app", id, [chunk(1)], 100_000)).size).toBe(200_000);
+    // The same pid as this process but another life of it (a restarted container's server is often pid 1 again).
+    await lease(`${hostname()}|${process.pid}|an-earlier-process|lease`);
+    expect((await appendUpload(b, "app", id, [chunk(2)], 200_000)).size).toBe(300_000);
+    // A live process on this host (this test's own parent) and any process on another host keep their lease.
+    await lease(`${hostname()}|${process.ppid}|token|lease`);
+    await expect(appendUpload(b, "app", id, [chunk(3)], 300_000)).rejects.toMatchObject({ code: "CHUNK_OUT_OF_ORDER" });
+    await lease(`elsewhere.example|${gone}|token|lease`);
+    await expect(appendUpload(b, "app", id, [chunk(3)], 300_000)).rejects.toMatchObject({ code: "CHUNK_OUT_OF_ORDER" });
   });
 
   test("a session cancelled through another process while a chunk is written ends that request as unknown", async () => {

@@ -1,8 +1,9 @@
 /**
  * @module The cache when its upstream fails: cached tags are served stale
  * (and say so) when the upstream answers 5xx, is unreachable or throttles;
- * a tag never cached gets a clear 503; a 429's Retry-After is honoured by
- * sending nothing upstream until it has passed.
+ * a tag never cached gets a clear 503; a 429's Retry-After (seconds or a
+ * date; 10 s when absent, at most an hour) is honoured by sending nothing
+ * upstream until it has passed.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { recentAuditEvents } from "../../../lib/db/queries/audit.ts";
@@ -101,6 +102,46 @@ describe.skipIf(!hasDistribution)("upstream failures", () => {
     }
   });
 
+  test("a 429's pause: 10 s without Retry-After, an HTTP date honoured, at most an hour; it ends on time", async () => {
+    const proxy3 = startCountingProxy(dist.url);
+    // Whole seconds: an HTTP date has no fraction.
+    let clock = Math.floor(Date.now() / 1000) * 1000;
+    const t3 = await testApp({ upstreams: [upstreamConfig(proxy3.url)] });
+    t3.reg.now = () => clock;
+    const retryAfter = async () => {
+      const res = await t3.request("GET", `/v2/docker.io/library/paused/manifests/${crypto.randomUUID()}`);
+      expect(res.status).toBe(503);
+      await res.arrayBuffer();
+      return Number(res.headers.get("retry-after"));
+    };
+    try {
+      proxy3.mode = "throttle";
+      proxy3.retryAfter = null;
+      expect(await retryAfter()).toBe(10);
+      const seen = proxy3.requests.length;
+      clock += 9_000;
+      expect(await retryAfter()).toBe(1);
+      expect(proxy3.requests.length).toBe(seen);
+      clock += 1_000;
+      proxy3.retryAfter = new Date(clock + 120_000).toUTCString();
+      expect(await retryAfter()).toBe(120);
+      expect(proxy3.requests.length).toBe(seen + 1);
+      clock += 120_000;
+      proxy3.retryAfter = 86_400;
+      expect(await retryAfter()).toBe(3600);
+      clock += 3_599_000;
+      expect(await retryAfter()).toBe(1);
+      expect(proxy3.requests.length).toBe(seen + 2);
+      clock += 1_000;
+      proxy3.mode = "pass";
+      const image = await pushUpstream(dist.url, dist.auth, "library/paused", "1");
+      expect((await pullThrough(t3, "docker.io/library/paused", "1")).digest).toBe(image.manifestDigest);
+    } finally {
+      await t3.close();
+      await proxy3.stop();
+    }
+  });
+
   test("upstream fetches are audited, blob reads from the cache are not", async () => {
     await t.reg.audit.flush();
     const events = await recentAuditEvents(t.reg.db, 500);
@@ -167,6 +208,34 @@ describe.skipIf(!hasDistribution)("upstream limits", () => {
       expect(proxy.maxInFlight - hanging).toBe(1);
     } finally {
       proxy.chunkDelayMs = 0;
+      await t.close();
+    }
+  });
+
+  test("a redirect loop is given up after 5 redirects with a 503 naming the upstream; no Accept asks for all four manifest types", async () => {
+    const image = await pushUpstream(dist.url, dist.auth, "library/looped", "1");
+    const t = await testApp({ upstreams: [upstreamConfig(proxy.url)] });
+    proxy.accepts.length = 0;
+    try {
+      const manifest = await t.request("GET", "/v2/docker.io/library/looped/manifests/1");
+      expect(manifest.status).toBe(200);
+      expect(proxy.accepts[0]!.split(",").map((a) => a.trim()).sort()).toEqual([
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.oci.image.manifest.v1+json",
+      ]);
+      proxy.redirectLoop = true;
+      const layer = image.blobDigests[1]!;
+      const before = proxy.count(`GET /v2/library/looped/blobs/${layer}`);
+      const res = await t.request("GET", `/v2/docker.io/library/looped/blobs/${layer}`);
+      expect(res.status).toBe(503);
+      expect((await errorCode(res)).message).toContain("docker.io");
+      // The first request and five redirects.
+      expect(proxy.count(`GET /v2/library/looped/blobs/${layer}`) - before).toBe(6);
+      expect(await t.reg.store.stat(layer)).toBeNull();
+    } finally {
+      proxy.redirectLoop = false;
       await t.close();
     }
   });

@@ -1,8 +1,10 @@
 /**
  * @module Blob transfers through the cache: twenty clients pulling the same
- * cold image share one upstream fetch per blob and per tag; a client that
- * goes away mid-blob leaves nothing half-written and the next pull
- * completes; bytes that do not match their digest are never committed and
+ * cold image share one upstream fetch per blob and per tag; the first
+ * client gets a cold blob's bytes before the upstream has sent it all; a
+ * client that goes away mid-blob leaves nothing half-written and the next
+ * pull completes, one that stops reading is dropped without stalling the
+ * fetch; bytes that do not match their digest are never committed and
  * never reach a client as a complete body.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -48,6 +50,65 @@ describe.skipIf(!hasDistribution)("blob transfers", () => {
     expect(proxy.count("GET /v2/library/crowd/manifests/")).toBe(1);
     for (const blob of image.blobDigests) expect(proxy.count(`GET /v2/library/crowd/blobs/${blob}`)).toBe(1);
     await nothingLeftOver();
+  });
+
+  test("the first client receives a cold blob's bytes while the upstream is still sending it, and the whole blob in the end", async () => {
+    const image = await pushUpstream(dist.url, dist.auth, "library/streamed", "1", 1, 8 * 1024 * 1024);
+    const layer = image.blobDigests[1]!;
+    proxy.chunkDelayMs = 3;
+    try {
+      const res = await t.request("GET", `/v2/docker.io/library/streamed/blobs/${layer}`);
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      const chunks: Uint8Array[] = [];
+      let whileFetching = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        // The upstream's body is still being sent (the proxy counts it in flight until its end).
+        if (proxy.inFlight > 0) whileFetching += value.byteLength;
+        chunks.push(value);
+      }
+      expect(whileFetching).toBeGreaterThan(0);
+      expect(chunks.length).toBeGreaterThan(1);
+      expect(sha256Digest(Buffer.concat(chunks))).toBe(layer);
+    } finally {
+      proxy.chunkDelayMs = 0;
+    }
+    expect(proxy.count(`GET /v2/library/streamed/blobs/${layer}`)).toBe(1);
+    await nothingLeftOver();
+  });
+
+  test("a client that stops reading is dropped after `timeout` with 4 MiB waiting for it; the blob is still cached whole", async () => {
+    const slowApp = await testApp({ upstreams: [upstreamConfig(proxy.url, { timeoutMs: 800 })] });
+    try {
+      const image = await pushUpstream(dist.url, dist.auth, "library/stalled", "1", 1, 16 * 1024 * 1024);
+      const layer = image.blobDigests[1]!;
+      const res = await slowApp.request("GET", `/v2/docker.io/library/stalled/blobs/${layer}`);
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      expect((await reader.read()).done).toBe(false);
+      // The client reads nothing more; the fetch must not wait for it.
+      const deadline = Date.now() + 20_000;
+      while (!(await findLinkedBlob(slowApp.reg.db, "docker.io/library/stalled", layer)) && Date.now() < deadline) await Bun.sleep(50);
+      expect(await findLinkedBlob(slowApp.reg.db, "docker.io/library/stalled", layer)).toBeDefined();
+      // What it reads now ends in an error, short of the blob: it was dropped.
+      let received = 0;
+      const error = await (async () => {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return null;
+          received += value.byteLength;
+        }
+      })().catch((e: Error) => e);
+      expect(String(error)).toContain("client too slow");
+      expect(received).toBeLessThan(16 * 1024 * 1024);
+      const again = await slowApp.request("GET", `/v2/docker.io/library/stalled/blobs/${layer}`);
+      expect(sha256Digest(new Uint8Array(await again.arrayBuffer()))).toBe(layer);
+      expect(proxy.count(`GET /v2/library/stalled/blobs/${layer}`)).toBe(1);
+    } finally {
+      await slowApp.close();
+    }
   });
 
   test("a client leaving mid-blob commits nothing half-written; the next pull completes", async () => {

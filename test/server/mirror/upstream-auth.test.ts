@@ -3,7 +3,8 @@
  * (with and without credentials), the Docker token flow against a second
  * `mcr serve` (tokens reused until they expire, anonymous tokens too), and
  * redirects to blob storage followed without carrying the credentials to
- * the other origin; an HTTPS upstream trusted through `tls_ca`.
+ * the other origin; an HTTPS upstream trusted through `tls_ca`. With each
+ * kind of upstream a warm pull within `tag_ttl` sends it nothing.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
@@ -40,6 +41,12 @@ describe.skipIf(!hasDistribution)("Distribution with htpasswd (Basic)", () => {
       expect(pulled.digest).toBe(image.manifestDigest);
       expect(proxy.count("GET /v2/team/private/blobs/")).toBe(3);
       expect(proxy.redirectedAuth).toEqual([]);
+      // Warm: within tag_ttl, everything from the cache, nothing asked upstream.
+      const cold = proxy.requests.length;
+      const warm = await pullThrough(t, "private.example/team/private", "1");
+      expect(warm.digest).toBe(image.manifestDigest);
+      expect(warm.cache).toBe("hit");
+      expect(proxy.requests.slice(cold)).toEqual([]);
     } finally {
       proxy.redirectBlobs = false;
       await t.close();
@@ -72,11 +79,20 @@ describe("a second mcr serve (Docker token flow)", () => {
   test("credentials get a token once per repository, reused for every request until it expires", async () => {
     const first = await pushUpstream(upstream.url, upstream.authHeader, "team/app", "1");
     const second = await pushUpstream(upstream.url, upstream.authHeader, "team/app", "2");
-    const t = await testApp({ upstreams: [upstreamConfig(upstream.url, { name: "mcr.example", username: upstream.username, password: upstream.password })] });
+    const proxy = startCountingProxy(upstream.url);
+    const t = await testApp({ upstreams: [upstreamConfig(proxy.url, { name: "mcr.example", username: upstream.username, password: upstream.password })] });
     try {
       expect((await pullThrough(t, "mcr.example/team/app", "1")).digest).toBe(first.manifestDigest);
       expect((await pullThrough(t, "mcr.example/team/app", "2")).digest).toBe(second.manifestDigest);
       const client = t.mirror!.targets[0]!.client;
+      expect(client.tokenRequests).toBe(1);
+      expect(proxy.count("GET /v2/team/app/blobs/")).toBe(6);
+      // Warm, within tag_ttl: from the cache, no token and no request upstream.
+      const cold = proxy.requests.length;
+      const warm = await pullThrough(t, "mcr.example/team/app", "1");
+      expect(warm.cache).toBe("hit");
+      expect(warm.digest).toBe(first.manifestDigest);
+      expect(proxy.requests.slice(cold)).toEqual([]);
       expect(client.tokenRequests).toBe(1);
       // After the token's lifetime (300 s here) a new one is fetched.
       const later = Date.now() + 400_000;
@@ -85,6 +101,7 @@ describe("a second mcr serve (Docker token flow)", () => {
       expect(client.tokenRequests).toBe(2);
     } finally {
       await t.close();
+      await proxy.stop();
     }
   });
 
