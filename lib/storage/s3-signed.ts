@@ -66,7 +66,10 @@ export async function signedFetch(loc: S3Location, req: SignedRequest, now = new
   delete headers.host;
   const url = `${base.protocol}//${host}${path}${query ? `?${query}` : ""}`;
   try {
-    return await fetch(url, { method: req.method, headers, body: req.body, redirect: "manual" });
+    // A cast, not a conversion: Bun's fetch sends a Uint8Array as it is, but which global BodyInit the
+    // checker resolves (Bun's or undici's, whose ArrayBufferView is over ArrayBuffer only) varies between runs.
+    const body = req.body as unknown as RequestInit["body"];
+    return await fetch(url, { method: req.method, headers, body, redirect: "manual" });
   } catch (error) {
     fail("UNAVAILABLE", `S3 endpoint unreachable: ${(error as Error).message}`, { endpoint: loc.endpoint });
   }
