@@ -58,8 +58,8 @@ export function mcrBinary(): string | null {
   return existsSync(path) ? path : null;
 }
 
-/** Starts mcr (`cmd` runs its CLI) on a fresh data dir under `dir`; `workers` > 1 runs `serve --workers`. */
-export async function startMcr(id: "mcr-src" | "mcr-w2" | "mcr-bin", cmd: string[], dir: string, workers = 1): Promise<Target> {
+/** Starts mcr (`cmd` runs its CLI) on a fresh data dir under `dir`; `workers` > 1 runs `serve --workers`; `env` is added to the server's (e.g. MCR_S3_*). */
+export async function startMcr(id: "mcr-src" | "mcr-w2" | "mcr-bin", cmd: string[], dir: string, workers = 1, env: Record<string, string> = {}): Promise<Target> {
   const dataDir = join(dir, "data");
   mkdirSync(dataDir, { recursive: true });
   const run = (args: string[], stdin?: string) => {
@@ -86,7 +86,7 @@ description = "bench: anonymous access, standing in for 'auth off'"
   const log = join(dir, "server.log");
   const proc = Bun.spawn([...cmd, "serve", "--listen", "127.0.0.1:0", "--data", dataDir, "--workers", String(workers)], {
     cwd: ROOT,
-    env: { ...process.env, MCR_ADMIN_PASSWORD: "bench-admin-password" },
+    env: { ...process.env, MCR_ADMIN_PASSWORD: "bench-admin-password", ...env },
     stdin: "ignore",
     stdout: Bun.file(log),
     stderr: Bun.file(log),
@@ -119,8 +119,12 @@ description = "bench: anonymous access, standing in for 'auth off'"
   };
 }
 
-/** Starts Distribution twice on one storage root: without auth, and with htpasswd. */
-export async function startDistribution(dir: string): Promise<Target> {
+/**
+ * Starts Distribution twice on one storage root: without auth, and with
+ * htpasswd. `storageDriver` replaces the filesystem driver's YAML lines
+ * (indented under `storage:`), e.g. an `s3:` section.
+ */
+export async function startDistribution(dir: string, storageDriver?: string[]): Promise<Target> {
   const storage = join(dir, "storage");
   mkdirSync(storage, { recursive: true });
   const htpasswd = join(dir, "htpasswd");
@@ -139,8 +143,7 @@ export async function startDistribution(dir: string): Promise<Target> {
         "storage:",
         "  cache:",
         "    blobdescriptor: inmemory",
-        "  filesystem:",
-        `    rootdirectory: ${storage}`,
+        ...(storageDriver ?? ["  filesystem:", `    rootdirectory: ${storage}`]),
         "  delete:",
         "    enabled: true",
         "http:",
@@ -151,7 +154,9 @@ export async function startDistribution(dir: string): Promise<Target> {
     );
     const log = join(dir, `${name}.log`);
     const fd = openSync(log, "a");
-    const proc = Bun.spawn(["docker-registry", "serve", config], { stdin: "ignore", stdout: fd, stderr: fd });
+    // aws-sdk-go panics on AWS_CA_BUNDLE with Distribution's own HTTP transport ("LoadCustomCABundleError"); the gateway is plain HTTP.
+    const { AWS_CA_BUNDLE: _bundle, ...env } = process.env;
+    const proc = Bun.spawn(["docker-registry", "serve", config], { env, stdin: "ignore", stdout: fd, stderr: fd });
     const url = `http://127.0.0.1:${port}`;
     await waitForHttp(`${url}/v2/`, proc, log);
     return { proc, url };
