@@ -25,7 +25,7 @@ const sizeMiB = Number(process.argv[2] ?? 1024);
 const imageCount = Number(process.argv[3] ?? 50);
 const HEAD_SECONDS = 5;
 const HEAD_CONNECTIONS = 16;
-const log = (line: string) => console.error(`[bench s3] ${line}`);
+const log = (line: string) => console.error(`[bench s3 ${new Date().toISOString().slice(11, 19)}] ${line}`);
 const loadavg = () => readFileSync("/proc/loadavg", "utf8").trim();
 
 if (missingCephTools().length > 0) {
@@ -34,7 +34,8 @@ if (missingCephTools().length > 0) {
 }
 ensureTools(log);
 const dir = mkdtempSync(join(tmpdir(), "mcr-bench-s3-"));
-const rgw = await startRgw(join(dir, "ceph"));
+// Room for every 1 GiB copy the run makes (each registry keeps its upload and its blob); RAM holds only what is written.
+const rgw = await startRgw(join(dir, "ceph"), 60_000, 20 * 1024 ** 3);
 const targets: Target[] = [];
 process.on("exit", () => {
   rgw.stop();
@@ -90,15 +91,6 @@ interface Figures {
 
 async function measure(label: string, ep: Endpoint, big: { path: string; digest: string } | null): Promise<Figures> {
   const figures: Figures = {};
-  if (big) {
-    log(`${label}: push ${sizeMiB} MiB`);
-    Bun.spawnSync(["sync"]);
-    let started = performance.now();
-    await pushMonolithic(ep, "bench/big", Bun.file(big.path), big.digest);
-    figures.pushMBps = mbps(sizeMiB * MiB, (performance.now() - started) / 1000);
-    log(`${label}: pull`);
-    figures.pullMBps = await pull(ep, "bench/big", big.digest);
-  }
   log(`${label}: ${imageCount} small images`);
   const images = Array.from({ length: imageCount }, (_, i) => makeImage(`${label}-${i}-${crypto.randomUUID()}`, 3, 32 * 1024));
   const started = performance.now();
@@ -109,6 +101,15 @@ async function measure(label: string, ep: Endpoint, big: { path: string; digest:
   if (head.errors > 0) throw new Error(`${label}: ${head.errors} HEAD errors`);
   figures.headRps = head.rps;
   figures.headP99Ms = head.p99Ms;
+  if (big) {
+    log(`${label}: push ${sizeMiB} MiB`);
+    Bun.spawnSync(["sync"]);
+    const pushStarted = performance.now();
+    await pushMonolithic(ep, "bench/big", Bun.file(big.path), big.digest);
+    figures.pushMBps = mbps(sizeMiB * MiB, (performance.now() - pushStarted) / 1000);
+    log(`${label}: pull`);
+    figures.pullMBps = await pull(ep, "bench/big", big.digest);
+  }
   return figures;
 }
 
