@@ -16,6 +16,7 @@ import { registerRepo } from "./commands/repo.ts";
 import { registerGc } from "./commands/gc.ts";
 import { registerRetention } from "./commands/retention.ts";
 import { registerServe } from "./commands/serve.ts";
+import { registerStorage } from "./commands/storage.ts";
 import { registerToken } from "./commands/token.ts";
 import { registerUser } from "./commands/user.ts";
 import { registerVersion } from "./commands/version.ts";
@@ -40,6 +41,7 @@ registerAudit(program);
 registerRepo(program);
 registerGc(program);
 registerRetention(program);
+registerStorage(program);
 registerVersion(program);
 
 try {

@@ -33,7 +33,15 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function config(dir: string, fsid: string, monPort: number, rgwPort: number): string {
+/**
+ * memstore's device size: Ceph's default (1 GiB) makes the OSD report
+ * itself full after ~0.95 GiB and RGW then blocks every write without an
+ * error (the bench's 1 GiB pushes hung). It is only a reported size: RAM
+ * holds what is written.
+ */
+const MEMSTORE_BYTES = 8 * 1024 ** 3;
+
+function config(dir: string, fsid: string, monPort: number, rgwPort: number, memstoreBytes: number): string {
   return `[global]
 fsid = ${fsid}
 mon host = v2:127.0.0.1:${monPort}
@@ -54,6 +62,7 @@ paxos propose interval = 0.01
 paxos min wait = 0.001
 mon data avail crit = 1
 osd objectstore = memstore
+memstore device bytes = ${memstoreBytes}
 rgw gc obj min wait = 30
 run dir = ${dir}/run
 log file = ${dir}/log/$name.log
@@ -78,12 +87,12 @@ async function run(cmd: string[], dir: string): Promise<string> {
 }
 
 /** Starts the three processes in `dir` (created); resolves once the gateway answers. */
-export async function startRgw(dir: string, timeoutMs = 60_000): Promise<Rgw> {
+export async function startRgw(dir: string, timeoutMs = 60_000, memstoreBytes = MEMSTORE_BYTES): Promise<Rgw> {
   for (const sub of ["run", "log", "crash", "mon", "osd"]) mkdirSync(join(dir, sub), { recursive: true });
   const [monPort, rgwPort] = [await freePort(), await freePort()];
   const conf = join(dir, "ceph.conf");
   const fsid = crypto.randomUUID();
-  writeFileSync(conf, config(dir, fsid, monPort, rgwPort));
+  writeFileSync(conf, config(dir, fsid, monPort, rgwPort, memstoreBytes));
   const pids: number[] = [];
   const stop = () => {
     for (const pid of pids) {

@@ -120,8 +120,12 @@ description = "bench: anonymous access, standing in for 'auth off'"
   };
 }
 
-/** Starts Distribution twice on one storage root: without auth, and with htpasswd. */
-export async function startDistribution(dir: string): Promise<Target> {
+/**
+ * Starts Distribution twice on one storage root: without auth, and with
+ * htpasswd. `storageDriver` replaces the filesystem driver's YAML lines
+ * (indented under `storage:`), e.g. an `s3:` section.
+ */
+export async function startDistribution(dir: string, storageDriver?: string[]): Promise<Target> {
   const storage = join(dir, "storage");
   mkdirSync(storage, { recursive: true });
   const htpasswd = join(dir, "htpasswd");
@@ -140,8 +144,7 @@ export async function startDistribution(dir: string): Promise<Target> {
         "storage:",
         "  cache:",
         "    blobdescriptor: inmemory",
-        "  filesystem:",
-        `    rootdirectory: ${storage}`,
+        ...(storageDriver ?? ["  filesystem:", `    rootdirectory: ${storage}`]),
         "  delete:",
         "    enabled: true",
         "http:",
@@ -152,7 +155,9 @@ export async function startDistribution(dir: string): Promise<Target> {
     );
     const log = join(dir, `${name}.log`);
     const fd = openSync(log, "a");
-    const proc = Bun.spawn(["docker-registry", "serve", config], { stdin: "ignore", stdout: fd, stderr: fd });
+    // aws-sdk-go panics on AWS_CA_BUNDLE with Distribution's own HTTP transport ("LoadCustomCABundleError"); the gateway is plain HTTP.
+    const { AWS_CA_BUNDLE: _bundle, ...env } = process.env;
+    const proc = Bun.spawn(["docker-registry", "serve", config], { env, stdin: "ignore", stdout: fd, stderr: fd });
     const url = `http://127.0.0.1:${port}`;
     await waitForHttp(`${url}/v2/`, proc, log);
     return { proc, url };

@@ -11,6 +11,10 @@
  * reported, not removed: GC reclaims them (one may be a blob being
  * committed right now). A row whose file is missing is reported, not
  * repaired: a data directory mounted wrong would lose every membership.
+ * With `sample`, every recorded blob is still checked to be stored with
+ * its size (from one listing of the store: on S3 a LIST per 1,000 blobs,
+ * not a request per blob), but only that many, chosen at random, are read
+ * and hashed: a full hash of a large bucket reads every byte back.
  */
 import {
   allUploadIds,
@@ -48,7 +52,8 @@ export interface FsckNote {
 
 /** What fsck found. */
 export interface FsckReport {
-  blobs: { checked: number; bytes: number };
+  /** Recorded blobs checked (stored, of their size), and how many of them were read and hashed (all, unless sampled), and their bytes. */
+  blobs: { checked: number; hashed: number; bytes: number };
   manifests: { checked: number };
   problems: FsckProblem[];
   notes: FsckNote[];
@@ -88,30 +93,90 @@ async function dropCorruptBlob(reg: Registry, digest: string): Promise<string> {
   return `deleted the corrupt file; no repository serves it until it is pushed again (or restored from a backup); until then these manifests are broken: ${outcome.manifests.join(", ")}`;
 }
 
-/** Checks everything; with `repair`, fixes what is safe to fix. */
-export async function fsck(reg: Registry, options: { repair?: boolean } = {}): Promise<FsckReport> {
-  const report: FsckReport = { blobs: { checked: 0, bytes: 0 }, manifests: { checked: 0 }, problems: [], notes: [] };
+/** How fsck runs. */
+export interface FsckOptions {
+  repair?: boolean;
+  /** Hash only this many recorded blobs, chosen at random; the rest are checked for presence and size only. */
+  sample?: number;
+}
 
+/** Every stored blob's size, from one listing of the store. */
+async function storedSizes(reg: Registry): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  for await (const stored of reg.store.list()) sizes.set(stored.digest, stored.size);
+  return sizes;
+}
+
+/**
+ * The recorded blobs to hash: every one, or with `sample` a uniform
+ * random choice of that many (reservoir sampling over the walk), checking
+ * the others against the listing as it goes.
+ */
+async function blobsToHash(reg: Registry, report: FsckReport, sample: number | undefined): Promise<AsyncIterable<{ digest: string; size: number }>> {
+  if (sample === undefined) {
+    return (async function* () {
+      for (let after = ""; ; ) {
+        const rows = await blobRowsAfter(reg.db, after, PAGE);
+        yield* rows;
+        if (rows.length < PAGE) return;
+        after = rows[rows.length - 1]!.digest;
+      }
+    })();
+  }
+  const sizes = await storedSizes(reg);
+  const chosen: { digest: string; size: number }[] = [];
+  let seen = 0;
   for (let after = ""; ; ) {
     const rows = await blobRowsAfter(reg.db, after, PAGE);
     for (const row of rows) {
-      const actual = await hashBlob(reg, row.digest);
-      report.blobs.checked++;
-      if (!actual) {
+      const size = sizes.get(row.digest);
+      if (size === undefined) {
+        report.blobs.checked++;
         report.problems.push({ kind: "missing_file", subject: row.digest, message: "recorded, but its file is missing" });
         continue;
       }
-      report.blobs.bytes += actual.size;
-      if (actual.digest !== row.digest) {
-        const problem: FsckProblem = { kind: "corrupt_blob", subject: row.digest, message: `its bytes hash to ${actual.digest}` };
-        if (options.repair) problem.repaired = await dropCorruptBlob(reg, row.digest);
-        report.problems.push(problem);
-      } else if (actual.size !== row.size) {
-        report.problems.push({ kind: "size_mismatch", subject: row.digest, message: `the file has ${actual.size} bytes, the database records ${row.size}` });
+      if (size !== row.size) {
+        report.blobs.checked++;
+        report.problems.push({ kind: "size_mismatch", subject: row.digest, message: `the file has ${size} bytes, the database records ${row.size}` });
+        continue;
+      }
+      seen++;
+      if (chosen.length < sample) chosen.push(row);
+      else {
+        const at = Math.floor(Math.random() * seen);
+        if (at < sample) chosen[at] = row;
       }
     }
     if (rows.length < PAGE) break;
     after = rows[rows.length - 1]!.digest;
+  }
+  // The ones not chosen were found stored with their size.
+  report.blobs.checked += seen - chosen.length;
+  return (async function* () {
+    yield* chosen;
+  })();
+}
+
+/** Checks everything; with `repair`, fixes what is safe to fix. */
+export async function fsck(reg: Registry, options: FsckOptions = {}): Promise<FsckReport> {
+  const report: FsckReport = { blobs: { checked: 0, hashed: 0, bytes: 0 }, manifests: { checked: 0 }, problems: [], notes: [] };
+
+  for await (const row of await blobsToHash(reg, report, options.sample)) {
+    const actual = await hashBlob(reg, row.digest);
+    report.blobs.checked++;
+    if (!actual) {
+      report.problems.push({ kind: "missing_file", subject: row.digest, message: "recorded, but its file is missing" });
+      continue;
+    }
+    report.blobs.hashed++;
+    report.blobs.bytes += actual.size;
+    if (actual.digest !== row.digest) {
+      const problem: FsckProblem = { kind: "corrupt_blob", subject: row.digest, message: `its bytes hash to ${actual.digest}` };
+      if (options.repair) problem.repaired = await dropCorruptBlob(reg, row.digest);
+      report.problems.push(problem);
+    } else if (actual.size !== row.size) {
+      report.problems.push({ kind: "size_mismatch", subject: row.digest, message: `the file has ${actual.size} bytes, the database records ${row.size}` });
+    }
   }
 
   // Files the database does not know: committed after the walk above, or left by a crash between commit and record.
