@@ -6,7 +6,8 @@
  * the first box's signing key to the others (docs/scale-out.md), as here.
  * Skips, saying why, without PostgreSQL or Ceph; fails instead under CI.
  */
-import { copyFileSync, mkdirSync } from "node:fs";
+import { expect, test } from "bun:test";
+import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { S3StoreOptions } from "../../lib/storage/s3-store.ts";
 import { freshBucket, rgwUnavailable } from "../support/ceph-rgw.ts";
@@ -14,6 +15,7 @@ import { postgresAvailable, postgresDatabase } from "../support/postgres.ts";
 import { replicaScenarios } from "../support/replica-scenarios.ts";
 import { tempDir } from "../support/temp.ts";
 
+const dirs = Array.from({ length: 4 }, (_, i) => tempDir(`replicas-box${i}-`));
 const available = postgresAvailable("test/e2e/replicas-s3.test.ts") && rgwUnavailable() === null;
 
 function s3Env(o: S3StoreOptions): Record<string, string> {
@@ -22,7 +24,6 @@ function s3Env(o: S3StoreOptions): Record<string, string> {
 
 replicaScenarios("three processes over one PostgreSQL and one S3 bucket, each its own data directory", !available, async () => {
   const [database, s3] = await Promise.all([postgresDatabase(), freshBucket("replicas/")]);
-  const dirs = Array.from({ length: 4 }, (_, i) => tempDir(`replicas-box${i}-`));
   return {
     dataDir: (i) => dirs[i]!,
     env: { MCR_DATABASE: database, ...s3Env(s3) },
@@ -34,4 +35,11 @@ replicaScenarios("three processes over one PostgreSQL and one S3 bucket, each it
       }
     },
   };
+});
+
+test.skipIf(!available)("after all of it, no box's data directory holds a blob or an upload: they are all in the bucket", () => {
+  for (const dir of dirs) {
+    const files = readdirSync(dir, { recursive: true }).map(String);
+    expect(files.filter((name) => /[a-f0-9]{64}/.test(name) || name.startsWith("blobs") || name.startsWith("uploads"))).toEqual([]);
+  }
 });

@@ -94,6 +94,20 @@ export function replicaScenarios(name: string, skip: boolean, setup: () => Promi
       expect(await anonymous(b)).toBe(401);
     });
 
+    test("a token one process issued is accepted by the others, as behind a load balancer (one host name)", async () => {
+      const [a, b, c] = servers as [ServerProcess, ServerProcess, ServerProcess];
+      const issued = await fetch(`${a.url}/v2/token?service=${a.host}&scope=repository:spread/chunked:pull`, { headers: admin() });
+      const { token } = (await issued.json()) as { token: string };
+      // The load balancer's one name: every replica sees the same Host, the token's audience.
+      for (const s of [b, c]) {
+        const res = await fetch(`${s.url}/v2/spread/chunked/tags/list`, { headers: { Authorization: `Bearer ${token}`, Host: a.host } });
+        // Authenticated: the empty repository's answer, whichever it is, not 401.
+        expect([200, 404]).toContain(res.status);
+      }
+      const forged = await fetch(`${b.url}/v2/spread/chunked/tags/list`, { headers: { Authorization: `Bearer ${token.slice(0, -4)}AAAA`, Host: a.host } });
+      expect(forged.status).toBe(401);
+    });
+
     test("GC from a fourth process while clients push through all three breaks no acknowledged image", async () => {
       const pool = layerPool(24, 7);
       for (const layer of pool) {
