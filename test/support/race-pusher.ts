@@ -209,9 +209,10 @@ export async function runWorker(w: Worker, deadline: number): Promise<void> {
       while (mine.length > w.keep) {
         const old = mine.shift()!;
         await verify(w, old);
+        // No longer promised from here on: a DELETE cut off by a killed server may have been applied before the kill.
+        w.stats.acknowledged.splice(w.stats.acknowledged.indexOf(old), 1);
         const del = await call(w, "DELETE", `/v2/${old.repo}/manifests/${old.digest}`);
         if (del.status !== 202) fail(w, `DELETE manifest ${del.status}`);
-        w.stats.acknowledged.splice(w.stats.acknowledged.indexOf(old), 1);
         w.stats.deleted++;
       }
     } catch (error) {
