@@ -11,7 +11,7 @@ import { Authenticator } from "../lib/auth/authenticator.ts";
 import { DbLoginThrottle } from "../lib/auth/db-throttle.ts";
 import type { LoginThrottle } from "../lib/auth/throttle.ts";
 import { readTlsFiles, type TlsFiles } from "../lib/config/tls.ts";
-import { loadSigningKey } from "../lib/auth/signing-key.ts";
+import { loadSharedSigningKey, loadSigningKey } from "../lib/auth/signing-key.ts";
 import { ensureAdmin } from "../lib/auth/users.ts";
 import type { Limits } from "../lib/limits.ts";
 import type { DatabaseTarget } from "../lib/config/database.ts";
@@ -81,6 +81,8 @@ export interface ServeOptions {
   upstreams?: readonly UpstreamConfig[];
   /** Serve the web UI at `/` (default true). */
   ui?: boolean;
+  /** The signing key file every replica shares (`auth.signing_key_file`); unset: `<dataDir>/signing-key.pem`, created at first start. */
+  signingKeyFile?: string | null;
 }
 
 const SWEEP_EVERY_MS = 60 * 60 * 1000;
@@ -119,10 +121,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // Bad certificate files stop the start before anything is opened.
   const tlsPaths = options.tls ?? null;
   let tls: TlsFiles | null = tlsPaths ? readTlsFiles(tlsPaths.cert, tlsPaths.key) : null;
+  // So does a missing or unsafe shared signing key file.
+  const sharedKey = options.signingKeyFile ? loadSharedSigningKey(options.signingKeyFile) : null;
   const reg = await openRegistry(options.dataDir, { limits: options.limits, checkpointPages: SERVER_CHECKPOINT_PAGES, s3: options.s3, ...options.database });
   reg.policy.allowAnonymous = options.anonymous ?? true;
   const admin = await ensureAdmin(reg, options.adminPassword);
-  const key = loadSigningKey(new FsLayout(options.dataDir).signingKey);
+  const key = sharedKey ?? loadSigningKey(new FsLayout(options.dataDir).signingKey);
   const auth = new Authenticator(reg, key, { tokenTtlSeconds: options.tokenTtlSeconds ?? 300 });
   const upstreams = options.upstreams ?? [];
   const mirror = upstreams.length > 0 ? new Mirror(reg, upstreams, (e) => logger[e.level](e.message, e.fields)) : null;
@@ -219,13 +223,16 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 /**
  * Readies a data directory for several workers before any starts: runs the
  * migrations, creates the admin account and the signing key, so workers
- * do not race to create them. Returns the generated admin password, if any.
+ * do not race to create them, or checks the shared key file
+ * (`signingKeyFile`) so a bad one stops the supervisor rather than every
+ * worker in turn. Returns the generated admin password, if any.
  */
-export async function prepareDataDir(dataDir: string, adminPassword: string | undefined, database: DatabaseTarget = {}): Promise<string | null> {
+export async function prepareDataDir(dataDir: string, adminPassword: string | undefined, database: DatabaseTarget = {}, signingKeyFile: string | null = null): Promise<string | null> {
+  if (signingKeyFile) loadSharedSigningKey(signingKeyFile);
   const reg = await openRegistry(dataDir, database);
   try {
     const admin = await ensureAdmin(reg, adminPassword);
-    loadSigningKey(new FsLayout(dataDir).signingKey);
+    if (!signingKeyFile) loadSigningKey(new FsLayout(dataDir).signingKey);
     return admin.generated;
   } finally {
     await reg.close();

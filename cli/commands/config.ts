@@ -4,6 +4,7 @@
  * secrets redacted).
  */
 import type { Command } from "commander";
+import { loadSharedSigningKey } from "../../lib/auth/signing-key.ts";
 import { renderJson, renderToml } from "../../lib/config/render.ts";
 import { readTlsFiles } from "../../lib/config/tls.ts";
 import { checkBucket, s3StoreOptions } from "../../lib/storage/s3-config.ts";
@@ -23,6 +24,9 @@ export function registerConfig(program: Command): void {
       const loaded = loadFromFlags({ config: named });
       const { cert, key } = loaded.config.server.tls;
       if (cert !== null && key !== null) readTlsFiles(cert, key);
+      // The shared signing key must exist, be private and parse: mcr serve would refuse it otherwise.
+      const signingKeyFile = loaded.config.auth.signing_key_file;
+      if (signingKeyFile !== null) loadSharedSigningKey(signingKeyFile);
       // With a bucket configured, the check reaches it: bad credentials or a missing bucket show now, not at the first push.
       const s3 = s3StoreOptions(loaded.config.storage.s3);
       if (s3) {

@@ -26,7 +26,7 @@ export function registerServe(program: Command): void {
     const logger = createLogger({ level: config.log.level, format: config.log.format, write: (line) => console.log(line), fields: worker ? { worker } : {} });
     if (config.server.workers > 1 && worker === null) {
       const https = config.server.tls.cert !== null && config.server.tls.key !== null;
-      await supervise(config.server.workers, hostname, port, dataDir, https, config.server.shutdown_timeout, logger, databaseTarget(config));
+      await supervise(config.server.workers, hostname, port, dataDir, https, config.server.shutdown_timeout, logger, databaseTarget(config), config.auth.signing_key_file);
       return;
     }
     let link: import("../../server/worker-link.ts").WorkerLink | null = null;
@@ -60,6 +60,7 @@ export function registerServe(program: Command): void {
       gcGraceMs: config.gc.grace,
       upstreams: config.upstreams,
       ui: config.ui.enabled,
+      signingKeyFile: config.auth.signing_key_file,
       limits: {
         maxConcurrentUploadsPerUser: config.limits.uploads_per_account,
         maxConcurrentUploads: config.limits.uploads_total,
@@ -129,11 +130,11 @@ function workerId(): number | null {
  * directory once (migrations, admin, signing key), picks the port, starts
  * the workers, and relays signals until they have all stopped.
  */
-async function supervise(workers: number, hostname: string, port: number, dataDir: string, https: boolean, shutdownTimeoutMs: number, logger: import("../../server/observability/logger.ts").Logger, database: DatabaseTarget = {}): Promise<void> {
+async function supervise(workers: number, hostname: string, port: number, dataDir: string, https: boolean, shutdownTimeoutMs: number, logger: import("../../server/observability/logger.ts").Logger, database: DatabaseTarget = {}, signingKeyFile: string | null = null): Promise<void> {
   const { assertPortFree, prepareDataDir } = await import("../../server/serve.ts");
   const { selfCommand, superviseWorkers } = await import("../../server/supervisor.ts");
   // The metadata database the workers will use (storage.database), not necessarily the data directory's SQLite file.
-  const generated = await prepareDataDir(dataDir, process.env.MCR_ADMIN_PASSWORD || undefined, database);
+  const generated = await prepareDataDir(dataDir, process.env.MCR_ADMIN_PASSWORD || undefined, database, signingKeyFile);
   const say = (line: string, fields: Record<string, string | number>) => (logger.format === "json" ? logger.info(line, fields) : console.log(line));
   if (generated) {
     say(`created user "admin" with password: ${generated}`, { user: "admin" });

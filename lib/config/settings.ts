@@ -93,6 +93,10 @@ export const settings = {
     env: "MCR_AUTH_ANONYMOUS",
     help: "false refuses every anonymous request, whatever the access policy's rules for anonymous say",
   }),
+  "auth.signing_key_file": setting(v.optionalPath, "", {
+    env: "MCR_AUTH_SIGNING_KEY_FILE",
+    help: "the Ed25519 key (PEM, mode 0600) that signs registry tokens, one file every replica reads; create it once with mcr auth keygen FILE. Empty: <data_dir>/signing-key.pem, created at first start",
+  }),
   "gc.grace": setting(v.duration(0, 365 * DAY), "1h", {
     env: "MCR_GC_GRACE",
     help: "garbage collection keeps anything pushed or used within this period (read by mcr gc)",
@@ -167,7 +171,7 @@ export interface Config {
       redirect: boolean;
     };
   };
-  auth: { token_ttl: number; anonymous: boolean };
+  auth: { token_ttl: number; anonymous: boolean; signing_key_file: string | null };
   gc: { grace: number };
   audit: { retention: number; noise_rows: number };
   limits: {
@@ -215,7 +219,7 @@ export function assemble(get: <K extends SettingKey>(key: K) => SettingValue<K>,
         redirect: get("storage.s3.redirect"),
       },
     },
-    auth: { token_ttl: get("auth.token_ttl"), anonymous: get("auth.anonymous") },
+    auth: { token_ttl: get("auth.token_ttl"), anonymous: get("auth.anonymous"), signing_key_file: get("auth.signing_key_file") },
     gc: { grace: get("gc.grace") },
     audit: { retention: get("audit.retention"), noise_rows: get("audit.noise_rows") },
     limits: {

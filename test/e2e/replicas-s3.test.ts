@@ -2,16 +2,19 @@
  * @module The replica scenarios (test/support/replica-scenarios.ts) as on
  * separate boxes: three `mcr serve` processes and `mcr gc` share one
  * PostgreSQL database and one S3 bucket (a real Ceph RADOS Gateway) and
- * nothing else: each has a data directory of its own. The operator copies
- * the first box's signing key to the others (docs/scale-out.md), as here.
+ * nothing else: each has a data directory of its own. They read one
+ * signing key file (`auth.signing_key_file`, made once by `mcr auth
+ * keygen`, docs/scale-out.md), as a secret mounted on every box, so a token
+ * one issued works on the others.
  * Skips, saying why, without PostgreSQL or Ceph; fails instead under CI.
  */
 import { expect, test } from "bun:test";
-import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { S3StoreOptions } from "../../lib/storage/s3-store.ts";
 import { freshBucket, rgwUnavailable } from "../support/ceph-rgw.ts";
 import { postgresAvailable, postgresDatabase } from "../support/postgres.ts";
+import { runCli } from "../support/cli.ts";
 import { replicaScenarios } from "../support/replica-scenarios.ts";
 import { tempDir } from "../support/temp.ts";
 
@@ -24,22 +27,20 @@ function s3Env(o: S3StoreOptions): Record<string, string> {
 
 replicaScenarios("three processes over one PostgreSQL and one S3 bucket, each its own data directory", !available, async () => {
   const [database, s3] = await Promise.all([postgresDatabase(), freshBucket("replicas/")]);
+  // Outside every data directory, as a secret every box mounts.
+  const keyFile = join(tempDir("replicas-secrets-"), "signing-key.pem");
+  const made = await runCli(["auth", "keygen", keyFile]);
+  if (made.code !== 0) throw new Error(`mcr auth keygen failed: ${made.stderr}`);
   return {
     dataDir: (i) => dirs[i]!,
-    env: { MCR_DATABASE: database, ...s3Env(s3) },
+    env: { MCR_DATABASE: database, MCR_AUTH_SIGNING_KEY_FILE: keyFile, ...s3Env(s3) },
     registry: { database, s3 },
-    afterFirstStart(first) {
-      for (const dir of dirs.slice(1)) {
-        mkdirSync(dir, { recursive: true });
-        copyFileSync(join(first.dataDir, "signing-key.pem"), join(dir, "signing-key.pem"));
-      }
-    },
   };
 });
 
-test.skipIf(!available)("after all of it, no box's data directory holds a blob or an upload: they are all in the bucket", () => {
+test.skipIf(!available)("after all of it, no box's data directory holds a blob, an upload or a signing key of its own", () => {
   for (const dir of dirs) {
     const files = readdirSync(dir, { recursive: true }).map(String);
-    expect(files.filter((name) => /[a-f0-9]{64}/.test(name) || name.startsWith("blobs") || name.startsWith("uploads"))).toEqual([]);
+    expect(files.filter((name) => /[a-f0-9]{64}/.test(name) || name.startsWith("blobs") || name.startsWith("uploads") || name.includes("signing-key"))).toEqual([]);
   }
 });

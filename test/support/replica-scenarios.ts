@@ -25,8 +25,6 @@ export interface Topology {
   /** Environment every process gets (MCR_DATABASE, MCR_S3_*), and the same as registry options for seeding. */
   env: Record<string, string>;
   registry: RegistryOptions;
-  /** Runs once the first replica has started (e.g. hands its signing key to the other boxes). */
-  afterFirstStart?(first: ServerProcess): void;
 }
 
 const REPOS = ["spread/a", "spread/b", "spread/c"];
@@ -49,11 +47,8 @@ export function replicaScenarios(name: string, skip: boolean, setup: () => Promi
       reg.now = () => Date.now() - 3 * HOUR;
       for (let i = 0; i < 60; i++) await pushBlob(reg, REPOS[i % REPOS.length]!, `junk ${i}`);
       await reg.close();
-      // One after another: the first start creates the admin account and the signing key.
-      for (let i = 0; i < 3; i++) {
-        servers.push(await start(i));
-        if (i === 0) topology.afterFirstStart?.(servers[0]!);
-      }
+      // One after another: the first start creates the admin account (and the signing key, unless the topology shares a key file).
+      for (let i = 0; i < 3; i++) servers.push(await start(i));
     }, 180_000);
     afterAll(async () => {
       for (const s of servers) await s.stop();

@@ -39,7 +39,7 @@ describe("loadConfig", () => {
     expect(f).toBeNull();
     expect(config.server).toEqual({ listen: "127.0.0.1:5000", base_url: null, idle_timeout: 255_000, shutdown_timeout: 30_000, workers: 1, trusted_proxies: [], tls: { cert: null, key: null } });
     expect(config.storage.data_dir).toBe(join(dir, "mcr-data"));
-    expect(config.auth).toEqual({ token_ttl: 300_000, anonymous: true });
+    expect(config.auth).toEqual({ token_ttl: 300_000, anonymous: true, signing_key_file: null });
     expect(config.gc.grace).toBe(3_600_000);
     expect(config.audit.retention).toBe(90 * 86_400_000);
     expect(config.log).toEqual({ level: "info", format: "text" });
