@@ -32,6 +32,8 @@ describe.skipIf(unavailable !== null)("fsck on S3", () => {
     MCR_S3_PREFIX: options.prefix,
     MCR_S3_ACCESS_KEY_ID: options.accessKeyId,
     MCR_S3_SECRET_ACCESS_KEY: options.secretAccessKey,
+    // The CLI works on the registry's own database: on PostgreSQL under MCR_TEST_DATABASE=postgres.
+    ...(t.database ? { MCR_DATABASE: t.database } : {}),
   });
 
   beforeAll(async () => {
@@ -90,7 +92,7 @@ describe.skipIf(unavailable !== null)("fsck on S3", () => {
     const session = await startUpload(t.reg, "fsck/app");
     await store.client.delete(store.keys.record(session.id));
     // fsck runs in its own process, which knows nothing of the server's sessions in memory.
-    const other = await openRegistry(t.dataDir, { s3: options });
+    const other = await openRegistry(t.dataDir, { s3: options, database: t.database });
     const repaired = await fsck(other, { repair: true }).finally(() => other.close());
     const repair = repaired.problems.find((p) => p.subject === layers[0])?.repaired;
     expect(repair).toContain("deleted the corrupt file; no repository serves it until it is pushed again");
