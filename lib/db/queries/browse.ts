@@ -67,21 +67,4 @@ export async function tagsWithContent(db: Kysely<DB>, repositoryId: number, name
   return names.map((n) => byName.get(n)).filter((r) => r !== undefined);
 }
 
-/** What one repository holds, as repositoryContents has it, but without any tag (they are read a page at a time). */
-export async function repositoryStructure(db: Kysely<DB>, repositoryId: number) {
-  const manifests = await db.selectFrom("manifests").select(["id", "digest", "media_type", "artifact_type", "size"]).where("repository_id", "=", repositoryId).execute();
-  const children = await db
-    .selectFrom("manifest_children as c")
-    .innerJoin("manifests as m", "m.id", "c.manifest_id")
-    .select(["c.manifest_id", "c.child_id"])
-    .where("m.repository_id", "=", repositoryId)
-    .execute();
-  const blobs = await db
-    .selectFrom("manifest_blobs as mb")
-    .innerJoin("manifests as m", "m.id", "mb.manifest_id")
-    .innerJoin("blobs as b", "b.digest", "mb.digest")
-    .select(["mb.manifest_id", "b.digest", "b.size"])
-    .where("m.repository_id", "=", repositoryId)
-    .execute();
-  return { manifests, children, blobs };
-}
+export { repositoryStructure } from "./repository-usage.ts";

@@ -96,8 +96,8 @@ export interface ManifestMeta {
   size: number;
 }
 
-/** What one repository holds: its manifests, which lists which, which references which blobs, and its tags. */
-export async function repositoryContents(db: Kysely<DB>, repositoryId: number) {
+/** What one repository holds without its tags (read a page at a time by the UI): its manifests, which lists which, which references which blobs. */
+export async function repositoryStructure(db: Kysely<DB>, repositoryId: number) {
   const manifests: ManifestMeta[] = await db
     .selectFrom("manifests")
     .select(["id", "digest", "media_type", "artifact_type", "size"])
@@ -116,6 +116,12 @@ export async function repositoryContents(db: Kysely<DB>, repositoryId: number) {
     .select(["mb.manifest_id", "b.digest", "b.size"])
     .where("m.repository_id", "=", repositoryId)
     .execute();
+  return { manifests, children, blobs };
+}
+
+/** What one repository holds: its manifests, which lists which, which references which blobs, and its tags. */
+export async function repositoryContents(db: Kysely<DB>, repositoryId: number) {
+  const structure = await repositoryStructure(db, repositoryId);
   const tags = await db
     .selectFrom("tags as t")
     .innerJoin("manifests as m", "m.id", "t.manifest_id")
@@ -124,7 +130,7 @@ export async function repositoryContents(db: Kysely<DB>, repositoryId: number) {
     .orderBy(sql`t.name collate nocase`)
     .orderBy("t.name")
     .execute();
-  return { manifests, children, blobs, tags };
+  return { ...structure, tags };
 }
 
 /** Ids of the upload sessions open in a repository. */
