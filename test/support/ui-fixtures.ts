@@ -64,9 +64,15 @@ export async function pushReferrer(t: TestApp, name: string, subject: string, ar
   return digest;
 }
 
-/** Adds `count` tags (`t00000`…) to repository `name`, all naming its manifest `digest`, as rows in one transaction. */
+/**
+ * Adds `count` tags (`t00000`…) to repository `name`, all naming its
+ * manifest `digest`, as rows in one transaction, one second apart, newest
+ * first. `t00000` is a millisecond newer than now, so it is newer than any
+ * tag pushed just before even when that push fell in this same millisecond
+ * (a tie would sort it by name, after "base").
+ */
 export async function seedTags(t: TestApp, name: string, digest: string, count: number): Promise<void> {
-  const now = t.reg.now();
+  const now = t.reg.now() + 1;
   await t.reg.db.transaction().execute(async (trx) => {
     const repo = await trx.selectFrom("repositories").select("id").where("name", "=", name).executeTakeFirstOrThrow();
     const manifest = await trx.selectFrom("manifests").select("id").where("repository_id", "=", repo.id).where("digest", "=", digest).executeTakeFirstOrThrow();
