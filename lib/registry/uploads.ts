@@ -139,7 +139,7 @@ export async function completeUpload(
         let held = from?.size ?? (await reg.store.uploadSize(id)) ?? 0;
         if (body) {
           const bounded = await withinQuota(reg, name, body, { held, declared, digest });
-          held = await reg.store.appendUpload(id, bounded, undefined, from);
+          held = await reg.store.appendUpload(id, bounded, undefined, from, true);
           // This request wrote the bytes: the store's own state is the newest now.
           current = undefined;
         }

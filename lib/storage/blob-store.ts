@@ -52,9 +52,13 @@ export interface BlobStore {
    * caller believes the upload ends; a mismatch throws CHUNK_OUT_OF_ORDER.
    * `from`, when given, is the upload's checkpoint from the database (null:
    * unknown), which wins over what this process remembers, since another
-   * process may have written since. Returns the new size.
+   * process may have written since. `final` says the caller commits the
+   * upload next, in this same request (a PUT carrying the last bytes): the
+   * store may then hold a small upload's bytes in memory until that commit
+   * instead of staging them, since nobody resumes after them. Returns the
+   * new size.
    */
-  appendUpload(id: string, body: ByteSource, at?: number, from?: UploadCheckpoint | null): Promise<number>;
+  appendUpload(id: string, body: ByteSource, at?: number, from?: UploadCheckpoint | null, final?: boolean): Promise<number>;
   /** The hash state of upload `id` as this process last left it, to save with the session; null when there is none to save. */
   savedHashState(id: string): string | null;
   /**

@@ -9,14 +9,20 @@
  * multipart upload to the upload's own `data` key and copies that to the
  * blob's key: a blob key only ever holds verified bytes, and the upload
  * keeps them to put the blob back should GC remove it before the commit
- * is recorded. Reads and simple calls go through Bun.S3Client.
+ * is recorded. Small blobs take shorter ways (most pushes are small, and
+ * each request to the bucket costs a round trip): an upload that is all in
+ * its tail is copied from there straight to the blob's key, and one that
+ * arrives whole with its commit (POST, then a PUT carrying the bytes) is
+ * held in memory and written once, to the blob's key, after its digest is
+ * checked; the process keeps those bytes to put the blob back until the
+ * upload is dropped. Reads and simple calls go through Bun.S3Client.
  */
 import { fail } from "../errors.ts";
 import type { BlobStore, ByteRange, ByteSource, StoredBlob, StoredUpload, UploadCheckpoint } from "./blob-store.ts";
 import { abortMultipart, completeMultipart, copyInParts, copyObject, createMultipart, listMultipart, putIfAbsent, uploadPart } from "./s3-multipart.ts";
 import type { S3Location } from "./s3-signed.ts";
 import { emptyRecord, parseRecord, rollBackTo, S3Keys, type UploadRecord } from "./s3-upload-record.ts";
-import { appendToUpload, carriesBytes } from "./s3-upload-write.ts";
+import { appendToUpload, carriesBytes, PART_BYTES, readWholeIfSmall } from "./s3-upload-write.ts";
 import { newSha256, restoreSha256, type Sha256 } from "./sha256-state.ts";
 
 /** How to reach the bucket. */
@@ -39,6 +45,14 @@ export interface S3Upload {
   record: UploadRecord;
   hasher: Sha256;
   busy: boolean;
+  /**
+   * The bytes of an upload that arrived whole with its commit, kept here
+   * instead of in the bucket, and the record (as JSON) the bucket holds
+   * meanwhile: this state stands only while the bucket's record still says that.
+   */
+  held?: { bytes: Uint8Array; base: string };
+  /** Committed by this process: its objects are exactly those its record names (see `abortUpload`). */
+  done?: boolean;
 }
 
 /** A BlobStore keeping blobs and uploads in one S3 bucket. */
@@ -97,7 +111,7 @@ export class S3BlobStore implements BlobStore {
     return (await this.readRecord(id))?.size ?? null;
   }
 
-  async appendUpload(id: string, body: ByteSource, at?: number, from?: UploadCheckpoint | null): Promise<number> {
+  async appendUpload(id: string, body: ByteSource, at?: number, from?: UploadCheckpoint | null, final = false): Promise<number> {
     const upload = await this.claim(id, from);
     try {
       if (upload.record.committed !== null) {
@@ -107,6 +121,13 @@ export class S3BlobStore implements BlobStore {
       if (at !== undefined && at !== upload.record.size) {
         fail("CHUNK_OUT_OF_ORDER", `chunk starts at ${at} but the upload holds ${upload.record.size} bytes`, { size: upload.record.size });
       }
+      const { record } = upload;
+      if (final && record.size === 0 && record.multipart === null && !upload.held) {
+        // Nothing to resume after: a body under a part waits in memory for the commit that follows.
+        const whole = await readWholeIfSmall(body, PART_BYTES);
+        if (whole.bytes) return this.hold(upload, whole.bytes);
+        body = whole.body;
+      }
       return await appendToUpload(this.options, this.keys, id, upload, body, this.client);
     } catch (error) {
       // What this process holds may now disagree with the record: read it again next time.
@@ -115,6 +136,15 @@ export class S3BlobStore implements BlobStore {
     } finally {
       upload.busy = false;
     }
+  }
+
+  /** Keeps `bytes` (the whole upload) in memory for the commit that follows; returns the size. */
+  private hold(upload: S3Upload, bytes: Uint8Array): number {
+    if (bytes.byteLength === 0) return 0;
+    upload.held = { bytes, base: bytesState(upload.record) };
+    upload.hasher.update(bytes);
+    upload.record = { ...upload.record, size: bytes.byteLength, hash: upload.hasher.save() };
+    return bytes.byteLength;
   }
 
   async commitUpload(id: string, digest: string, from?: UploadCheckpoint | null): Promise<{ size: number }> {
@@ -132,16 +162,24 @@ export class S3BlobStore implements BlobStore {
       const target = this.keys.blob(digest);
       // A blob already stored is not written again (content addressed: the bytes are the same).
       if (!(await this.client.exists(target))) {
-        await this.finish(id, record);
-        if (record.size === 0 && !record.finished) await this.client.write(target, new Uint8Array(0));
-        // One CopyObject, or ranges past its 5 GiB limit.
-        else if (record.size <= (this.options.copyPartBytes ?? COPY_MAX_BYTES)) await copyObject(this.options, this.keys.data(id), target);
-        else await copyInParts(this.options, this.keys.data(id), target, record.size, this.options.copyPartBytes ?? COPY_MAX_BYTES);
+        if (upload.held) await this.client.write(target, upload.held.bytes);
+        else if (record.size === 0 && !record.finished) await this.client.write(target, new Uint8Array(0));
+        // All in the tail: one copy, straight to the blob's key.
+        else if (record.multipart === null && !record.finished) await copyObject(this.options, this.keys.tail(id, record.tail.n), target);
+        else {
+          await this.finish(id, record);
+          // One CopyObject, or ranges past its 5 GiB limit.
+          if (record.size <= (this.options.copyPartBytes ?? COPY_MAX_BYTES)) await copyObject(this.options, this.keys.data(id), target);
+          else await copyInParts(this.options, this.keys.data(id), target, record.size, this.options.copyPartBytes ?? COPY_MAX_BYTES);
+        }
       }
       if (record.committed !== digest) {
         record.committed = digest;
-        await this.writeRecord(id, record);
+        // Parts cannot be read back to hash again: once completed, the bucket's record says the digest.
+        // A tail (or the bytes held here) can be, from a saved hash state: this process alone knows.
+        if (record.finished) await this.writeRecord(id, record);
       }
+      upload.done = true;
       return { size: record.size };
     } finally {
       upload.busy = false;
@@ -167,10 +205,30 @@ export class S3BlobStore implements BlobStore {
   }
 
   async abortUpload(id: string): Promise<void> {
-    const record = this.uploads.get(id)?.record ?? (await this.readRecord(id));
+    const mine = this.uploads.get(id);
     this.uploads.delete(id);
+    if (mine?.done) {
+      // Just committed here: the objects are those the record names (a leftover of a failed chunk,
+      // named by no record, is found by listUploads and swept).
+      await Promise.all(this.namedKeys(id, mine).map((key) => this.deleteKey(key)));
+      return;
+    }
+    const record = mine?.record ?? (await this.readRecord(id));
     if (record?.multipart && !record.finished) await abortMultipart(this.options, this.keys.data(id), record.multipart);
     await this.deleteUnder(`${this.keys.uploads}${id}/`);
+  }
+
+  /** The objects of an upload its record names: itself, its tail and the one before, its finished data. */
+  private namedKeys(id: string, upload: S3Upload): string[] {
+    const { record } = upload;
+    const keys = [this.keys.record(id)];
+    for (const tail of [record.tail, record.prev?.tail]) if (tail && tail.bytes > 0) keys.push(this.keys.tail(id, tail.n));
+    if (record.finished) keys.push(this.keys.data(id));
+    return [...new Set(keys)];
+  }
+
+  private async deleteKey(key: string): Promise<void> {
+    await this.client.delete(key).catch((error: unknown) => (isNoSuchKey(error) ? undefined : Promise.reject(error)));
   }
 
   async delete(digest: string): Promise<boolean> {
@@ -193,18 +251,40 @@ export class S3BlobStore implements BlobStore {
   }
 
   /**
-   * Every upload: those with a record (size and time from it), then
+   * Every upload: those with a record (size and time from it), then those
+   * with objects but no record (a chunk that failed, or a removal that
+   * stopped halfway, left them: sized and timed by those objects), then
    * multipart uploads under `uploads/` whose record is gone (a crash
-   * between the two), so the upload sweep aborts them too.
+   * between the two), so the upload sweep removes them all.
    */
   async *listUploads(): AsyncIterable<StoredUpload> {
     const seen = new Set<string>();
+    // Keys come in order, so one upload's objects are listed together.
+    let group = null as { id: string; record: boolean; size: number; modifiedAt: number; recordAt: number } | null;
+    const ended = async (): Promise<StoredUpload | null> => {
+      if (!group) return null;
+      const { id, record, size, modifiedAt, recordAt } = group;
+      return record ? { id, size: (await this.readRecord(id))?.size ?? 0, modifiedAt: recordAt } : { id, size, modifiedAt };
+    };
     for await (const object of this.listKeys(this.keys.uploads)) {
       const id = this.keys.uploadOf(object.key);
-      if (!id || !object.key.endsWith("/record")) continue;
-      seen.add(id);
-      yield { id, size: (await this.readRecord(id))?.size ?? 0, modifiedAt: object.modifiedAt };
+      if (!id) continue;
+      if (group?.id !== id) {
+        const upload = await ended();
+        if (upload) yield upload;
+        seen.add(id);
+        group = { id, record: false, size: 0, modifiedAt: 0, recordAt: 0 };
+      }
+      if (object.key.endsWith("/record")) {
+        group.record = true;
+        group.recordAt = object.modifiedAt;
+      } else {
+        group.size += object.size;
+        group.modifiedAt = Math.max(group.modifiedAt, object.modifiedAt);
+      }
     }
+    const last = await ended();
+    if (last) yield last;
     for await (const open of listMultipart(this.options, this.keys.uploads)) {
       const id = this.keys.uploadOf(open.key);
       if (id && !seen.has(id)) {
@@ -237,7 +317,7 @@ export class S3BlobStore implements BlobStore {
       }
       const back = rollBackTo(record, from);
       if (back) await this.writeRecord(id, (record = back));
-      if (mine && JSON.stringify(mine.record) === JSON.stringify(record)) return mine;
+      if (mine && (mine.held?.base ?? bytesState(mine.record)) === bytesState(record)) return mine;
       const current = this.uploads.get(id);
       if (current && current !== mine && current.busy) fail("CHUNK_OUT_OF_ORDER", "another request is writing this upload", { size: current.record.size });
       const hasher = restoreSha256(record.hash) ?? (record.size === 0 ? newSha256() : await this.rehash(id, record));
@@ -288,9 +368,18 @@ export class S3BlobStore implements BlobStore {
   private async deleteUnder(prefix: string): Promise<void> {
     const keys: string[] = [];
     for await (const object of this.listKeys(prefix)) keys.push(object.key);
-    await Promise.all(keys.map((key) => this.client.delete(key).catch((error: unknown) => (isNoSuchKey(error) ? undefined : Promise.reject(error)))));
+    await Promise.all(keys.map((key) => this.deleteKey(key)));
     await this.abortOrphans(prefix.slice(this.keys.uploads.length, -1));
   }
+}
+
+/**
+ * What a record says of an upload's bytes (all of it but a commit this
+ * process made and did not write down): this process's state of an upload
+ * stands while the bucket's record says the same.
+ */
+function bytesState(record: UploadRecord): string {
+  return JSON.stringify({ ...record, committed: null });
 }
 
 /** Whether an S3 error means the key (or upload) is not there. */

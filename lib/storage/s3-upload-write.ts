@@ -74,6 +74,30 @@ export async function appendToUpload(loc: S3Location, keys: S3Keys, id: string, 
   return upload.record.size;
 }
 
+/**
+ * Reads `body` whole when it ends before `limit` bytes; otherwise gives
+ * back a body that yields what was read and then the rest, to be written
+ * as usual. A body that fails while read here fails this call.
+ */
+export async function readWholeIfSmall(body: ByteSource, limit: number): Promise<{ bytes: Uint8Array; body?: undefined } | { bytes?: undefined; body: ByteSource }> {
+  const it = Symbol.asyncIterator in body ? body[Symbol.asyncIterator]() : body[Symbol.iterator]();
+  const read: Uint8Array[] = [];
+  let bytes = 0;
+  for (;;) {
+    const next = await it.next();
+    if (next.done) return { bytes: concat(read, bytes) };
+    read.push(next.value);
+    bytes += next.value.byteLength;
+    if (bytes >= limit) {
+      const rest = async function* () {
+        yield* read;
+        for (let more = await it.next(); !more.done; more = await it.next()) yield more.value;
+      };
+      return { body: rest() };
+    }
+  }
+}
+
 /** Whether a body has any byte (reading it up to the first one). */
 export async function carriesBytes(body: ByteSource): Promise<boolean> {
   for await (const chunk of body) if (chunk.byteLength > 0) return true;

@@ -6,8 +6,10 @@ import { prepared } from "../prepared.ts";
 import type { DB } from "../schema.ts";
 import { repositoryIdOf } from "./repositories.ts";
 
+// A new session is known to be empty: its checkpoint says so (size 0; no state saved, none needed), so its
+// first chunk need not ask the store, and a writer that died in that chunk is rolled back to nothing.
 const insert = prepared((db, id: string, repositoryId: number, owner: string, now: number) =>
-  db.insertInto("uploads").values({ id, repository_id: repositoryId, owner, created_at: now, updated_at: now }),
+  db.insertInto("uploads").values({ id, repository_id: repositoryId, owner, created_at: now, updated_at: now, hashed_size: 0 }),
 );
 
 /** Records a new upload session for a repository, opened by `owner`. */

@@ -93,6 +93,85 @@ describe.skipIf(unavailable !== null)("S3BlobStore commits", () => {
   }, 60_000);
 });
 
+describe.skipIf(unavailable !== null)("S3BlobStore small blobs take the short way", () => {
+  const bytes = new TextEncoder().encode("a small layer");
+  const digest = sha256Digest(bytes);
+
+  test("a blob arriving whole with its commit is written once, to its own key: the upload stages nothing", async () => {
+    const store = new S3BlobStore(await freshBucket(""));
+    await store.beginUpload("whole");
+    expect(await store.appendUpload("whole", [bytes.subarray(0, 5), bytes.subarray(5)], undefined, undefined, true)).toBe(bytes.byteLength);
+    expect(await allKeys(store)).toEqual(["uploads/whole/record"]);
+    expect(await store.commitUpload("whole", digest)).toEqual({ size: bytes.byteLength });
+    expect(await allKeys(store)).toEqual([store.keys.blob(digest), "uploads/whole/record"].sort());
+    expect(await (await store.open(digest))!.text()).toBe("a small layer");
+    // Should GC remove the blob before the commit is recorded, committing again puts it back from memory.
+    await store.delete(digest);
+    expect(await store.commitUpload("whole", digest)).toEqual({ size: bytes.byteLength });
+    expect(await (await store.open(digest))!.text()).toBe("a small layer");
+    await store.abortUpload("whole");
+    expect(await allKeys(store)).toEqual([store.keys.blob(digest)]);
+  }, 60_000);
+
+  test("a whole blob under the wrong digest is refused and leaves nothing", async () => {
+    const store = new S3BlobStore(await freshBucket(""));
+    await store.beginUpload("wrong");
+    await store.appendUpload("wrong", [bytes], undefined, undefined, true);
+    await expect(store.commitUpload("wrong", sha256Digest("something else"))).rejects.toMatchObject({ code: "DIGEST_INVALID" });
+    expect(await allKeys(store)).toEqual([]);
+  }, 60_000);
+
+  test("held bytes stand only while the bucket's record is unchanged: another process's chunk wins", async () => {
+    const options = await freshBucket("");
+    const [a, b] = [new S3BlobStore(options), new S3BlobStore(options)];
+    await a.beginUpload("raced");
+    await a.appendUpload("raced", [bytes], undefined, undefined, true);
+    const other = new TextEncoder().encode("written elsewhere");
+    await b.appendUpload("raced", [other], 0);
+    await expect(a.commitUpload("raced", digest)).rejects.toMatchObject({ code: "DIGEST_INVALID" });
+    expect(await a.stat(digest)).toBeNull();
+  }, 60_000);
+
+  test("a final body of more than a part is written in parts as any other", async () => {
+    const store = new S3BlobStore(await freshBucket(""));
+    const chunks = [PART_BYTES - 1, 2, 10].map((n, i) => new Uint8Array(n).fill(i + 7));
+    const whole = new Uint8Array(PART_BYTES + 11);
+    whole.set(chunks[0]!, 0);
+    whole.set(chunks[1]!, PART_BYTES - 1);
+    whole.set(chunks[2]!, PART_BYTES + 1);
+    await store.beginUpload("large");
+    expect(await store.appendUpload("large", chunks, undefined, undefined, true)).toBe(whole.byteLength);
+    expect(await openMultiparts(store)).toEqual(["uploads/large/data"]);
+    expect(await store.commitUpload("large", sha256Digest(whole))).toEqual({ size: whole.byteLength });
+    expect(sha256Digest(new Uint8Array(await (await store.open(sha256Digest(whole)))!.arrayBuffer()))).toBe(sha256Digest(whole));
+    await store.abortUpload("large");
+    expect(await allKeys(store)).toEqual([store.keys.blob(sha256Digest(whole))]);
+  }, 60_000);
+
+  test("an upload all in its tail is copied from there to the blob's key, put back from there, and removed whole", async () => {
+    const store = new S3BlobStore(await freshBucket(""));
+    await store.beginUpload("tail");
+    await store.appendUpload("tail", [bytes]);
+    expect(await store.commitUpload("tail", digest)).toEqual({ size: bytes.byteLength });
+    expect(await store.client.exists(store.keys.data("tail"))).toBe(false);
+    await store.delete(digest);
+    await store.commitUpload("tail", digest);
+    expect(await (await store.open(digest))!.text()).toBe("a small layer");
+    await store.abortUpload("tail");
+    expect(await allKeys(store)).toEqual([store.keys.blob(digest)]);
+  }, 60_000);
+
+  test("objects of an upload that lost its record (a chunk that failed, a removal cut short) are listed and removed", async () => {
+    const store = new S3BlobStore(await freshBucket(""));
+    await store.client.write(store.keys.tail("lost", "x"), new Uint8Array(42));
+    const listed: { id: string; size: number }[] = [];
+    for await (const upload of store.listUploads()) listed.push({ id: upload.id, size: upload.size });
+    expect(listed).toEqual([{ id: "lost", size: 42 }]);
+    await store.abortUpload("lost");
+    expect(await allKeys(store)).toEqual([]);
+  }, 60_000);
+});
+
 describe.skipIf(unavailable !== null)("S3BlobStore across processes", () => {
   test("chunks alternating between two live instances (replicas) continue from the bucket's record, not a stale memory", async () => {
     const options = await freshBucket("x/");
