@@ -54,12 +54,16 @@ const ADVICE: Record<string, string> = {
   PermanentRedirect: "the bucket is in another region, or wants virtual-hosted addressing (check storage.s3.region and force_path_style)",
 };
 
-/** Reaches the bucket: lists one key, then writes and removes a probe. Throws UNAVAILABLE saying in words what is wrong. */
-export async function checkBucket(options: S3StoreOptions): Promise<void> {
-  const res = await signedFetch(options, { method: "GET", query: { "list-type": "2", "max-keys": "1", prefix: options.prefix } });
+/**
+ * Reaches the bucket: lists one key, then writes and removes a probe.
+ * Throws UNAVAILABLE saying in words what is wrong. `now` is this
+ * machine's clock (tests set it off to play a skewed one).
+ */
+export async function checkBucket(options: S3StoreOptions, now: () => number = Date.now): Promise<void> {
+  const res = await signedFetch(options, { method: "GET", query: { "list-type": "2", "max-keys": "1", prefix: options.prefix } }, new Date(now()));
   const body = await res.text();
   const served = Date.parse(res.headers.get("date") ?? "");
-  const skewMinutes = Number.isNaN(served) ? 0 : Math.abs(served - Date.now()) / 60_000;
+  const skewMinutes = Number.isNaN(served) ? 0 : Math.abs(served - now()) / 60_000;
   if (!res.ok) {
     const code = xmlText(body, "Code") ?? `HTTP ${res.status}`;
     const advice = ADVICE[code] ?? (res.status === 403 && skewMinutes > 5 ? ADVICE.RequestTimeTooSkewed! : `the endpoint answered ${res.status}`);

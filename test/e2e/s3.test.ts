@@ -13,6 +13,7 @@ import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RegistryError } from "../../lib/errors.ts";
 import { backupDataDir } from "../../lib/maintenance/fs-backup.ts";
+import { checkBucket } from "../../lib/storage/s3-config.ts";
 import { sha256Digest } from "../../lib/oci/digest.ts";
 import { S3BlobStore, type S3StoreOptions } from "../../lib/storage/s3-store.ts";
 import { testApp } from "../support/app.ts";
@@ -175,6 +176,19 @@ describe.skipIf(unavailable !== null)("mcr config check and print with [storage.
     const print = await runCli(["config", "print"], { env: s3Env(options) });
     expect(print.stdout).toContain(`bucket = "${options.bucket}"`);
     expect(print.stdout).not.toContain(options.secretAccessKey);
+  }, 60_000);
+
+  test("names a clock too far from the endpoint's: refused past 15 minutes, warned of past 5", async () => {
+    const options = await freshBucket("k/");
+    // The gateway refuses a request signed 30 minutes ago (RequestTimeTooSkewed).
+    const refused = await checkBucket(options, () => Date.now() - 30 * 60_000).then(() => null, (error: RegistryError) => error);
+    expect(refused?.code).toBe("UNAVAILABLE");
+    expect(refused?.message).toContain("clock is too far from the endpoint's");
+    // Ten minutes off, it still answers: the check compares its Date header and says by how much.
+    const warned = await checkBucket(options, () => Date.now() + 10 * 60_000).then(() => null, (error: RegistryError) => error);
+    expect(warned?.code).toBe("UNAVAILABLE");
+    expect(warned?.message).toMatch(/S3 endpoint's clock is (9|10|11) minutes from this machine's/);
+    await checkBucket(options);
   }, 60_000);
 });
 
