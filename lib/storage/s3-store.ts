@@ -40,6 +40,14 @@ export interface S3StoreOptions extends S3Location {
 /** S3's limit for one CopyObject, and the default range of UploadPartCopy beyond it. */
 const COPY_MAX_BYTES = 5 * 1024 * 1024 * 1024;
 
+/**
+ * Committed uploads whose bytes this process holds (to put their blob
+ * back) at most: the caller drops one as soon as the blob is recorded,
+ * but one whose recording failed may never be dropped (its session is
+ * dead), so the oldest go past this many (up to 8 MiB each).
+ */
+const HELD_COMMITTED_MAX = 32;
+
 /** An upload this process is working on. */
 export interface S3Upload {
   record: UploadRecord;
@@ -60,6 +68,8 @@ export class S3BlobStore implements BlobStore {
   readonly keys: S3Keys;
   readonly client: Bun.S3Client;
   private readonly uploads = new Map<string, S3Upload>();
+  /** Ids of committed uploads holding bytes, oldest first (see HELD_COMMITTED_MAX). */
+  private readonly heldCommitted = new Set<string>();
 
   constructor(readonly options: S3StoreOptions) {
     this.keys = new S3Keys(options.prefix);
@@ -138,6 +148,23 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
+  /** Counts committed upload `id` among those holding bytes, forgetting the oldest past HELD_COMMITTED_MAX. */
+  private keepHeld(id: string): void {
+    this.heldCommitted.delete(id);
+    this.heldCommitted.add(id);
+    for (const old of this.heldCommitted) {
+      if (this.heldCommitted.size <= HELD_COMMITTED_MAX) break;
+      this.heldCommitted.delete(old);
+      const upload = this.uploads.get(old);
+      if (upload?.held && !upload.busy) this.uploads.delete(old);
+    }
+  }
+
+  /** How many committed uploads this process holds bytes of (bounded by HELD_COMMITTED_MAX). */
+  get heldCommittedCount(): number {
+    return this.heldCommitted.size;
+  }
+
   /** Keeps `bytes` (the whole upload) in memory for the commit that follows; returns the size. */
   private hold(upload: S3Upload, bytes: Uint8Array): number {
     if (bytes.byteLength === 0) return 0;
@@ -180,7 +207,13 @@ export class S3BlobStore implements BlobStore {
         if (record.finished) await this.writeRecord(id, record);
       }
       upload.done = true;
+      if (upload.held) this.keepHeld(id);
       return { size: record.size };
+    } catch (error) {
+      // Bytes held for a commit that failed are not kept: the bucket's record still says the upload is
+      // empty, so the client's retry of its PUT starts it again.
+      if (upload.held && !upload.done) this.uploads.delete(id);
+      throw error;
     } finally {
       upload.busy = false;
     }
@@ -207,6 +240,7 @@ export class S3BlobStore implements BlobStore {
   async abortUpload(id: string): Promise<void> {
     const mine = this.uploads.get(id);
     this.uploads.delete(id);
+    this.heldCommitted.delete(id);
     if (mine?.done) {
       // Just committed here: the objects are those the record names (a leftover of a failed chunk,
       // named by no record, is found by listUploads and swept).

@@ -113,6 +113,26 @@ describe.skipIf(unavailable !== null)("S3BlobStore small blobs take the short wa
     expect(await allKeys(store)).toEqual([store.keys.blob(digest)]);
   }, 60_000);
 
+  test("a process keeps the bytes of at most 32 committed uploads that were never dropped, the oldest going first", async () => {
+    const store = new S3BlobStore(await freshBucket(""));
+    const contents = Array.from({ length: 34 }, (_, i) => new TextEncoder().encode(`held ${i}`));
+    for (const [i, bytes] of contents.entries()) {
+      await store.beginUpload(`h${i}`);
+      await store.appendUpload(`h${i}`, [bytes], undefined, undefined, true);
+      await store.commitUpload(`h${i}`, sha256Digest(bytes));
+    }
+    expect(store.heldCommittedCount).toBe(32);
+    // The newest can still put its blob back; the oldest cannot, and says so rather than write wrong bytes.
+    await store.delete(sha256Digest(contents[33]!));
+    await store.commitUpload("h33", sha256Digest(contents[33]!));
+    expect(await (await store.open(sha256Digest(contents[33]!)))!.text()).toBe("held 33");
+    await store.delete(sha256Digest(contents[0]!));
+    await expect(store.commitUpload("h0", sha256Digest(contents[0]!))).rejects.toMatchObject({ code: "DIGEST_INVALID" });
+    expect(await store.stat(sha256Digest(contents[0]!))).toBeNull();
+    await store.abortUpload("h33");
+    expect(store.heldCommittedCount).toBe(31);
+  }, 60_000);
+
   test("a whole blob under the wrong digest is refused and leaves nothing", async () => {
     const store = new S3BlobStore(await freshBucket(""));
     await store.beginUpload("wrong");
