@@ -112,3 +112,30 @@ export function KeyValues({ values, empty = "none" }: { values: Record<string, s
     </dl>
   );
 }
+
+/** A column heading: its label, or the label of a column of numbers (right-aligned); false leaves the column out. */
+export type Column = string | { label: string; num?: boolean } | false;
+
+/** A table that scrolls sideways on a narrow screen: a heading row of `columns`, and `children` as its rows. */
+export function Table({ columns, className, busy, children }: { columns: Column[]; className?: string; busy?: boolean; children: ReactNode }) {
+  return (
+    <div className="table-wrap">
+      <table className={className} aria-busy={busy === undefined ? undefined : busy ? "true" : "false"}>
+        <thead>
+          <tr>
+            {columns.map((column) => {
+              if (column === false) return null;
+              const { label, num } = typeof column === "string" ? { label: column, num: false } : column;
+              return (
+                <th key={label} scope="col" className={num ? "num" : undefined}>
+                  {label}
+                </th>
+              );
+            })}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}

@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from "react";
 import { api, withQuery } from "../api.ts";
-import { Empty, ErrorBox, Loading } from "../components.tsx";
+import { Empty, ErrorBox, Loading, Table } from "../components.tsx";
 import { shortDigest } from "../format.ts";
 import type { AuditRecord as AuditEvent } from "../../../lib/audit/audit-events.ts";
 
@@ -77,34 +77,19 @@ export function AuditPage() {
           <p>Clear a filter or widen “since”.</p>
         </Empty>
       ) : (
-        <div className="table-wrap">
-          <table className="audit">
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Event</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Repository</th>
-                <th scope="col">Tag / digest</th>
-                <th scope="col">Source</th>
-              </tr>
-            </thead>
-            <tbody>
-              {events.map((e) => (
-                <tr key={e.id}>
-                  <td>{e.time.replace("T", " ").slice(0, 19)}</td>
-                  <td>{e.event}</td>
-                  <td>{e.outcome}</td>
-                  <td>{e.actor}</td>
-                  <td>{e.repository ?? ""}</td>
-                  <td title={e.digest ?? undefined}>{e.tag ?? (e.digest ? shortDigest(e.digest) : "")}</td>
-                  <td>{e.source ?? ""}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table columns={["Time", "Event", "Outcome", "Actor", "Repository", "Tag / digest", "Source"]} className="audit">
+          {events.map((e) => (
+            <tr key={e.id}>
+              <td>{e.time.replace("T", " ").slice(0, 19)}</td>
+              <td>{e.event}</td>
+              <td>{e.outcome}</td>
+              <td>{e.actor}</td>
+              <td>{e.repository ?? ""}</td>
+              <td title={e.digest ?? undefined}>{e.tag ?? (e.digest ? shortDigest(e.digest) : "")}</td>
+              <td>{e.source ?? ""}</td>
+            </tr>
+          ))}
+        </Table>
       )}
     </section>
   );

@@ -5,7 +5,7 @@
  * attestations). Every value comes from a client and is shown as text.
  */
 import { api, ApiError, withQuery, type ImageView } from "../api.ts";
-import { Command, Empty, ErrorBox, KeyValues, Loading, useApi } from "../components.tsx";
+import { Command, Empty, ErrorBox, KeyValues, Loading, Table, useApi } from "../components.tsx";
 import { useState } from "react";
 import { formatBytes, formatDate, shortDigest } from "../format.ts";
 import { pullCommands } from "../pull.ts";
@@ -159,30 +159,18 @@ function Layers({ data }: { data: ImageView }) {
       {data.layers.length === 0 ? (
         <p className="muted">No layers.</p>
       ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">Digest</th>
-                <th scope="col">Media type</th>
-                <th scope="col" className="num">Size</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.layers.map((l, i) => (
-                <tr key={`${i}-${l.digest}`}>
-                  <td>{i + 1}</td>
-                  <td>
-                    <code title={l.digest}>{shortDigest(l.digest)}</code>
-                  </td>
-                  <td>{l.mediaType}</td>
-                  <td className="num">{formatBytes(l.size)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table columns={["#", "Digest", "Media type", { label: "Size", num: true }]}>
+          {data.layers.map((l, i) => (
+            <tr key={`${i}-${l.digest}`}>
+              <td>{i + 1}</td>
+              <td>
+                <code title={l.digest}>{shortDigest(l.digest)}</code>
+              </td>
+              <td>{l.mediaType}</td>
+              <td className="num">{formatBytes(l.size)}</td>
+            </tr>
+          ))}
+        </Table>
       )}
     </>
   );

@@ -6,7 +6,7 @@ import { useState } from "react";
 import type { Decision } from "../../../lib/policy/evaluate.ts";
 import type { Rule } from "../../../lib/policy/rule.ts";
 import { api, withQuery } from "../api.ts";
-import { Empty, ErrorBox, Loading, useApi } from "../components.tsx";
+import { Empty, ErrorBox, Loading, Table, useApi } from "../components.tsx";
 
 const ACTIONS = ["pull", "push", "delete", "catalog", "overwrite"];
 
@@ -62,34 +62,19 @@ export function PolicyPage() {
           </p>
         </Empty>
       ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Id</th>
-                <th scope="col" className="num">Priority</th>
-                <th scope="col">Effect</th>
-                <th scope="col">Subjects</th>
-                <th scope="col">Actions</th>
-                <th scope="col">Repositories</th>
-                <th scope="col">Description</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.rules.map((r) => (
-                <tr key={r.id} className={r.enabled ? "" : "disabled"}>
-                  <td>{r.id}</td>
-                  <td className="num">{r.priority}</td>
-                  <td>{r.effect}</td>
-                  <td>{r.subjects.join(", ")}</td>
-                  <td>{r.actions.join(", ")}</td>
-                  <td>{r.repositories.join(", ")}</td>
-                  <td>{r.description}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table columns={["Id", { label: "Priority", num: true }, "Effect", "Subjects", "Actions", "Repositories", "Description"]}>
+          {data.rules.map((r) => (
+            <tr key={r.id} className={r.enabled ? "" : "disabled"}>
+              <td>{r.id}</td>
+              <td className="num">{r.priority}</td>
+              <td>{r.effect}</td>
+              <td>{r.subjects.join(", ")}</td>
+              <td>{r.actions.join(", ")}</td>
+              <td>{r.repositories.join(", ")}</td>
+              <td>{r.description}</td>
+            </tr>
+          ))}
+        </Table>
       )}
     </section>
   );

@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from "react";
 import { withQuery, type BrowsePage } from "../api.ts";
-import { Empty, ErrorBox, Loading, useApi } from "../components.tsx";
+import { Empty, ErrorBox, Loading, Table, useApi } from "../components.tsx";
 import { formatAge, formatBytes } from "../format.ts";
 import { href } from "../route.ts";
 
@@ -61,34 +61,21 @@ export function RepositoriesPage({ initialQuery }: { initialQuery: string }) {
         )
       ) : (
         <>
-          <div className="table-wrap">
-            <table aria-busy={loading ? "true" : "false"}>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col" className="num">Tags</th>
-                  <th scope="col" className="num">Size</th>
-                  <th scope="col" className="num">Unique</th>
-                  <th scope="col">Last push</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.repositories.map((r) => (
-                  <tr key={r.name}>
-                    <td>
-                      <a href={href("repo", { name: r.name })}>{r.name}</a>
-                    </td>
-                    <td className="num">{r.tagCount}</td>
-                    <td className="num">{formatBytes(r.size)}</td>
-                    <td className="num" title="bytes no other repository shares">
-                      {formatBytes(r.uniqueSize)}
-                    </td>
-                    <td>{formatAge(r.lastPushedAt, now)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table columns={["Name", { label: "Tags", num: true }, { label: "Size", num: true }, { label: "Unique", num: true }, "Last push"]} busy={loading}>
+            {data.repositories.map((r) => (
+              <tr key={r.name}>
+                <td>
+                  <a href={href("repo", { name: r.name })}>{r.name}</a>
+                </td>
+                <td className="num">{r.tagCount}</td>
+                <td className="num">{formatBytes(r.size)}</td>
+                <td className="num" title="bytes no other repository shares">
+                  {formatBytes(r.uniqueSize)}
+                </td>
+                <td>{formatAge(r.lastPushedAt, now)}</td>
+              </tr>
+            ))}
+          </Table>
           <div className="pager">
             <button type="button" disabled={cursors.length === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
               Previous

@@ -7,7 +7,7 @@
  */
 import { useEffect, useState } from "react";
 import { api, ApiError, withQuery, type BrowseRepository } from "../api.ts";
-import { CopyButton, Empty, ErrorBox, Loading, useApi } from "../components.tsx";
+import { CopyButton, Empty, ErrorBox, Loading, Table, useApi } from "../components.tsx";
 import { formatAge, formatBytes, manifestKind, shortDigest } from "../format.ts";
 import { pullCommands } from "../pull.ts";
 import { href } from "../route.ts";
@@ -68,59 +68,42 @@ export function RepositoryPage({ name }: { name: string }) {
       ) : tags.length === 0 ? (
         <Empty title={`No tag has “${filter}” in its name.`} />
       ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Tag</th>
-                <th scope="col">Digest</th>
-                <th scope="col">Type</th>
-                <th scope="col">Platforms</th>
-                <th scope="col" className="num">Size</th>
-                <th scope="col">Pushed</th>
-                <th scope="col">Last pulled</th>
-                <th scope="col">Pull</th>
-                {data.canDelete && <th scope="col">Delete</th>}
+        <Table columns={["Tag", "Digest", "Type", "Platforms", { label: "Size", num: true }, "Pushed", "Last pulled", "Pull", data.canDelete && "Delete"]}>
+          {tags.map((t) => {
+            const cmd = pullCommands(location.host, name, t.name, t.digest);
+            return (
+              <tr key={t.name}>
+                <td>
+                  <a href={href("image", { name, ref: t.digest, tag: t.name })}>{t.name}</a>
+                </td>
+                <td>
+                  <code title={t.digest}>{shortDigest(t.digest)}</code>
+                </td>
+                <td>
+                  {manifestKind(t.mediaType, t.artifactType)}
+                  {t.artifactType && <div className="muted small">{t.artifactType}</div>}
+                </td>
+                <td>{t.platforms.join(", ") || "–"}</td>
+                <td className="num">{formatBytes(t.size)}</td>
+                <td>{formatAge(t.pushedAt, now)}</td>
+                <td>{formatAge(t.lastPulledAt, now)}</td>
+                <td className="actions">
+                  <div className="buttons">
+                    <CopyButton text={cmd.byTag!} label="by tag" />
+                    <CopyButton text={cmd.byDigest} label="by digest" />
+                  </div>
+                </td>
+                {data.canDelete && (
+                  <td>
+                    <button type="button" className="danger" onClick={() => remove(t.name)} aria-label={`Delete tag ${t.name}`}>
+                      Delete
+                    </button>
+                  </td>
+                )}
               </tr>
-            </thead>
-            <tbody>
-              {tags.map((t) => {
-                const cmd = pullCommands(location.host, name, t.name, t.digest);
-                return (
-                  <tr key={t.name}>
-                    <td>
-                      <a href={href("image", { name, ref: t.digest, tag: t.name })}>{t.name}</a>
-                    </td>
-                    <td>
-                      <code title={t.digest}>{shortDigest(t.digest)}</code>
-                    </td>
-                    <td>
-                      {manifestKind(t.mediaType, t.artifactType)}
-                      {t.artifactType && <div className="muted small">{t.artifactType}</div>}
-                    </td>
-                    <td>{t.platforms.join(", ") || "–"}</td>
-                    <td className="num">{formatBytes(t.size)}</td>
-                    <td>{formatAge(t.pushedAt, now)}</td>
-                    <td>{formatAge(t.lastPulledAt, now)}</td>
-                    <td className="actions">
-                      <div className="buttons">
-                        <CopyButton text={cmd.byTag!} label="by tag" />
-                        <CopyButton text={cmd.byDigest} label="by digest" />
-                      </div>
-                    </td>
-                    {data.canDelete && (
-                      <td>
-                        <button type="button" className="danger" onClick={() => remove(t.name)} aria-label={`Delete tag ${t.name}`}>
-                          Delete
-                        </button>
-                      </td>
-                    )}
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+            );
+          })}
+        </Table>
       )}
       {data.matchedTags > PAGE && (
         <div className="pager">

@@ -4,7 +4,7 @@
  */
 import type { TokenInfo } from "../../../lib/auth/tokens.ts";
 import type { UserInfo } from "../../../lib/auth/users.ts";
-import { ErrorBox, Loading, useApi } from "../components.tsx";
+import { ErrorBox, Loading, Table, useApi } from "../components.tsx";
 import { formatAge, formatDate } from "../format.ts";
 
 /** The users and tokens page. */
@@ -23,30 +23,17 @@ export function UsersPage() {
       ) : !users.data ? (
         <Loading />
       ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Role</th>
-                <th scope="col">Kind</th>
-                <th scope="col">State</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {users.data.users.map((u) => (
-                <tr key={u.name}>
-                  <td>{u.name}</td>
-                  <td>{u.role}</td>
-                  <td>{u.kind}</td>
-                  <td>{u.disabled ? "disabled" : "active"}</td>
-                  <td>{formatDate(u.createdAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table columns={["Name", "Role", "Kind", "State", "Created"]}>
+          {users.data.users.map((u) => (
+            <tr key={u.name}>
+              <td>{u.name}</td>
+              <td>{u.role}</td>
+              <td>{u.kind}</td>
+              <td>{u.disabled ? "disabled" : "active"}</td>
+              <td>{formatDate(u.createdAt)}</td>
+            </tr>
+          ))}
+        </Table>
       )}
       <h2>Access tokens</h2>
       {tokens.error ? (
@@ -58,36 +45,21 @@ export function UsersPage() {
           No access tokens. Create one with <code>mcr token create USER NAME</code>.
         </p>
       ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Id</th>
-                <th scope="col">User</th>
-                <th scope="col">Label</th>
-                <th scope="col">Created</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Last used</th>
-                <th scope="col">State</th>
-              </tr>
-            </thead>
-            <tbody>
-              {tokens.data.tokens.map((t) => (
-                <tr key={t.id}>
-                  <td>
-                    <code>{t.id}</code>
-                  </td>
-                  <td>{t.user}</td>
-                  <td>{t.label}</td>
-                  <td>{formatDate(t.createdAt)}</td>
-                  <td>{t.expiresAt === null ? "never" : formatDate(t.expiresAt)}</td>
-                  <td>{formatAge(t.lastUsedAt, now)}</td>
-                  <td>{t.revokedAt !== null ? "revoked" : t.expiresAt !== null && t.expiresAt < now ? "expired" : "active"}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table columns={["Id", "User", "Label", "Created", "Expires", "Last used", "State"]}>
+          {tokens.data.tokens.map((t) => (
+            <tr key={t.id}>
+              <td>
+                <code>{t.id}</code>
+              </td>
+              <td>{t.user}</td>
+              <td>{t.label}</td>
+              <td>{formatDate(t.createdAt)}</td>
+              <td>{t.expiresAt === null ? "never" : formatDate(t.expiresAt)}</td>
+              <td>{formatAge(t.lastUsedAt, now)}</td>
+              <td>{t.revokedAt !== null ? "revoked" : t.expiresAt !== null && t.expiresAt < now ? "expired" : "active"}</td>
+            </tr>
+          ))}
+        </Table>
       )}
     </section>
   );
