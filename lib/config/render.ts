@@ -54,6 +54,7 @@ export function printableUpstream(u: UpstreamConfig): Record<string, string | nu
   if (u.username !== null) out.username = u.username;
   if (u.password !== null) out.password = REDACTED;
   out.tag_ttl = formatDuration(u.tagTtlMs);
+  out.not_found_ttl = formatDuration(u.notFoundTtlMs);
   out.timeout = formatDuration(u.timeoutMs);
   out.max_concurrent = u.maxConcurrent;
   if (u.tlsCa !== null) out.tls_ca = "<PEM bundle>";

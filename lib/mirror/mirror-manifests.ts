@@ -38,7 +38,23 @@ export async function prepareManifest(m: Mirror, t: MirrorTarget, reference: str
     m.count(t.upstream.name, "hits");
     return "hit";
   }
-  const flight = m.manifestFlights.run(`${t.localName}\n${reference}`, () => refresh(m, t, reference, accepted, by));
+  const key = `${t.localName}\n${reference}`;
+  const notFound = m.notFound.recall(key, m.reg.now());
+  if (notFound !== null) {
+    m.count(t.upstream.name, "notFoundHits");
+    fail("MANIFEST_UNKNOWN", notFound, { upstream: t.upstream.name });
+  }
+  const flight = m.manifestFlights.run(key, async () => {
+    try {
+      return await refresh(m, t, reference, accepted, by);
+    } catch (error) {
+      // The upstream's own "no such manifest" (not an outage): not asked again for not_found_ttl.
+      if (error instanceof RegistryError && error.code === "MANIFEST_UNKNOWN" && t.upstream.notFoundTtlMs > 0) {
+        m.notFound.remember(key, m.reg.now() + t.upstream.notFoundTtlMs, `${error.message} (not asked again for ${Math.ceil(t.upstream.notFoundTtlMs / 1000)} s)`);
+      }
+      throw error;
+    }
+  });
   return await flight.promise;
 }
 

@@ -31,8 +31,46 @@ export interface MirrorCounters {
   misses: number;
   revalidations: number;
   staleServes: number;
+  notFoundHits: number;
   upstreamErrors: number;
   bytesFetched: number;
+}
+
+/** How many not-found answers a process remembers at most (the oldest go first): client-chosen names must not grow memory. */
+export const NOT_FOUND_ENTRIES = 10_000;
+
+/**
+ * Upstream "no such manifest" answers, each until a time, so a client
+ * asking again and again for a name that does not exist (a typo in a CI
+ * job) costs the upstream, and its rate limit, one request per TTL.
+ */
+export class NotFoundMemory {
+  private readonly entries = new Map<string, { until: number; message: string }>();
+
+  constructor(private readonly max: number) {}
+
+  /** Remembers `key`'s answer `message` until `until`. */
+  remember(key: string, until: number, message: string): void {
+    this.entries.delete(key);
+    this.entries.set(key, { until, message });
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= this.max) break;
+      this.entries.delete(oldest);
+    }
+  }
+
+  /** The remembered answer for `key` if it still stands at `now`, else null. */
+  recall(key: string, now: number): string | null {
+    const entry = this.entries.get(key);
+    if (!entry) return null;
+    if (now < entry.until) return entry.message;
+    this.entries.delete(key);
+    return null;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
 }
 
 /** Something an operator should see in the log. */
@@ -50,6 +88,8 @@ export class Mirror {
   readonly manifestFlights = new SingleFlight<CacheOutcome>();
   /** Blob fetches in flight, by repository and digest. */
   readonly blobFlights = new SingleFlight<void>();
+  /** Manifests the upstream said it does not have, by repository and reference (see `not_found_ttl`). */
+  readonly notFound = new NotFoundMemory(NOT_FOUND_ENTRIES);
 
   constructor(
     readonly reg: Registry,
@@ -57,7 +97,7 @@ export class Mirror {
     readonly onEvent: (event: MirrorEvent) => void = () => {},
   ) {
     this.targets = upstreams.map((config) => ({ config, client: new UpstreamClient(config, () => reg.now()) }));
-    for (const u of upstreams) this.counters.set(u.name, { hits: 0, misses: 0, revalidations: 0, staleServes: 0, upstreamErrors: 0, bytesFetched: 0 });
+    for (const u of upstreams) this.counters.set(u.name, { hits: 0, misses: 0, revalidations: 0, staleServes: 0, notFoundHits: 0, upstreamErrors: 0, bytesFetched: 0 });
   }
 
   /** Adds to a counter of upstream `name`. */

@@ -18,6 +18,8 @@ export interface UpstreamConfig {
   password: string | null;
   /** A tag is served from the cache this long before it is revalidated with a HEAD. */
   tagTtlMs: number;
+  /** A manifest the upstream said it does not have is answered 404 this long without asking again (0: always ask). */
+  notFoundTtlMs: number;
   /** Longest wait for the upstream's answer (headers, and each pause in a body). */
   timeoutMs: number;
   /** Requests to this upstream at once, from this process. */
@@ -34,12 +36,13 @@ export interface UpstreamProblem {
   message: string;
 }
 
-const KEYS = ["name", "url", "username", "password", "password_file", "password_env", "tag_ttl", "timeout", "max_concurrent", "tls_ca", "default"] as const;
+const KEYS = ["name", "url", "username", "password", "password_file", "password_env", "tag_ttl", "not_found_ttl", "timeout", "max_concurrent", "tls_ca", "default"] as const;
 /** The keys an `[[upstream]]` entry may have (for the docs test and error hints). */
 export const upstreamKeys: readonly string[] = KEYS;
 /** One path component of a repository name, as the OCI spec allows it. */
 const COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
 const tagTtl = duration(0, 7 * 86_400_000);
+const notFoundTtl = duration(0, 3_600_000);
 const timeout = duration(1000, 3_600_000);
 
 /**
@@ -89,6 +92,7 @@ export function parseUpstreams(raw: unknown, baseDir: string, env: Record<string
       }
     };
     const tagTtlMs = ms("tag_ttl", tagTtl, "5m");
+    const notFoundTtlMs = ms("not_found_ttl", notFoundTtl, "30s");
     const timeoutMs = ms("timeout", timeout, "30s");
     const max = table.max_concurrent ?? 8;
     if (typeof max !== "number" || !Number.isInteger(max) || max < 1 || max > 1000) problem("max_concurrent", "must be an integer from 1 to 1000");
@@ -99,7 +103,7 @@ export function parseUpstreams(raw: unknown, baseDir: string, env: Record<string
     if (typeof isDefault !== "boolean") problem("default", "must be true or false");
     if (name === null || url === null) return;
     entryOf.push(i);
-    upstreams.push({ name, url, username, password, tagTtlMs, timeoutMs, maxConcurrent: Number(max), tlsCa, isDefault: isDefault === true });
+    upstreams.push({ name, url, username, password, tagTtlMs, notFoundTtlMs, timeoutMs, maxConcurrent: Number(max), tlsCa, isDefault: isDefault === true });
   });
   const names = upstreams.map((u) => u.name);
   for (const [i, name] of names.entries()) {

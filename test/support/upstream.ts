@@ -206,9 +206,9 @@ function alter(body: ReadableStream<Uint8Array>, proxy: CountingProxy): Readable
   );
 }
 
-/** An `[[upstream]]` entry for tests: short timeouts, overridable. */
+/** An `[[upstream]]` entry for tests: short timeouts, no memory of not-found answers (each test sets what it needs), overridable. */
 export function upstreamConfig(url: string, overrides: Partial<UpstreamConfig> = {}): UpstreamConfig {
-  return { name: "docker.io", url, username: null, password: null, tagTtlMs: 60_000, timeoutMs: 5000, maxConcurrent: 8, tlsCa: null, isDefault: false, ...overrides };
+  return { name: "docker.io", url, username: null, password: null, tagTtlMs: 60_000, notFoundTtlMs: 0, timeoutMs: 5000, maxConcurrent: 8, tlsCa: null, isDefault: false, ...overrides };
 }
 
 /** What `pushUpstream` pushed. */

@@ -47,6 +47,7 @@ url = "https://ghcr.io"
 username = "bot"
 password_file = "hub-password"
 tag_ttl = "1m"
+not_found_ttl = "0s"
 timeout = "10s"
 max_concurrent = 2
 
@@ -60,9 +61,9 @@ password_env = "QUAY_PASSWORD"
       cwd: dir,
     });
     expect(config.upstreams).toEqual([
-      { name: "docker.io", url: "https://registry-1.docker.io", username: null, password: null, tagTtlMs: 300_000, timeoutMs: 30_000, maxConcurrent: 8, tlsCa: null, isDefault: true },
-      { name: "ghcr.io", url: "https://ghcr.io", username: "bot", password: "s3cret-from-file", tagTtlMs: 60_000, timeoutMs: 10_000, maxConcurrent: 2, tlsCa: null, isDefault: false },
-      { name: "quay.io", url: "https://quay.io", username: "robot", password: "s3cret-from-env", tagTtlMs: 300_000, timeoutMs: 30_000, maxConcurrent: 8, tlsCa: null, isDefault: false },
+      { name: "docker.io", url: "https://registry-1.docker.io", username: null, password: null, tagTtlMs: 300_000, notFoundTtlMs: 30_000, timeoutMs: 30_000, maxConcurrent: 8, tlsCa: null, isDefault: true },
+      { name: "ghcr.io", url: "https://ghcr.io", username: "bot", password: "s3cret-from-file", tagTtlMs: 60_000, notFoundTtlMs: 0, timeoutMs: 10_000, maxConcurrent: 2, tlsCa: null, isDefault: false },
+      { name: "quay.io", url: "https://quay.io", username: "robot", password: "s3cret-from-env", tagTtlMs: 300_000, notFoundTtlMs: 30_000, timeoutMs: 30_000, maxConcurrent: 8, tlsCa: null, isDefault: false },
     ]);
     const loaded = loadConfig({ file: file(`[[upstream]]\nname = "ghcr.io"\nurl = "https://ghcr.io"\nusername = "bot"\npassword = "inline-secret"\n`), env: {}, cwd: dir });
     const toml = renderToml(loaded);
@@ -121,6 +122,7 @@ tls_ca = "missing.pem"
     writeFileSync(join(dir, "not.pem"), "hello");
     expect(problems(`[[upstream]]\nname = "x"\nurl = "https://x"\ntls_ca = "not.pem"\n`)).toContain("upstream[0].tls_ca: is not a PEM certificate bundle");
     expect(problems(`[[upstream]]\nname = "x"\nurl = "https://x"\nusername = "u"\n`)).toContain("upstream[0].username: username and a password must be set together");
+    expect(problems(`[[upstream]]\nname = "x"\nurl = "https://x"\nnot_found_ttl = "2h"\n`)).toContain('upstream[0].not_found_ttl: "2h" is out of range: between 0s and 1h');
   });
 
   test("docs/configuration.md documents every key of an upstream", async () => {

@@ -119,6 +119,37 @@ describe.skipIf(!hasDistribution)("pull-through cache", () => {
     expect(blob.status).toBe(404);
     expect((await errorCode(blob)).code).toBe("BLOB_UNKNOWN");
   });
+  test("a manifest the upstream does not have is not asked for again within not_found_ttl; pushed meanwhile, it is seen after", async () => {
+    const t2 = await testApp({ upstreams: [upstreamConfig(proxy.url, { notFoundTtlMs: 30_000 })] });
+    let clock = Date.now();
+    t2.reg.now = () => clock;
+    try {
+      proxy.requests.length = 0;
+      const answers: { status: number; code: string; message: string }[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await t2.request("GET", "/v2/docker.io/library/later/manifests/1.0");
+        answers.push({ status: res.status, ...(await errorCode(res)) });
+      }
+      expect(answers.map((a) => `${a.status} ${a.code}`)).toEqual(["404 MANIFEST_UNKNOWN", "404 MANIFEST_UNKNOWN", "404 MANIFEST_UNKNOWN"]);
+      expect(answers[2]!.message).toContain("not asked again for 30 s");
+      expect(proxy.count("GET /v2/library/later/manifests/1.0")).toBe(1);
+      // Another tag of the same repository is another name: asked for.
+      expect((await t2.request("GET", "/v2/docker.io/library/later/manifests/2.0")).status).toBe(404);
+      expect(proxy.count("GET /v2/library/later/manifests/2.0")).toBe(1);
+      const image = await pushUpstream(dist.url, dist.auth, "library/later", "1.0");
+      clock += 29_000;
+      expect((await t2.request("HEAD", "/v2/docker.io/library/later/manifests/1.0")).status).toBe(404);
+      expect(proxy.count("GET /v2/library/later/manifests/1.0")).toBe(1);
+      clock += 2_000;
+      const pulled = await pullThrough(t2, "docker.io/library/later", "1.0");
+      expect(pulled.digest).toBe(image.manifestDigest);
+      expect(proxy.count("GET /v2/library/later/manifests/1.0")).toBe(2);
+      expect(t2.mirror!.counters.get("docker.io")!.notFoundHits).toBe(3);
+    } finally {
+      await t2.close();
+    }
+  });
+
   test("a referrer fetched through the mirror is listed with its annotations", async () => {
     const image = await pushUpstream(dist.url, dist.auth, "library/signed", "v1");
     const empty = new TextEncoder().encode("{}");
