@@ -340,7 +340,14 @@ export class S3BlobStore implements BlobStore {
    * the database's checkpoint `from` when a writer died between the two.
    */
   private async claim(id: string, from?: UploadCheckpoint | null): Promise<S3Upload> {
-    const mine = this.uploads.get(id);
+    let mine = this.uploads.get(id);
+    if (mine?.held && !mine.done && !mine.busy && from !== undefined) {
+      // Bytes held for a commit that never came: the request that sent them failed before it (a later
+      // request brings the database's checkpoint; the same request's commit does not). They were never
+      // acknowledged, and appending after bytes the bucket does not have would store wrong ones.
+      this.uploads.delete(id);
+      mine = undefined;
+    }
     if (mine?.busy) fail("CHUNK_OUT_OF_ORDER", "another request is writing this upload", { size: mine.record.size });
     if (mine) mine.busy = true;
     try {

@@ -133,6 +133,23 @@ describe.skipIf(unavailable !== null)("S3BlobStore small blobs take the short wa
     expect(store.heldCommittedCount).toBe(31);
   }, 60_000);
 
+  test("bytes held for a commit that never came are gone for the next request: it continues from the bucket", async () => {
+    const store = new S3BlobStore(await freshBucket(""));
+    const empty = { size: 0, hashState: null };
+    await store.beginUpload("cut");
+    await store.appendUpload("cut", [bytes], undefined, empty, true);
+    // The request failed before its commit; the next one brings the database's checkpoint (unknown here).
+    const more = new TextEncoder().encode(" and more");
+    expect(await store.appendUpload("cut", [more], undefined, null)).toBe(more.byteLength);
+    await expect(store.commitUpload("cut", sha256Digest(new Uint8Array([...bytes, ...more])), null)).rejects.toMatchObject({ code: "DIGEST_INVALID" });
+    expect(await store.stat(sha256Digest(new Uint8Array([...bytes, ...more])))).toBeNull();
+    // Nor can a later commit alone make a blob of bytes only the failed request had.
+    await store.beginUpload("late");
+    await store.appendUpload("late", [bytes], undefined, empty, true);
+    await expect(store.commitUpload("late", digest, null)).rejects.toMatchObject({ code: "DIGEST_INVALID" });
+    expect(await store.stat(digest)).toBeNull();
+  }, 60_000);
+
   test("a whole blob under the wrong digest is refused and leaves nothing", async () => {
     const store = new S3BlobStore(await freshBucket(""));
     await store.beginUpload("wrong");
