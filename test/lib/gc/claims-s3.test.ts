@@ -50,32 +50,40 @@ async function uploadKeys(options: S3StoreOptions): Promise<string[]> {
 }
 
 describe.skipIf(unavailable !== null)("writers and GC claims on S3", () => {
-  test("an upload finishing while GC removes the same digest waits, then puts its own bytes back", async () => {
-    const options = await freshBucket("c/");
-    const reg = await openRegistry(tempDir(), { s3: options });
-    const content = "shared layer bytes";
-    const digest = sha256Digest(content);
-    await uploadBlob(reg, "old", digest, [enc.encode(content)]);
-    const { runId } = await acquireGcLock(reg, "test", {});
-    await collecting(reg, digest, runId);
+  // Both ways a small blob reaches its key: copied from the upload's tail (PATCH, then an empty PUT),
+  // or written from the bytes the process holds (a PUT carrying them).
+  for (const way of ["PATCH, then an empty PUT", "a PUT carrying the bytes"] as const) {
+    test(`an upload finishing while GC removes the same digest waits, then puts its own bytes back (${way})`, async () => {
+      const options = await freshBucket("c/");
+      const reg = await openRegistry(tempDir(), { s3: options });
+      const content = "shared layer bytes";
+      const digest = sha256Digest(content);
+      await uploadBlob(reg, "old", digest, [enc.encode(content)]);
+      const { runId } = await acquireGcLock(reg, "test", {});
+      await collecting(reg, digest, runId);
 
-    const session = await startUpload(reg, "app");
-    await appendUpload(reg, "app", session.id, [enc.encode(content)]);
-    const finishing = completeUpload(reg, "app", session.id, digest);
-    expect(await pendingAfter(finishing, 150)).toBe(true);
+      const session = await startUpload(reg, "app");
+      let finishing: Promise<{ digest: string; size: number }>;
+      if (way === "a PUT carrying the bytes") finishing = completeUpload(reg, "app", session.id, digest, [enc.encode(content)]);
+      else {
+        await appendUpload(reg, "app", session.id, [enc.encode(content)]);
+        finishing = completeUpload(reg, "app", session.id, digest);
+      }
+      expect(await pendingAfter(finishing, 150)).toBe(true);
 
-    // GC deletes the object, then releases its claim.
-    expect(await reg.store.delete(digest)).toBe(true);
-    expect(await objectText(options, digest)).toBeNull();
-    await deleteClaims(reg.db, [digest]);
-    await releaseGcLock(reg, runId);
-    expect(await finishing).toEqual({ digest, size: content.length });
+      // GC deletes the object, then releases its claim.
+      expect(await reg.store.delete(digest)).toBe(true);
+      expect(await objectText(options, digest)).toBeNull();
+      await deleteClaims(reg.db, [digest]);
+      await releaseGcLock(reg, runId);
+      expect(await finishing).toEqual({ digest, size: content.length });
 
-    expect(await objectText(options, digest)).toBe(content);
-    expect(await statBlob(reg, "app", digest)).toEqual({ size: content.length });
-    expect(await uploadKeys(options)).toEqual([]);
-    await reg.close();
-  }, 60_000);
+      expect(await objectText(options, digest)).toBe(content);
+      expect(await statBlob(reg, "app", digest)).toEqual({ size: content.length });
+      expect(await uploadKeys(options)).toEqual([]);
+      await reg.close();
+    }, 60_000);
+  }
 
   test("a claim left by a GC that died is cleared, and a missing object restored", async () => {
     const options = await freshBucket("d/");
