@@ -5,6 +5,7 @@
  */
 import { TEST_BY } from "./audit-context.ts";
 import { existsSync } from "node:fs";
+import { insertClaims } from "../../lib/db/queries/gc-claims.ts";
 import { sha256Digest } from "../../lib/oci/digest.ts";
 import { putManifest } from "../../lib/registry/manifests.ts";
 import { openRegistry, type Registry } from "../../lib/registry/registry.ts";
@@ -105,4 +106,19 @@ export async function manifestDigests(reg: Registry, repo: string): Promise<stri
     .orderBy("m.digest")
     .execute();
   return rows.map((r) => r.digest);
+}
+
+/** Puts `digest` in the state GC leaves it in mid-sweep: rows gone, claim held by run `runId`, bytes still stored. */
+export async function collecting(reg: Registry, digest: string, runId: number): Promise<void> {
+  await reg.db.transaction().execute(async (trx) => {
+    await trx.deleteFrom("repository_blobs").where("digest", "=", digest).execute();
+    await trx.deleteFrom("blobs").where("digest", "=", digest).execute();
+    await insertClaims(trx, [digest], runId, reg.now());
+  });
+}
+
+/** Whether `promise` is still pending after `ms`. */
+export async function pendingAfter(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  const marker = Symbol();
+  return (await Promise.race([promise.then(() => null, () => null), Bun.sleep(ms).then(() => marker)])) === marker;
 }

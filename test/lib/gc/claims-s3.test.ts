@@ -9,34 +9,21 @@
  * offsets; every time the blob ends served, with its bytes, in the bucket.
  */
 import { describe, expect, test } from "bun:test";
-import { deleteClaims, insertClaims } from "../../../lib/db/queries/gc-claims.ts";
+import { deleteClaims } from "../../../lib/db/queries/gc-claims.ts";
 import { acquireGcLock, releaseGcLock } from "../../../lib/gc/lock.ts";
 import { runGc } from "../../../lib/gc/run.ts";
 import { sha256Digest } from "../../../lib/oci/digest.ts";
 import { statBlob } from "../../../lib/registry/blobs.ts";
-import { openRegistry, type Registry } from "../../../lib/registry/registry.ts";
+import { openRegistry } from "../../../lib/registry/registry.ts";
 import { appendUpload, completeUpload, startUpload, uploadBlob } from "../../../lib/registry/uploads.ts";
 import { S3BlobStore, type S3StoreOptions } from "../../../lib/storage/s3-store.ts";
 import { freshBucket, rgwUnavailable } from "../../support/ceph-rgw.ts";
+import { collecting, pendingAfter } from "../../support/gc-fixtures.ts";
 import { tempDir } from "../../support/temp.ts";
 
 const unavailable = rgwUnavailable();
 const enc = new TextEncoder();
 const HOUR = 3_600_000;
-
-/** Puts `digest` in the state GC leaves it in mid-sweep: rows gone, claim held, object still there. */
-async function collecting(reg: Registry, digest: string, runId: number): Promise<void> {
-  await reg.db.transaction().execute(async (trx) => {
-    await trx.deleteFrom("repository_blobs").where("digest", "=", digest).execute();
-    await trx.deleteFrom("blobs").where("digest", "=", digest).execute();
-    await insertClaims(trx, [digest], runId, reg.now());
-  });
-}
-
-async function pendingAfter(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  const marker = Symbol();
-  return (await Promise.race([promise.then(() => null, () => null), Bun.sleep(ms).then(() => marker)])) === marker;
-}
 
 /** The object's bytes as text, read from the bucket itself. */
 async function objectText(options: S3StoreOptions, digest: string): Promise<string | null> {

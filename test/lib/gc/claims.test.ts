@@ -6,34 +6,20 @@
 import { TEST_BY } from "../../support/audit-context.ts";
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
-import { deleteClaims, insertClaims } from "../../../lib/db/queries/gc-claims.ts";
+import { deleteClaims } from "../../../lib/db/queries/gc-claims.ts";
 import { withStoredBlobs } from "../../../lib/gc/claims.ts";
 import { acquireGcLock, releaseGcLock } from "../../../lib/gc/lock.ts";
 import { sha256Digest } from "../../../lib/oci/digest.ts";
 import { statBlob } from "../../../lib/registry/blobs.ts";
 import { EMPTY_JSON_DIGEST } from "../../../lib/registry/empty-blob.ts";
 import { putManifest } from "../../../lib/registry/manifests.ts";
-import { openRegistry, type Registry } from "../../../lib/registry/registry.ts";
+import { openRegistry } from "../../../lib/registry/registry.ts";
 import { completeUpload, startUpload, appendUpload, uploadBlob } from "../../../lib/registry/uploads.ts";
 import { FsLayout } from "../../../lib/storage/fs-layout.ts";
+import { collecting, pendingAfter } from "../../support/gc-fixtures.ts";
 import { tempDir } from "../../support/temp.ts";
 
 const enc = new TextEncoder();
-
-/** Puts `digest` in the state GC leaves it in mid-sweep: rows gone, claim held, file still there. */
-async function collecting(reg: Registry, digest: string, runId: number): Promise<void> {
-  await reg.db.transaction().execute(async (trx) => {
-    await trx.deleteFrom("repository_blobs").where("digest", "=", digest).execute();
-    await trx.deleteFrom("blobs").where("digest", "=", digest).execute();
-    await insertClaims(trx, [digest], runId, reg.now());
-  });
-}
-
-/** Whether `promise` is still pending after `ms`. */
-async function pendingAfter(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  const marker = Symbol();
-  return (await Promise.race([promise.then(() => null, () => null), Bun.sleep(ms).then(() => marker)])) === marker;
-}
 
 describe("writers and GC claims", () => {
   test("an upload finishing while GC removes the same digest waits, then puts its own bytes back", async () => {
