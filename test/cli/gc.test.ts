@@ -9,7 +9,7 @@ import { insertGcRun, setGcLock } from "../../lib/db/queries/gc-runs.ts";
 import type { GcReport } from "../../lib/gc/report.ts";
 import { openRegistry, type Registry } from "../../lib/registry/registry.ts";
 import { FsLayout } from "../../lib/storage/fs-layout.ts";
-import { runCli } from "../support/cli.ts";
+import { runCli, runInTerminal } from "../support/cli.ts";
 import { blobState, HOUR, pushBlob, pushImage } from "../support/gc-fixtures.ts";
 import { tempDir } from "../support/temp.ts";
 
@@ -70,14 +70,8 @@ describe("mcr gc", () => {
   test("on a terminal it shows the live view", async () => {
     if (!Bun.which("script")) return console.warn("skipping the terminal view test: script(1) is not installed");
     const { data } = await prepared();
-    const proc = Bun.spawn(["script", "-qec", `stty cols 100 rows 30; ${process.execPath} cli/main.ts gc --data ${data}`, "/dev/null"], {
-      cwd: `${import.meta.dir}/../..`,
-      stdout: "pipe",
-      stderr: "pipe",
-      stdin: "ignore",
-    });
-    const out = (await new Response(proc.stdout).text()).replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, "");
-    expect(await proc.exited).toBe(0);
+    const { code, out } = (await runInTerminal(["gc", "--data", data]))!;
+    expect(code).toBe(0);
     expect(out).toContain("mcr gc · grace 1h");
     expect(out).toMatch(/✔ blobs\s+\d+ checked\s+2 removed/);
     expect(out).not.toContain("untagged manifests");

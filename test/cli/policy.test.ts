@@ -4,9 +4,9 @@
  * re-open on error and confirmation, and exit codes.
  */
 import { describe, expect, test } from "bun:test";
-import { chmodSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runCli } from "../support/cli.ts";
+import { runCli, typoEditor } from "../support/cli.ts";
 import { tempDir } from "../support/temp.ts";
 
 const rule = (id: string, subjects: string, actions: string, repos: string, effect = "allow") =>
@@ -52,21 +52,13 @@ describe("mcr policy", () => {
 
   test("edit: a broken save re-opens with the error on top; a fixed one shows the diff and asks", async () => {
     const data = tempDir();
-    const dir = tempDir();
-    const counter = join(dir, "count");
-    writeFileSync(counter, "0");
     // First save: an unknown action. Second: fixed, and the error header must be there to read.
-    const editor = join(dir, "editor.sh");
-    writeFileSync(
-      editor,
-      `#!/bin/sh\nn=$(cat ${counter}); echo $((n+1)) > ${counter}\nif [ "$n" = 0 ]; then printf '${rule("ro", '"robots"', '"pulll"', '"**"').replace(/\n/g, "\\n")}' >> "$1"; else grep -q '^# ERROR: .*pulll' "$1" && sed -i 's/pulll/pull/' "$1"; fi\n`,
-    );
-    chmodSync(editor, 0o755);
-    const declined = await runCli(["policy", "edit", "--data", data], { stdin: "n\n", env: { EDITOR: editor } });
+    const editor = typoEditor(tempDir(), `printf '${rule("ro", '"robots"', '"pulll"', '"**"').replace(/\n/g, "\\n")}' >> "$1"`, "pulll", "pull");
+    const declined = await runCli(["policy", "edit", "--data", data], { stdin: "n\n", env: { EDITOR: editor.path } });
     expect(declined.stdout).toContain("+ ro: allow robots pull on **");
     expect(declined.stdout).toContain("not applied");
-    writeFileSync(counter, "0");
-    const accepted = await runCli(["policy", "edit", "--data", data], { stdin: "y\n", env: { EDITOR: editor } });
+    editor.reset();
+    const accepted = await runCli(["policy", "edit", "--data", data], { stdin: "y\n", env: { EDITOR: editor.path } });
     expect(accepted.stdout).toContain("policy applied");
     expect((await runCli(["policy", "show", "--data", data])).stdout).toContain('id = "ro"');
   });

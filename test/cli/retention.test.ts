@@ -5,10 +5,10 @@
  * with its explanations, and run.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openRegistry } from "../../lib/registry/registry.ts";
-import { runCli } from "../support/cli.ts";
+import { runCli, runInTerminal, typoEditor } from "../support/cli.ts";
 import { pushRandomImage } from "../support/http-registry.ts";
 import { startServerProcess } from "../support/server-process.ts";
 import { HOUR, pushImage } from "../support/gc-fixtures.ts";
@@ -77,21 +77,13 @@ describe("mcr retention", () => {
 
   test("edit: a broken save re-opens with the error on top; a fixed one shows the diff and asks", async () => {
     const data = tempDir();
-    const dir = tempDir();
-    const counter = join(dir, "count");
-    writeFileSync(counter, "0");
-    const editor = join(dir, "editor.sh");
     const text = `[[rule]]\\nid = "ci"\\nrepositories = ["ci/**"]\\nkeep_lastt = 3\\n`;
-    writeFileSync(
-      editor,
-      `#!/bin/sh\nn=$(cat ${counter}); echo $((n+1)) > ${counter}\nif [ "$n" = 0 ]; then printf '${text}' > "$1"; else grep -q '^# ERROR: .*keep_lastt' "$1" && sed -i 's/keep_lastt/keep_last/' "$1"; fi\n`,
-    );
-    chmodSync(editor, 0o755);
-    const declined = await runCli(["retention", "edit", "--data", data], { stdin: "n\n", env: { EDITOR: editor } });
+    const editor = typoEditor(tempDir(), `printf '${text}' > "$1"`, "keep_lastt", "keep_last");
+    const declined = await runCli(["retention", "edit", "--data", data], { stdin: "n\n", env: { EDITOR: editor.path } });
     expect(declined.stdout).toContain("+ ci: keep_last 3 on ci/**");
     expect(declined.stdout).toContain("not applied");
-    writeFileSync(counter, "0");
-    const accepted = await runCli(["retention", "edit", "--data", data], { stdin: "y\n", env: { EDITOR: editor } });
+    editor.reset();
+    const accepted = await runCli(["retention", "edit", "--data", data], { stdin: "y\n", env: { EDITOR: editor.path } });
     expect(accepted.stdout).toContain("retention rules applied");
     expect((await runCli(["retention", "show", "--data", data])).stdout).toContain("keep_last = 3");
   });
@@ -120,15 +112,10 @@ keep_pushed_within = "1h"
     expect(dry.stdout).toMatch(/^gc: retention rules: 2 checked, 2 removed$/m);
     expect(dry.stdout).toMatch(/retention would remove 1 tag and 1 manifest, skipped 1 repository$/m);
     expect(dry.stdout).toContain("retention skipped lonely/app: the rules would remove every tag (3)");
-    if (!Bun.which("script")) return console.warn("skipping the terminal view test: script(1) is not installed");
-    const proc = Bun.spawn(["script", "-qec", `stty cols 100 rows 30; ${process.execPath} cli/main.ts gc --retention --data ${data}`, "/dev/null"], {
-      cwd: `${import.meta.dir}/../..`,
-      stdout: "pipe",
-      stderr: "pipe",
-      stdin: "ignore",
-    });
-    const out = (await new Response(proc.stdout).text()).replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, "");
-    expect(await proc.exited).toBe(0);
+    const shown = await runInTerminal(["gc", "--retention", "--data", data]);
+    if (!shown) return console.warn("skipping the terminal view test: script(1) is not installed");
+    const { out } = shown;
+    expect(shown.code).toBe(0);
     expect(out).toContain("mcr gc · grace 1h, retention");
     expect(out).toMatch(/✔ retention rules\s+2 checked\s+2 removed/);
     expect(out).toMatch(/retention removed 1 tag and 1 manifest/);

@@ -3,6 +3,7 @@
  * with their exit code and output, a `serve` whose every output line is kept,
  * and long-running commands (`audit tail -f`) read line by line as they print.
  */
+import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const ROOT = join(import.meta.dir, "..", "..");
@@ -135,4 +136,41 @@ export function startCli(args: string[]): LiveCommand {
       }
     },
   };
+}
+
+/**
+ * Runs `mcr ARGS` on a pseudo-terminal of 100 × 30 (through script(1)), as
+ * a person at a terminal would; returns its exit code and what it showed,
+ * escape sequences removed. Null when script(1) is not installed.
+ */
+export async function runInTerminal(args: string[]): Promise<{ code: number; out: string } | null> {
+  if (!Bun.which("script")) return null;
+  const proc = Bun.spawn(["script", "-qec", `stty cols 100 rows 30; ${process.execPath} cli/main.ts ${args.join(" ")}`, "/dev/null"], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+  });
+  const out = (await new Response(proc.stdout).text()).replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, "");
+  return { code: await proc.exited, out };
+}
+
+/**
+ * An `$EDITOR` for `mcr … edit` tests, in `dir`: its first run does
+ * `firstEdit` (a shell command on the file, `"$1"`), which saves a typo;
+ * each later run expects the file to come back with `# ERROR:` naming the
+ * typo on top, and replaces the typo with `fixed`. `reset()` makes the
+ * next run a first run again.
+ */
+export function typoEditor(dir: string, firstEdit: string, typo: string, fixed: string): { path: string; reset: () => void } {
+  const counter = join(dir, "count");
+  const path = join(dir, "editor.sh");
+  const reset = () => writeFileSync(counter, "0");
+  reset();
+  writeFileSync(
+    path,
+    `#!/bin/sh\nn=$(cat ${counter}); echo $((n+1)) > ${counter}\nif [ "$n" = 0 ]; then ${firstEdit}; else grep -q '^# ERROR: .*${typo}' "$1" && sed -i 's/${typo}/${fixed}/' "$1"; fi\n`,
+  );
+  chmodSync(path, 0o755);
+  return { path, reset };
 }
