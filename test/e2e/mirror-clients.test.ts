@@ -15,9 +15,9 @@ import { join } from "node:path";
 import { canRunContainerd, startContainerd } from "../support/containerd.ts";
 import { containerTool, lastLine, requireTool, type ContainerTool } from "../support/container-tool.ts";
 import { writeImageLayout, writeIndexLayout, type ImageWritten, type IndexWritten } from "../support/oci-layout.ts";
-import { startServerProcess, type ServerProcess } from "../support/server-process.ts";
+import type { ServerProcess } from "../support/server-process.ts";
 import { tempDir } from "../support/temp.ts";
-import { hasDistribution, startCountingProxy, startDistribution, type CountingProxy, type Distribution } from "../support/upstream.ts";
+import { hasDistribution, startCountingProxy, startDistribution, startMirrorServer, type CountingProxy, type Distribution } from "../support/upstream.ts";
 
 setDefaultTimeout(180_000);
 
@@ -74,10 +74,7 @@ describe.skipIf(!READY)("real clients through the pull-through cache", () => {
   beforeAll(async () => {
     dist = await startDistribution();
     upstream = startCountingProxy(dist.url);
-    const dir = tempDir("mirror-clients-");
-    const config = join(dir, "mcr.toml");
-    writeFileSync(config, `[server]\nlisten = "127.0.0.1:0"\n\n[storage]\ndata_dir = "${join(dir, "data")}"\n\n[[upstream]]\nname = "docker.io"\nurl = "${upstream.url}"\ntag_ttl = "10m"\n`);
-    server = await startServerProcess({ args: ["--config", config], dataDir: join(dir, "data") });
+    server = await startMirrorServer(upstream.url, "mirror-clients-");
     front = startCountingProxy(server.url);
     skopeo = containerTool("skopeo", { registryHost: server.host, server, bin: SKOPEO });
   });

@@ -10,9 +10,9 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { containerTool } from "../support/container-tool.ts";
 import { sha256, writeImageLayout, writeIndexLayout, type ImageWritten, type IndexWritten } from "../support/oci-layout.ts";
-import { startServerProcess, type ServerProcess } from "../support/server-process.ts";
+import type { ServerProcess } from "../support/server-process.ts";
 import { tempDir } from "../support/temp.ts";
-import { hasDistribution, pushUpstream, startCountingProxy, startDistribution, type CountingProxy, type Distribution } from "../support/upstream.ts";
+import { hasDistribution, pushUpstream, startCountingProxy, startDistribution, startMirrorServer, type CountingProxy, type Distribution } from "../support/upstream.ts";
 
 setDefaultTimeout(120_000);
 
@@ -41,10 +41,7 @@ describe.skipIf(!SKOPEO || !hasDistribution)("skopeo through the pull-through ca
   beforeAll(async () => {
     dist = await startDistribution();
     proxy = startCountingProxy(dist.url);
-    const dir = tempDir("mirror-e2e-");
-    const config = join(dir, "mcr.toml");
-    writeFileSync(config, `[server]\nlisten = "127.0.0.1:0"\n\n[storage]\ndata_dir = "${join(dir, "data")}"\n\n[[upstream]]\nname = "docker.io"\nurl = "${proxy.url}"\ntag_ttl = "10m"\n`);
-    server = await startServerProcess({ args: ["--config", config], dataDir: join(dir, "data") });
+    server = await startMirrorServer(proxy.url, "mirror-e2e-");
     const tool = containerTool("skopeo", { registryHost: server.host, server, bin: SKOPEO ?? "skopeo" });
     run = (args) => tool.run(args);
     imageDir = tempDir("oci-image-");

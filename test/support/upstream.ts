@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { UpstreamConfig } from "../../lib/mirror/upstream-config.ts";
 import { sha256Digest } from "../../lib/oci/digest.ts";
 import { OCI_MANIFEST } from "../../lib/oci/media-types.ts";
+import { startServerProcess, type ServerProcess } from "./server-process.ts";
 import { tempDir } from "./temp.ts";
 
 const DISTRIBUTION = "/usr/bin/docker-registry";
@@ -252,4 +253,12 @@ export async function pushUpstream(base: string, auth: string, repository: strin
   const res = await fetch(`${base}/v2/${repository}/manifests/${tag}`, { method: "PUT", body: manifest, headers: { ...headers, "Content-Type": OCI_MANIFEST } });
   if (res.status !== 201) throw new Error(`manifest push to ${repository}:${tag}: ${res.status} ${await res.text()}`);
   return { manifestDigest: sha256Digest(manifest), manifest, blobDigests: digests };
+}
+
+/** `mcr serve` in a process of its own, from a config file mirroring `upstreamUrl` as `docker.io` (tag_ttl 10m); its data in a new temp dir named `prefix`…. */
+export async function startMirrorServer(upstreamUrl: string, prefix: string): Promise<ServerProcess> {
+  const dir = tempDir(prefix);
+  const config = join(dir, "mcr.toml");
+  writeFileSync(config, `[server]\nlisten = "127.0.0.1:0"\n\n[storage]\ndata_dir = "${join(dir, "data")}"\n\n[[upstream]]\nname = "docker.io"\nurl = "${upstreamUrl}"\ntag_ttl = "10m"\n`);
+  return startServerProcess({ args: ["--config", config], dataDir: join(dir, "data") });
 }
