@@ -32,7 +32,8 @@ async function* body(data: Uint8Array): AsyncIterable<Uint8Array> {
   for (let at = 0; at < data.byteLength; at += 64 * 1024) yield data.subarray(at, Math.min(at + 64 * 1024, data.byteLength));
 }
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
+/** The code of the RegistryError `promise` rejects with, or "no error". */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {
     await promise;
   } catch (error) {

@@ -5,10 +5,10 @@
  */
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { RegistryError } from "../../../lib/errors.ts";
 import { sha256Digest } from "../../../lib/oci/digest.ts";
 import { FsBlobStore } from "../../../lib/storage/fs-store.ts";
 import { tempDir } from "../../support/temp.ts";
+import { codeOf } from "./blob-store.suite.ts";
 
 const enc = new TextEncoder();
 
@@ -19,16 +19,6 @@ async function* chunks(...parts: string[]): AsyncIterable<Uint8Array> {
 async function upload(store: FsBlobStore, id: string, ...parts: string[]): Promise<void> {
   await store.beginUpload(id);
   await store.appendUpload(id, chunks(...parts));
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof RegistryError) return error.code;
-    throw error;
-  }
-  return "no error";
 }
 
 describe("FsBlobStore", () => {
