@@ -83,10 +83,12 @@ async function fetchBlob(m: Mirror, t: MirrorTarget, digest: string, by: AuditCo
     res.body.destroy();
     throw error;
   }
-  const tee = new Tee(res.body as AsyncIterable<Uint8Array>, t.upstream.timeoutMs);
-  onStream?.({ size: declared, body: tee.client });
+  // Only a request that reads the bytes as they arrive gets a tee: one nobody reads would hold the store back
+  // (it waits for a slow reader) until the upstream timeout dropped it.
+  const tee = onStream ? new Tee(res.body as AsyncIterable<Uint8Array>, t.upstream.timeoutMs) : null;
+  if (tee) onStream!({ size: declared, body: tee.client });
   try {
-    const { size } = await appendUpload(m.reg, t.localName, id, tee.chunks(), undefined, declared ?? undefined);
+    const { size } = await appendUpload(m.reg, t.localName, id, tee ? tee.chunks() : (res.body as AsyncIterable<Uint8Array>), undefined, declared ?? undefined);
     if (declared !== null && size !== declared) throw new UpstreamError("failed", `${name} sent ${size} of ${declared} bytes`);
     await completeUpload(m.reg, t.localName, id, digest);
     await m.reg.db.transaction().execute(async (trx) => {
@@ -95,7 +97,7 @@ async function fetchBlob(m: Mirror, t: MirrorTarget, digest: string, by: AuditCo
       await markMirrorRepository(trx, repositoryId, name, m.reg.now());
       await resolvePendingBlob(trx, repositoryId, digest);
     });
-    tee.finish();
+    tee?.finish();
     m.count(name, "bytesFetched", size);
     m.reg.audit.record({ ...by, event: "mirror.fetched", outcome: "success", repository: t.localName, digest, detail: { upstream: name, kind: "blob", size } });
   } catch (error) {
@@ -106,7 +108,7 @@ async function fetchBlob(m: Mirror, t: MirrorTarget, digest: string, by: AuditCo
     const reported = error instanceof RegistryError && error.code === "DIGEST_INVALID"
       ? unavailable(m, t, digest, new UpstreamError("failed", `${name} sent bytes that do not match the digest`))
       : error instanceof RegistryError ? error : unavailable(m, t, digest, error);
-    tee.fail(reported);
+    tee?.fail(reported);
     throw reported;
   }
 }

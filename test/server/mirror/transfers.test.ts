@@ -155,6 +155,23 @@ describe.skipIf(!hasDistribution)("blob transfers", () => {
     expect(pulled.digest).toBe(image.manifestDigest);
   });
 
+  test("a HEAD or a Range request that starts the fetch of a cold blob larger than a client's buffer does not wait for a reader", async () => {
+    // No client reads these fetches as they arrive. With a 60 s upstream timeout, a fetch that waited for
+    // a reader (the slow-client bound) would take a minute; the transfer itself takes well under a second.
+    const patient = await testApp({ upstreams: [upstreamConfig(proxy.url, { timeoutMs: 60_000 })] });
+    try {
+      const image = await pushUpstream(dist.url, dist.auth, "library/unread", "1", 2, 6 * 1024 * 1024);
+      const started = performance.now();
+      expect((await patient.request("HEAD", `/v2/docker.io/library/unread/blobs/${image.blobDigests[1]!}`)).status).toBe(200);
+      const ranged = await patient.request("GET", `/v2/docker.io/library/unread/blobs/${image.blobDigests[2]!}`, { headers: { range: "bytes=0-9" } });
+      expect(ranged.status).toBe(206);
+      expect((await ranged.arrayBuffer()).byteLength).toBe(10);
+      expect(performance.now() - started).toBeLessThan(30_000);
+    } finally {
+      await patient.close();
+    }
+  }, 120_000);
+
   test("a Range request on a cold blob waits for the whole blob, then gets its range", async () => {
     const image = await pushUpstream(dist.url, dist.auth, "library/ranged", "1", 1, 100_000);
     const layer = image.blobDigests[1]!;
