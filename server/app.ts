@@ -57,10 +57,10 @@ const API_VERSION = { "Docker-Distribution-API-Version": "registry/2.0" };
 export function createApp(reg: Registry, options: AppOptions): App {
   const trusted = trustedPeers(options.trustedProxies ?? []);
   const routes = v2Routes(reg);
-  const v1 = v1Routes(reg, options.auth, { gcGraceMs: options.gcGraceMs });
+  const mirror = options.mirror ?? null;
+  const v1 = v1Routes(reg, options.auth, { gcGraceMs: options.gcGraceMs, mirror });
   const uiEnabled = options.ui !== false;
 
-  const mirror = options.mirror ?? null;
   const expandScopes = async (scopes: Scope[]) => (mirror ? mirror.expandScopes(scopes) : scopes);
 
   async function handleV2(req: Request, url: URL, origin: RequestOrigin): Promise<Response> {

@@ -73,6 +73,14 @@ export class NotFoundMemory {
   }
 }
 
+/** Refuses a push, delete, upload or mount into the mirror `target` with 403 DENIED, naming its upstream. */
+export function refuseWrite(target: MirrorTarget): never {
+  throw new RegistryError("DENIED", `${target.localName} is a read-only mirror of ${target.upstream.url}: pushes, deletes and mounts into it are refused`, {
+    repository: target.localName,
+    upstream: target.upstream.name,
+  });
+}
+
 /** Something an operator should see in the log. */
 export interface MirrorEvent {
   level: "info" | "warn";
@@ -104,6 +112,12 @@ export class Mirror {
   count(name: string, counter: keyof MirrorCounters, by = 1): void {
     const c = this.counters.get(name);
     if (c) c[counter] += by;
+  }
+
+  /** Throws DENIED when `name` is in an upstream's namespace: mirrored repositories are read-only to clients, whichever API asks. */
+  checkWritable(name: string): void {
+    const target = this.byPrefix(name);
+    if (target) refuseWrite(target);
   }
 
   /** The upstream whose namespace `name` is in (`docker.io/library/alpine`), if any: such names are read-only. */

@@ -3,7 +3,8 @@
  * the repositories the policy lets them pull (anonymous callers see what
  * anonymous may pull, by default nothing). A repository the caller may
  * not see answers as if it did not exist. Deleting a tag or manifest
- * takes the policy's `delete` and is audited like the registry API's.
+ * takes the policy's `delete` and is audited like the registry API's; in
+ * a mirror namespace it is refused, as there.
  */
 import { fail } from "../../lib/errors.ts";
 import { browseRepositories, browseRepository, browseStorage, MAX_TAG_PAGE, type Visible } from "../../lib/registry/browse.ts";
@@ -12,6 +13,7 @@ import { viewManifest } from "../../lib/registry/image-view.ts";
 import { deleteManifest } from "../../lib/registry/manifests.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
 import type { Identity } from "../../lib/auth/identity.ts";
+import type { Mirror } from "../../lib/mirror/mirror.ts";
 import { requireAccess } from "../auth/guard.ts";
 import { integerParam } from "../http/pagination.ts";
 import type { V1Route } from "./router.ts";
@@ -27,12 +29,12 @@ function param(url: URL, name: string): string {
 }
 
 /** The browse routes. */
-export function browseRoutes(reg: Registry): V1Route[] {
-  /** The policy as it stands for this request, and what the viewer may see and do. */
+export function browseRoutes(reg: Registry, mirror: Mirror | null = null): V1Route[] {
+  /** The policy as it stands for this request, and what the viewer may see and do (never write into a mirror namespace). */
   async function rights(viewer: Identity) {
     const policy = await reg.policy.snapshot();
     const visible: Visible = (name) => policy.decide(viewer, "pull", name).allowed;
-    const may = (action: "push" | "delete", name: string) => policy.decide(viewer, action, name).allowed;
+    const may = (action: "push" | "delete", name: string) => policy.decide(viewer, action, name).allowed && mirror?.byPrefix(name) == null;
     return { policy, visible, may };
   }
 
@@ -86,6 +88,7 @@ export function browseRoutes(reg: Registry): V1Route[] {
         const name = param(url, "name");
         const reference = param(url, "reference");
         const { policy } = await rights(viewer);
+        mirror?.checkWritable(name);
         // The registry API's own check: a refusal is audited as access.denied there and here.
         await requireAccess(reg, { identity: viewer, claims: null }, "delete", name, origin, policy);
         await deleteManifest(reg, name, reference, { actor, source: origin.source });

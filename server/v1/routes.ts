@@ -3,6 +3,7 @@
  * Errors are `{"error": "..."}` with the status of the error table.
  */
 import type { Authenticator } from "../../lib/auth/authenticator.ts";
+import type { Mirror } from "../../lib/mirror/mirror.ts";
 import type { Registry } from "../../lib/registry/registry.ts";
 import { auditRoutes } from "./audit.ts";
 import { browseRoutes } from "./browse.ts";
@@ -16,7 +17,7 @@ import { uiSessionRoutes } from "./ui-session.ts";
 import { userRoutes } from "./users.ts";
 
 /** Every /v1 route (the web UI's too). */
-export function v1Routes(reg: Registry, auth: Authenticator, options: { gcGraceMs?: number } = {}): V1Route[] {
+export function v1Routes(reg: Registry, auth: Authenticator, options: { gcGraceMs?: number; mirror?: Mirror | null } = {}): V1Route[] {
   return [
     ...sessionRoutes(reg, auth),
     ...userRoutes(reg),
@@ -26,6 +27,6 @@ export function v1Routes(reg: Registry, auth: Authenticator, options: { gcGraceM
     ...gcRoutes(reg, options.gcGraceMs),
     ...retentionRoutes(reg),
     ...uiSessionRoutes(reg, auth),
-    ...browseRoutes(reg),
+    ...browseRoutes(reg, options.mirror ?? null),
   ];
 }

@@ -7,7 +7,7 @@
  * it like on any repository. Writes into a mirror namespace are refused.
  */
 import { fail } from "../../lib/errors.ts";
-import type { Mirror, MirrorTarget } from "../../lib/mirror/mirror.ts";
+import { refuseWrite, type Mirror, type MirrorTarget } from "../../lib/mirror/mirror.ts";
 import type { CacheOutcome } from "../../lib/mirror/mirror-manifests.ts";
 import { checkRepositoryName } from "../../lib/oci/names.ts";
 import type { Match } from "./router.ts";
@@ -33,12 +33,7 @@ export async function routeMirror(mirror: Mirror | null, match: Match, method: s
     // containerd falls back to its next host on a 404; a write is not a mirror request, and keeps its local name.
     if (!target && READS.includes(method)) fail("NAME_UNKNOWN", `no upstream is configured for namespace ${ns.slice(0, 200)}`, { ns: ns.slice(0, 200) });
   }
-  if (target && !READS.includes(method)) {
-    fail("DENIED", `${target.localName} is a read-only mirror of ${target.upstream.url}: pushes, deletes and mounts into it are refused`, {
-      repository: target.localName,
-      upstream: target.upstream.name,
-    });
-  }
+  if (target && !READS.includes(method)) refuseWrite(target);
   if (!target && READS.includes(method) && DEFAULT_RESOURCES.includes(match.resource) && !(await mirror.isLocal(name))) {
     target = mirror.byDefault(name);
   }

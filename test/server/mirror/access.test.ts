@@ -10,7 +10,7 @@ import { defaultRules } from "../../../lib/policy/defaults.ts";
 import { applyPolicy } from "../../../lib/policy/store.ts";
 import { testApp, type TestApp } from "../../support/app.ts";
 import { pushImage } from "../../support/blobs.ts";
-import { basicAuth } from "../../support/credentials.ts";
+import { basicAuth, TEST_ADMIN } from "../../support/credentials.ts";
 import { errorCode, pullThrough } from "../../support/mirror-pull.ts";
 import { hasDistribution, pushUpstream, startDistribution, upstreamConfig, type Distribution } from "../../support/upstream.ts";
 
@@ -52,6 +52,22 @@ describe.skipIf(!hasDistribution)("mirror access", () => {
     // Pushing a new local repository is not taken for the default upstream.
     await pushImage(t, "brand-new", "1");
     expect((await t.request("HEAD", "/v2/brand-new/manifests/1")).status).toBe(200);
+  });
+
+  test("the web UI's delete is refused in a mirror namespace too, and offers no delete or push there", async () => {
+    await pullThrough(t, "docker.io/library/guarded", "1");
+    const login = await t.request("POST", "/v1/ui/login", {
+      headers: { authorization: "", "content-type": "application/json" },
+      body: JSON.stringify(TEST_ADMIN),
+    });
+    expect(login.status).toBe(200);
+    const session = { authorization: "", cookie: login.headers.get("set-cookie")!.split(";")[0]!, "x-csrf-token": ((await login.json()) as { csrf: string }).csrf };
+    const view = (await (await t.request("GET", "/v1/browse/repository?name=docker.io/library/guarded", { headers: session })).json()) as { canDelete: boolean; canPush: boolean };
+    expect(view).toMatchObject({ canDelete: false, canPush: false });
+    const deleted = await t.request("DELETE", "/v1/browse/manifest?name=docker.io/library/guarded&reference=1", { headers: session });
+    expect(deleted.status).toBe(403);
+    expect(((await deleted.json()) as { error: string }).error).toContain("read-only mirror");
+    expect((await pullThrough(t, "docker.io/library/guarded", "1")).cache).toBe("hit");
   });
 
   test("pulling needs pull in the policy, decided on the cache's name whichever way it is reached", async () => {
