@@ -34,8 +34,10 @@ export async function routeMirror(mirror: Mirror | null, match: Match, method: s
     if (!target && READS.includes(method)) fail("NAME_UNKNOWN", `no upstream is configured for namespace ${ns.slice(0, 200)}`, { ns: ns.slice(0, 200) });
   }
   if (target && !READS.includes(method)) refuseWrite(target);
-  if (!target && READS.includes(method) && DEFAULT_RESOURCES.includes(match.resource) && !(await mirror.isLocal(name))) {
-    target = mirror.byDefault(name);
+  if (!target && READS.includes(method) && DEFAULT_RESOURCES.includes(match.resource)) {
+    // Only with a default upstream does a read of a local name cost a lookup.
+    const fallback = mirror.byDefault(name);
+    if (fallback && !(await mirror.isLocal(name))) target = fallback;
   }
   if (!target) return null;
   match.params.name = checkRepositoryName(target.localName);
