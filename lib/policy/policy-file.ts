@@ -14,28 +14,39 @@ export function detectFormat(text: string): PolicyFormat {
   return text.trimStart().startsWith("{") ? "json" : "toml";
 }
 
-/** Parses and validates a policy document; throws INVALID_ARGUMENT with every problem, by line for TOML. */
-export function parsePolicyText(text: string, format: PolicyFormat = detectFormat(text)): Rule[] {
+/**
+ * The rule list of a rules document (a policy, or retention rules: `[[rule]]`
+ * tables in TOML, `{"rules": [...]}` in JSON), and where rule `index`'s
+ * `field` is written (its line, for TOML). `kind` names the document in
+ * messages ("a policy"). Throws INVALID_ARGUMENT when it is not one.
+ */
+export function readRuleDocument(text: string, format: PolicyFormat, kind: string): { list: unknown[]; lineOf: (index: number, field: string | null) => number | null } {
   let doc: unknown;
   try {
     doc = format === "json" ? JSON.parse(text) : Bun.TOML.parse(text);
   } catch (error) {
     fail("INVALID_ARGUMENT", `not valid ${format.toUpperCase()}: ${(error as Error).message.replace(/^TOML Parse error: /, "")}`);
   }
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) fail("INVALID_ARGUMENT", "a policy is a document of rules");
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) fail("INVALID_ARGUMENT", `${kind} is a document of rules`);
   const { rule, rules, ...rest } = doc as Record<string, unknown>;
   const unknown = Object.keys(rest);
-  if (unknown.length > 0) fail("INVALID_ARGUMENT", `unknown top-level key "${unknown[0]}": a policy has only ${format === "toml" ? "[[rule]] tables" : '"rules"'}`);
+  if (unknown.length > 0) fail("INVALID_ARGUMENT", `unknown top-level key "${unknown[0]}": ${kind} has only ${format === "toml" ? "[[rule]] tables" : '"rules"'}`);
   const list = format === "toml" ? (rule ?? []) : (rules ?? []);
   if (!Array.isArray(list)) fail("INVALID_ARGUMENT", format === "toml" ? "rules are written as [[rule]] tables" : '"rules" must be a list');
+  const headers = format === "toml" ? ruleLines(text) : null;
+  const lines = text.split("\n");
+  return { list, lineOf: (index, field) => (headers ? fieldLine(lines, headers, index, field) : null) };
+}
 
-  const lines = format === "toml" ? ruleLines(text) : null;
+/** Parses and validates a policy document; throws INVALID_ARGUMENT with every problem, by line for TOML. */
+export function parsePolicyText(text: string, format: PolicyFormat = detectFormat(text)): Rule[] {
+  const { list, lineOf } = readRuleDocument(text, format, "a policy");
   const problems: string[] = [];
   const parsed: Rule[] = [];
   const seen = new Set<string>();
   list.forEach((value, index) => {
     const where = (field: string | null) => {
-      const line = lines ? fieldLine(text, lines, index, field) : null;
+      const line = lineOf(index, field);
       return `${line !== null ? `line ${line}: ` : ""}rule ${index + 1}${typeof (value as { id?: unknown })?.id === "string" ? ` ("${(value as { id: string }).id}")` : ""}`;
     };
     const result = parseRule(value);
@@ -60,15 +71,14 @@ function ruleLines(text: string): number[] {
   return found;
 }
 
-/** The line of `field` inside rule `index`, or the rule's header line. */
-function fieldLine(text: string, headers: number[], index: number, field: string | null): number | null {
+/** The line of `field` inside rule `index`, or the rule's header line (also for a field that is no plain key name). */
+function fieldLine(lines: string[], headers: number[], index: number, field: string | null): number | null {
   const start = headers[index];
   if (start === undefined) return null;
-  if (field === null) return start;
-  const end = headers[index + 1] ?? Number.MAX_SAFE_INTEGER;
-  const all = text.split("\n");
-  for (let line = start; line < Math.min(end - 1, all.length); line++) {
-    if (new RegExp(`^\\s*${field}\\s*=`).test(all[line]!)) return line + 1;
+  if (field === null || !/^[a-z_]+$/.test(field)) return start;
+  const end = Math.min((headers[index + 1] ?? Number.MAX_SAFE_INTEGER) - 1, lines.length);
+  for (let line = start; line < end; line++) {
+    if (new RegExp(`^\\s*${field}\\s*=`).test(lines[line]!)) return line + 1;
   }
   return start;
 }
@@ -78,7 +88,7 @@ function fieldLine(text: string, headers: number[], index: number, field: string
  * forbids raw), C1 controls and bidi overrides are escaped too, so `mcr policy
  * show` on a terminal prints them visibly and the file still parses back exact.
  */
-const quote = (s: string) =>
+export const quote = (s: string) =>
   JSON.stringify(s).replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 const list = (items: readonly string[]) => `[${items.map(quote).join(", ")}]`;
 

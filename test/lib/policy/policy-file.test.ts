@@ -86,6 +86,8 @@ colour = "red"
     expect(problems(`title = "x"\n`)).toContain('unknown top-level key "title"');
     expect(problems(`{"rules": [{"id": "x"}]}`)).toContain("rule 1");
     expect(problems(`{"rules": 5}`)).toContain('"rules" must be a list');
+    // A quoted key that is no plain name is reported at its rule, not taken for a pattern.
+    expect(problems(`[[rule]]\nid = "x"\neffect = "allow"\nsubjects = ["*"]\nactions = ["pull"]\nrepositories = ["x"]\n"a(" = 1\n`)).toContain('line 1: rule 1 ("x"): unknown field "a("');
   });
 
   test("an empty document is an empty policy (everything denied but admins)", () => {
