@@ -6,13 +6,13 @@
  */
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
-import { diffById, isEmptyDiff } from "../../lib/policy/diff.ts";
+import { isEmptyDiff } from "../../lib/policy/diff.ts";
 import type { RetentionPlan } from "../../lib/retention/plan.ts";
-import { RULE_FIELDS, type RetentionRule } from "../../lib/retention/rule.ts";
+import type { RetentionRule } from "../../lib/retention/rule.ts";
 import { formatRetentionJson, formatRetentionToml, parseRetentionText } from "../../lib/retention/rules-file.ts";
 import { runRetention, type RetentionRunReport } from "../../lib/retention/run.ts";
 import { planRetention } from "../../lib/retention/plan.ts";
-import { applyRetention, retentionRules, type RetentionApplyResult } from "../../lib/retention/store.ts";
+import { applyRetention, diffRetention, isNoChange, retentionRules, type RetentionApplyResult, type RetentionChange } from "../../lib/retention/store.ts";
 import { editDocument } from "../edit-document.ts";
 import { localActor } from "../local.ts";
 import { printJson, UsageError } from "../output.ts";
@@ -29,6 +29,11 @@ const describe = (r: RetentionRule) => {
   ].filter(Boolean);
   return `${keeps.join(", ")} on ${r.repositories.join(",")}`;
 };
+
+/** A change as lines: the rules' diff, or, when only their order moved, that (plans list rules in file order). */
+function changeLines(change: RetentionChange): string[] {
+  return change.reordered && isEmptyDiff(change.diff) ? ["~ the order of the rules"] : formatRuleSetDiff(change.diff, describe);
+}
 
 function currentRules(opts: TargetOptions): Promise<RetentionRule[]> {
   return onTarget(opts, {
@@ -63,9 +68,7 @@ export function registerRetention(program: Command): void {
   ).action(async (opts: TargetOptions & { file: string; dryRun?: boolean }) => {
     const text = opts.file === "-" ? await new Response(Bun.stdin.stream()).text() : readRulesFile(opts.file);
     const result = await replaceRules(opts, parseRetentionText(text), opts.dryRun);
-    // Only the order moved: the diff by id shows nothing, yet it is a change (plans list rules in file order).
-    const lines = result.applied && isEmptyDiff(result.diff) ? ["~ the order of the rules"] : formatRuleSetDiff(result.diff, describe);
-    for (const line of lines) console.log(line);
+    for (const line of changeLines(result)) console.log(line);
     if (opts.dryRun) console.log("dry run: nothing applied");
     else if (result.applied) console.log("retention rules applied");
   });
@@ -73,10 +76,10 @@ export function registerRetention(program: Command): void {
   targetOptions(retention.command("edit").description("edit the rules in $EDITOR, validate, show the diff and confirm")).action(async (opts: TargetOptions) => {
     const current = await currentRules(opts);
     const rules = await editDocument("retention", formatRetentionToml(current), (text) => parseRetentionText(text, "toml"));
-    const diff = diffById(current, rules, RULE_FIELDS.filter((f) => f !== "id"));
-    if (isEmptyDiff(diff) && current.map((r) => r.id).join() === rules.map((r) => r.id).join()) return console.log("no changes");
+    const change = diffRetention(current, rules);
+    if (isNoChange(change)) return console.log("no changes");
     const { confirm } = await import("../views/confirm.tsx");
-    if (!(await confirm("Retention changes:", formatRuleSetDiff(diff, describe)))) return console.log("not applied");
+    if (!(await confirm("Retention changes:", changeLines(change)))) return console.log("not applied");
     await replaceRules(opts, rules);
     console.log("retention rules applied");
   });

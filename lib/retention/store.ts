@@ -9,10 +9,29 @@ import type { Registry } from "../registry/registry.ts";
 import { parseRetentionRules } from "./rules-file.ts";
 import { RULE_FIELDS, type RetentionRule } from "./rule.ts";
 
-/** What an apply did (or, with dryRun, would do). */
-export interface RetentionApplyResult {
+/** What changes from one rule set to another: the rules by id, and whether their order moved. */
+export interface RetentionChange {
   diff: RuleSetDiff<RetentionRule>;
+  /** The order is part of the set (it is the order plans explain in), so a reorder alone is a change. */
+  reordered: boolean;
+}
+
+/** What an apply did (or, with dryRun, would do). */
+export interface RetentionApplyResult extends RetentionChange {
   applied: boolean;
+}
+
+/** The change from rule set `before` to `after`. */
+export function diffRetention(before: readonly RetentionRule[], after: readonly RetentionRule[]): RetentionChange {
+  return {
+    diff: diffById(before, after, RULE_FIELDS.filter((f) => f !== "id")),
+    reordered: before.map((r) => r.id).join("\n") !== after.map((r) => r.id).join("\n"),
+  };
+}
+
+/** Whether a change changes nothing. */
+export function isNoChange(change: RetentionChange): boolean {
+  return isEmptyDiff(change.diff) && !change.reordered;
 }
 
 /** The stored rules, in file order. */
@@ -24,10 +43,9 @@ export async function retentionRules(reg: Registry): Promise<RetentionRule[]> {
 export async function applyRetention(reg: Registry, rules: readonly RetentionRule[], actor: string, options: { dryRun?: boolean } = {}): Promise<RetentionApplyResult> {
   const next = parseRetentionRules(rules);
   const before = await retentionRules(reg);
-  const diff = diffById(before, next, RULE_FIELDS.filter((f) => f !== "id"));
-  // The order is part of the set (it is the order plans explain in), so a reorder alone is applied too.
-  const reordered = before.map((r) => r.id).join("\n") !== next.map((r) => r.id).join("\n");
-  if (options.dryRun || (isEmptyDiff(diff) && !reordered)) return { diff, applied: false };
+  const change = diffRetention(before, next);
+  const { diff } = change;
+  if (options.dryRun || isNoChange(change)) return { ...change, applied: false };
   await reg.db.transaction().execute((trx) => replaceRetentionRules(trx, next));
   reg.audit.record({
     event: "retention.changed",
@@ -35,5 +53,5 @@ export async function applyRetention(reg: Registry, rules: readonly RetentionRul
     outcome: "success",
     detail: { before, after: next, added: diff.added.map((r) => r.id), removed: diff.removed.map((r) => r.id), changed: diff.changed.map((c) => c.id) },
   });
-  return { diff, applied: true };
+  return { ...change, applied: true };
 }

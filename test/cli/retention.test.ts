@@ -37,6 +37,21 @@ describe("mcr retention", () => {
     expect(json.rules).toMatchObject([{ id: "ci", keep_last: 5 }]);
   });
 
+  test("a change of the rules' order alone is shown as one, by --dry-run too, and applied", async () => {
+    const data = tempDir();
+    const file = join(tempDir(), "r.toml");
+    const other = `[[rule]]\nid = "web"\nrepositories = ["web/**"]\nkeep_last = 1\n`;
+    writeFileSync(file, `${CI}\n${other}`);
+    expect((await runCli(["retention", "apply", "-f", file, "--data", data])).stdout).toContain("retention rules applied");
+    writeFileSync(file, `${other}\n${CI}`);
+    const dry = await runCli(["retention", "apply", "-f", file, "--dry-run", "--data", data]);
+    expect(dry.stdout).toBe("~ the order of the rules\ndry run: nothing applied\n");
+    const applied = await runCli(["retention", "apply", "-f", file, "--data", data]);
+    expect(applied.stdout).toBe("~ the order of the rules\nretention rules applied\n");
+    const json = JSON.parse((await runCli(["retention", "show", "--json", "--data", data])).stdout) as { rules: { id: string }[] };
+    expect(json.rules.map((r) => r.id)).toEqual(["web", "ci"]);
+  });
+
   test("bad files and arguments: exit code 2 with the line", async () => {
     const data = tempDir();
     const bad = join(tempDir(), "bad.toml");
