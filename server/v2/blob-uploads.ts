@@ -44,22 +44,22 @@ function blobCreated(name: string, digest: string): Response {
 /**
  * The chunk a request carries: where its Content-Range says it starts, and
  * a body cut off at the length it declares. A range that cannot be used
- * answers 416 with the Range the session holds (`size` bytes), so the
- * client can resume.
+ * answers 416 with the Range the session holds (`sizeNow()` bytes, asked
+ * only then: a usable chunk needs no status read), so the client can resume.
  */
-function chunkOf(req: Request, size: number): { at?: number; length?: number; body: AsyncIterable<Uint8Array> } {
+async function chunkOf(req: Request, sizeNow: () => Promise<number>): Promise<{ at?: number; length?: number; body: AsyncIterable<Uint8Array> }> {
   const lengthHeader = req.headers.get("content-length");
   const length = lengthHeader === null ? undefined : Number(lengthHeader);
   let range;
   try {
     range = parseContentRange(req.headers.get("content-range"));
   } catch (error) {
-    fail("CHUNK_OUT_OF_ORDER", (error as Error).message, { size });
+    fail("CHUNK_OUT_OF_ORDER", (error as Error).message, { size: await sizeNow() });
   }
   if (range === null) return { length, body: bodyStream(req, length) };
   const rangeLength = range.end - range.start + 1;
   if (length !== undefined && length !== rangeLength) {
-    fail("CHUNK_OUT_OF_ORDER", "Content-Length does not match Content-Range", { size, contentLength: length, range: `${range.start}-${range.end}` });
+    fail("CHUNK_OUT_OF_ORDER", "Content-Length does not match Content-Range", { size: await sizeNow(), contentLength: length, range: `${range.start}-${range.end}` });
   }
   return { at: range.start, length: rangeLength, body: bodyStream(req, rangeLength) };
 }
@@ -70,7 +70,7 @@ export function uploadCollectionHandlers(reg: Registry) {
     async POST(req: Request, { name }: RouteParams, url: URL, ctx: RequestContext): Promise<Response> {
       const digest = url.searchParams.get("digest");
       if (digest !== null) {
-        const { length, body } = chunkOf(req, 0);
+        const { length, body } = await chunkOf(req, async () => 0);
         const owner = uploadOwner(ctx.auth.identity, ctx.by.source);
         const blob = await reg.uploadSlots.with(actorOf(ctx.auth.identity), () => uploadBlob(reg, name, digest, body, length, owner));
         return blobCreated(name, blob.digest);
@@ -96,7 +96,7 @@ export function uploadSessionHandlers(reg: Registry) {
 
     async PATCH(req: Request, { name, id }: RouteParams, _url: URL, ctx: RequestContext): Promise<Response> {
       return reg.uploadSlots.with(actorOf(ctx.auth.identity), async () => {
-        const { at, length, body } = chunkOf(req, (await uploadStatus(reg, name, id)).size);
+        const { at, length, body } = await chunkOf(req, async () => (await uploadStatus(reg, name, id)).size);
         return sessionResponse(202, name, await appendUpload(reg, name, id, body, at, length));
       });
     },
@@ -106,7 +106,7 @@ export function uploadSessionHandlers(reg: Registry) {
       if (digest === null) fail("DIGEST_INVALID", "the digest query parameter is required to complete an upload");
       checkDigest(digest);
       return reg.uploadSlots.with(actorOf(ctx.auth.identity), async () => {
-        const { at, length, body } = chunkOf(req, (await uploadStatus(reg, name, id)).size);
+        const { at, length, body } = await chunkOf(req, async () => (await uploadStatus(reg, name, id)).size);
         if (at !== undefined) await appendUpload(reg, name, id, body, at, length);
         const blob = await completeUpload(reg, name, id, digest, at === undefined ? body : undefined, length);
         return blobCreated(name, blob.digest);
