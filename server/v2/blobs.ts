@@ -55,12 +55,12 @@ export function blobHandlers(reg: Registry) {
           return new Response(arriving.body, { headers });
         }
       }
-      if (reg.store.redirectUrl) {
-        // Redirect mode (S3): once the repository is known to hold the blob, the client fetches it
-        // from the bucket with a short-lived presigned URL, sending its Range header there.
+      // Redirect mode (S3; presigning is local): once the repository is known to hold the blob, the client
+      // fetches it from the bucket with a short-lived presigned URL, sending its Range header there.
+      const location = reg.store.redirectUrl?.(digest) ?? null;
+      if (location) {
         await statBlob(reg, name, digest);
-        const location = reg.store.redirectUrl(digest);
-        if (location) return new Response(null, { status: 307, headers: { Location: location, "Docker-Content-Digest": digest, "Content-Length": "0" } });
+        return new Response(null, { status: 307, headers: { Location: location, "Docker-Content-Digest": digest, "Content-Length": "0" } });
       }
       const blob = await openBlob(reg, name, digest, (size) => parseRange(req.headers.get("range"), size));
       return blobResponse(blob.body, digest, blob.size, blob.range);
