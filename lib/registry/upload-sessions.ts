@@ -8,7 +8,7 @@
  * sending bytes keeps its session's activity time fresh, so it is never
  * taken for idle.
  */
-import { isIP } from "node:net";
+import { addressGroup } from "../auth/address-group.ts";
 import { actorOf, type Identity } from "../auth/identity.ts";
 import { fail } from "../errors.ts";
 import { countSessions, deleteIdleUpload, insertUpload, staleUploadIds } from "../db/queries/uploads.ts";
@@ -36,21 +36,8 @@ export const SESSION_TOUCH_MS = 30_000;
 export function uploadOwner(identity: Identity, source: string | null): string {
   if (identity.kind !== "anonymous") return actorOf(identity);
   if (source === null) return "anonymous";
-  return `anonymous@${isIP(source) === 6 ? ipv6Prefix64(source) : source}`;
-}
-
-/** `2001:db8:1:2:…` as `2001:db8:1:2::/64`. */
-function ipv6Prefix64(address: string): string {
-  const plain = address.split("%")[0]!;
-  const [head = "", tail] = plain.split("::");
-  const groups = head === "" ? [] : head.split(":");
-  if (tail !== undefined) {
-    const after = tail === "" ? [] : tail.split(":");
-    // An embedded IPv4 tail fills two groups; only the first four matter here.
-    const tailGroups = after.length > 0 && after[after.length - 1]!.includes(".") ? after.length + 1 : after.length;
-    groups.push(...Array<string>(Math.max(0, 8 - groups.length - tailGroups)).fill("0"), ...after);
-  }
-  return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(":")}::/64`;
+  // The login throttle's client: an IPv4 address, an IPv6 /64.
+  return `anonymous@${addressGroup(source).client}`;
 }
 
 type Attempt = { opened: true; total: number } | { opened: false; limit: "account" | "registry"; open: number };
