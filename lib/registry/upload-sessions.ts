@@ -11,7 +11,8 @@
 import { addressGroup } from "../auth/address-group.ts";
 import { actorOf, type Identity } from "../auth/identity.ts";
 import { fail } from "../errors.ts";
-import { countSessions, deleteIdleUpload, insertUpload, staleUploadIds } from "../db/queries/uploads.ts";
+import { deleteStaleSession } from "../db/queries/gc-sweep.ts";
+import { countSessions, insertUpload, staleUploadIds } from "../db/queries/uploads.ts";
 import { upsertRepository } from "../db/queries/repositories.ts";
 import { UPLOAD_SESSION_PRESSURE } from "../limits.ts";
 import type { Registry } from "./registry.ts";
@@ -98,7 +99,7 @@ export async function reclaimIdleUploads(reg: Registry, owner?: string, maxIdleM
   const cutoff = reg.now() - maxIdleMs;
   let removed = 0;
   for (const id of await staleUploadIds(reg.db, cutoff, limit, owner)) {
-    if (!(await deleteIdleUpload(reg.db, id, cutoff))) continue;
+    if (!(await deleteStaleSession(reg.db, id, cutoff))) continue;
     await reg.store.abortUpload(id);
     removed++;
   }

@@ -44,13 +44,6 @@ export async function findUpload(db: Kysely<DB>, repositoryName: string, id: str
   return find.first(db, repositoryName, id);
 }
 
-const touch = prepared((db, id: string, now: number) => db.updateTable("uploads").set({ updated_at: now }).where("id", "=", id));
-
-/** Marks the session as active now. */
-export async function touchUpload(db: Kysely<DB>, id: string, now: number): Promise<void> {
-  await touch.all(db, id, now);
-}
-
 const remove = prepared((db, id: string) => db.deleteFrom("uploads").where("id", "=", id));
 
 /** Ends a session (completed or cancelled). */
@@ -66,21 +59,9 @@ export async function staleUploadIds(db: Kysely<DB>, cutoff: number, limit: numb
   return rows.map((r) => r.id);
 }
 
-/** Ends session `id` if, checked in the same statement, it is still idle since before `cutoff`. */
-export async function deleteIdleUpload(db: Kysely<DB>, id: string, cutoff: number): Promise<boolean> {
-  const result = await db.deleteFrom("uploads").where("id", "=", id).where("updated_at", "<", cutoff).executeTakeFirst();
-  return result.numDeletedRows > 0n;
-}
-
 /** Ids of sessions started before `cutoff`, however active, at most `limit`. */
 export async function expiredUploadIds(db: Kysely<DB>, cutoff: number, limit: number): Promise<string[]> {
   const rows = await db.selectFrom("uploads").select("id").where("created_at", "<", cutoff).limit(limit).execute();
   return rows.map((r) => r.id);
 }
 
-const count = prepared((db) => db.selectFrom("uploads").select((eb) => eb.fn.countAll<number>().as("n")));
-
-/** How many upload sessions are open. */
-export async function countUploads(db: Kysely<DB>): Promise<number> {
-  return Number((await count.first(db))?.n ?? 0);
-}
