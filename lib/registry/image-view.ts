@@ -10,10 +10,11 @@
 import { manifestPulledAt } from "../db/queries/browse.ts";
 import { findManifestByDigest, findManifestByTag } from "../db/queries/manifests.ts";
 import { fail } from "../errors.ts";
-import { imageConfigMediaTypes, indexMediaTypes } from "../oci/media-types.ts";
+import { indexMediaTypes } from "../oci/media-types.ts";
 import { checkRepositoryName } from "../oci/names.ts";
 import { listReferrers, type ReferrerDescriptor } from "./referrers.ts";
 import type { Registry } from "./registry.ts";
+import { parseJson, platformText, readConfigBytes, shownArtifactType } from "./tag-details.ts";
 
 /** What a manifest is: a runnable image, a list of them, or something else (signature, SBOM, chart). */
 export type ManifestKind = "image" | "index" | "artifact";
@@ -68,8 +69,6 @@ export interface ImageView {
   referrers: ReferrerNode[];
 }
 
-/** Configs larger than this are not read. */
-const MAX_CONFIG_BYTES = 1024 * 1024;
 /** How deep the referrers tree goes, and how many nodes it holds at most. */
 const REFERRER_DEPTH = 4;
 const REFERRER_NODES = 500;
@@ -81,7 +80,7 @@ export async function viewManifest(reg: Registry, name: string, reference: strin
   if (!row) fail("MANIFEST_UNKNOWN", "manifest unknown to registry", { reference });
   const doc = record(parseJson(row.content));
   const isIndex = indexMediaTypes.includes(row.media_type);
-  const artifactType = row.artifact_type !== null && !imageConfigMediaTypes.includes(row.artifact_type) ? row.artifact_type : null;
+  const artifactType = shownArtifactType(row.artifact_type);
   const kind: ManifestKind = isIndex ? "index" : artifactType !== null ? "artifact" : "image";
   const configDescriptor = isIndex ? null : descriptor(doc.config);
   const budget = { nodes: REFERRER_NODES };
@@ -113,11 +112,9 @@ async function referrerTree(reg: Registry, name: string, digest: string, depth: 
 }
 
 async function readConfig(reg: Registry, d: DescriptorView): Promise<ConfigView | null> {
-  const stat = await reg.store.stat(d.digest).catch(() => null);
-  if (!stat || stat.size > MAX_CONFIG_BYTES) return null;
-  const blob = await reg.store.open(d.digest).catch(() => null);
-  if (!blob) return null;
-  const doc = record(parseJson(new Uint8Array(await blob.arrayBuffer())));
+  const bytes = await readConfigBytes(reg, d.digest);
+  if (!bytes) return null;
+  const doc = record(parseJson(bytes));
   const c = record(doc.config);
   const history = Array.isArray(doc.history) ? doc.history.slice(0, 500).map(record) : [];
   return {
@@ -153,11 +150,6 @@ function descriptor(value: unknown): DescriptorView | null {
   };
 }
 
-function platformText(p: Record<string, unknown>): string | null {
-  if (typeof p.os !== "string" || typeof p.architecture !== "string") return null;
-  return [p.os, p.architecture, ...(typeof p.variant === "string" && p.variant !== "" ? [p.variant] : [])].join("/");
-}
-
 function record(value: unknown): Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
@@ -175,10 +167,3 @@ function strings(value: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries(record(value)).filter((e): e is [string, string] => typeof e[1] === "string"));
 }
 
-function parseJson(bytes: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    return null;
-  }
-}

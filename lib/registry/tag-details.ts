@@ -7,6 +7,7 @@
 import { repositoryContents } from "../db/queries/repository-usage.ts";
 import { imageConfigMediaTypes, indexMediaTypes } from "../oci/media-types.ts";
 import type { Registry } from "./registry.ts";
+import { groupBy } from "../gc/mark-manifests.ts";
 
 /** One tag as `mcr repo show` lists it. */
 export interface TagDetail {
@@ -57,7 +58,7 @@ export async function describeTagsOf(reg: Registry, contents: Awaited<ReturnType
     }
     for (const blobSize of blobSizes.values()) size += blobSize;
 
-    const artifactType = manifest.artifact_type !== null && !imageConfigMediaTypes.includes(manifest.artifact_type) ? manifest.artifact_type : null;
+    const artifactType = shownArtifactType(manifest.artifact_type);
     const doc = parseJson(tag.content);
     let platforms: string[] = [];
     if (indexMediaTypes.includes(manifest.media_type)) {
@@ -75,8 +76,13 @@ export async function describeTagsOf(reg: Registry, contents: Awaited<ReturnType
   return details;
 }
 
+/** A manifest's artifact type as shown: null for an image (its config's media type is not an artifact type). */
+export function shownArtifactType(artifactType: string | null): string | null {
+  return artifactType !== null && !imageConfigMediaTypes.includes(artifactType) ? artifactType : null;
+}
+
 /** `os/architecture[/variant]`, or null when the fields are missing. */
-function platformText(value: unknown): string | null {
+export function platformText(value: unknown): string | null {
   if (typeof value !== "object" || value === null) return null;
   const { os, architecture, variant } = value as Record<string, unknown>;
   if (typeof os !== "string" || typeof architecture !== "string") return null;
@@ -98,26 +104,23 @@ function configDigest(doc: unknown): string | null {
 
 /** The platform an image config names; null when the blob is missing, too large or not a config. */
 async function readConfigPlatform(reg: Registry, digest: string): Promise<string | null> {
+  const bytes = await readConfigBytes(reg, digest);
+  return bytes ? platformText(parseJson(bytes)) : null;
+}
+
+/** An image config blob's bytes; null when it is missing or larger than MAX_CONFIG_BYTES. */
+export async function readConfigBytes(reg: Registry, digest: string): Promise<Uint8Array | null> {
   const stat = await reg.store.stat(digest).catch(() => null);
   if (!stat || stat.size > MAX_CONFIG_BYTES) return null;
   const blob = await reg.store.open(digest).catch(() => null);
-  return blob ? platformText(parseJson(new Uint8Array(await blob.arrayBuffer()))) : null;
+  return blob ? new Uint8Array(await blob.arrayBuffer()) : null;
 }
 
-function parseJson(bytes: Uint8Array): unknown {
+/** `bytes` as JSON, or null when they are not. */
+export function parseJson(bytes: Uint8Array): unknown {
   try {
     return JSON.parse(new TextDecoder().decode(bytes));
   } catch {
     return null;
   }
-}
-
-function groupBy<T, K, V>(items: readonly T[], key: (item: T) => K, value: (item: T) => V): Map<K, V[]> {
-  const map = new Map<K, V[]>();
-  for (const item of items) {
-    const list = map.get(key(item));
-    if (list) list.push(value(item));
-    else map.set(key(item), [value(item)]);
-  }
-  return map;
 }
