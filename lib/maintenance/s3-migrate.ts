@@ -44,8 +44,6 @@ export interface MigrateReport {
 export interface MigrateOptions {
   /** Blobs sent at once (default 4): small blobs are bound by round trips, not bandwidth. */
   concurrency?: number;
-  /** Called after each blob (progress). */
-  onBlob?: (item: MigratedBlob) => void;
 }
 
 /** The staging key of a blob being migrated, under the store's prefix. */
@@ -116,7 +114,6 @@ export async function migrateBlobs(source: BlobStore, target: S3BlobStore, optio
       report[item.outcome]++;
       if (item.outcome === "copied") report.bytesCopied += size;
       report.items.push(item);
-      options.onBlob?.(item);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));

@@ -71,7 +71,7 @@ async function fetchBlob(m: Mirror, t: MirrorTarget, digest: string, by: AuditCo
     if (res.status === 404 || res.status === 401 || res.status === 403) {
       fail("BLOB_UNKNOWN", `blob unknown to upstream ${name}: it answered ${res.status}`, { digest, upstream: name, status: res.status });
     }
-    throw unavailable(m, t, digest, new UpstreamError("failed", `${name} answered ${res.status}`, res.status));
+    throw unavailable(m, t, digest, new UpstreamError(`${name} answered ${res.status}`));
   }
   const length = res.headers["content-length"];
   const declared = length !== undefined && /^\d{1,15}$/.test(length) ? Number(length) : null;
@@ -89,7 +89,7 @@ async function fetchBlob(m: Mirror, t: MirrorTarget, digest: string, by: AuditCo
   if (tee) onStream!({ size: declared, body: tee.client });
   try {
     const { size } = await appendUpload(m.reg, t.localName, id, tee ? tee.chunks() : (res.body as AsyncIterable<Uint8Array>), undefined, declared ?? undefined);
-    if (declared !== null && size !== declared) throw new UpstreamError("failed", `${name} sent ${size} of ${declared} bytes`);
+    if (declared !== null && size !== declared) throw new UpstreamError(`${name} sent ${size} of ${declared} bytes`);
     await completeUpload(m.reg, t.localName, id, digest);
     await m.reg.db.transaction().execute(async (trx) => {
       const repositoryId = await findRepositoryId(trx, t.localName);
@@ -106,7 +106,7 @@ async function fetchBlob(m: Mirror, t: MirrorTarget, digest: string, by: AuditCo
     await m.reg.store.abortUpload(id).catch(() => {});
     await deleteUpload(m.reg.db, id).catch(() => {});
     const reported = error instanceof RegistryError && error.code === "DIGEST_INVALID"
-      ? unavailable(m, t, digest, new UpstreamError("failed", `${name} sent bytes that do not match the digest`))
+      ? unavailable(m, t, digest, new UpstreamError(`${name} sent bytes that do not match the digest`))
       : error instanceof RegistryError ? error : unavailable(m, t, digest, error);
     tee?.fail(reported);
     throw reported;

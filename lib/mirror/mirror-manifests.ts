@@ -81,7 +81,7 @@ async function refresh(m: Mirror, t: MirrorTarget, reference: string, accepted: 
         m.count(name, "revalidations");
         return "revalidated";
       }
-      if (head.status !== 200 && head.status !== 404) throw new UpstreamError("failed", `${name} answered ${head.status} to a HEAD of ${t.remoteName}:${tag}`, head.status);
+      if (head.status !== 200 && head.status !== 404) throw new UpstreamError(`${name} answered ${head.status} to a HEAD of ${t.remoteName}:${tag}`);
     }
     await fetchManifest(m, t, reference, accept, tag, by);
     m.count(name, cached ? "revalidations" : "misses");
@@ -116,7 +116,7 @@ async function fetchManifest(m: Mirror, t: MirrorTarget, reference: string, acce
     if (res.status === 404 || res.status === 401 || res.status === 403) {
       fail("MANIFEST_UNKNOWN", `manifest unknown to upstream ${name}: it answered ${res.status} for ${t.remoteName}:${reference}`, { upstream: name, status: res.status });
     }
-    throw new UpstreamError("failed", `${name} answered ${res.status} for ${t.remoteName}:${reference}`, res.status);
+    throw new UpstreamError(`${name} answered ${res.status} for ${t.remoteName}:${reference}`);
   }
   const limit = m.reg.limits.maxManifestBytes;
   const chunks: Uint8Array[] = [];
@@ -125,20 +125,20 @@ async function fetchManifest(m: Mirror, t: MirrorTarget, reference: string, acce
     size += chunk.byteLength;
     if (size > limit) {
       res.body.destroy();
-      throw new UpstreamError("failed", `${name} sent a manifest larger than ${limit} bytes`);
+      throw new UpstreamError(`${name} sent a manifest larger than ${limit} bytes`);
     }
     chunks.push(chunk);
   }
   const bytes = Buffer.concat(chunks);
   const digest = sha256Digest(bytes);
   const claimed = tag === null ? reference : res.headers["docker-content-digest"];
-  if (claimed !== undefined && claimed !== digest) throw new UpstreamError("failed", `${name} sent a manifest whose digest ${digest} is not ${claimed}`);
+  if (claimed !== undefined && claimed !== digest) throw new UpstreamError(`${name} sent a manifest whose digest ${digest} is not ${claimed}`);
   let parsed: ParsedManifest;
   try {
     parsed = parseManifest(bytes, res.headers["content-type"] ?? null);
   } catch (error) {
     if (!(error instanceof RegistryError)) throw error;
-    throw new UpstreamError("failed", `${name} sent a manifest mcr cannot read: ${error.message}`);
+    throw new UpstreamError(`${name} sent a manifest mcr cannot read: ${error.message}`);
   }
   await storeManifest(m, t, bytes, digest, parsed, tag);
   m.count(name, "bytesFetched", bytes.byteLength);

@@ -9,11 +9,6 @@
 export class SingleFlight<T> {
   private readonly running = new Map<string, Promise<T>>();
 
-  /** Whether work for `key` is running now. */
-  has(key: string): boolean {
-    return this.running.has(key);
-  }
-
   /** The running promise for `key`, or a new run of `work`; `leader` says which the caller got. */
   run(key: string, work: () => Promise<T>): { promise: Promise<T>; leader: boolean } {
     const current = this.running.get(key);

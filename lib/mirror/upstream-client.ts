@@ -12,14 +12,10 @@ import type { UpstreamConfig } from "./upstream-config.ts";
 import { parseChallenge, parseRetryAfter } from "./www-authenticate.ts";
 
 /** Why an upstream could not answer: the cache may then serve what it has. */
-export type UpstreamFailure = "unreachable" | "throttled" | "failed";
-
 /** An upstream that did not answer usefully; `retryAfter` in seconds when it asked for a pause. */
 export class UpstreamError extends Error {
   constructor(
-    readonly kind: UpstreamFailure,
     message: string,
-    readonly status: number | null = null,
     readonly retryAfter: number | null = null,
   ) {
     super(message);
@@ -75,10 +71,10 @@ export class UpstreamClient {
    */
   async request(method: "GET" | "HEAD", repository: string, path: string, headers: Record<string, string> = {}): Promise<UpstreamResponse> {
     const wait = Math.ceil((this.pausedUntil - this.now()) / 1000);
-    if (wait > 0) throw new UpstreamError("throttled", `${this.config.name} asked for a pause (429); retry in ${wait}s`, 429, wait);
+    if (wait > 0) throw new UpstreamError(`${this.config.name} asked for a pause (429); retry in ${wait}s`, wait);
     // A black-holed upstream costs a full timeout per request; for a while after one, cached tags are served stale at once.
     const down = Math.ceil((this.downUntil - this.now()) / 1000);
-    if (down > 0) throw new UpstreamError("unreachable", `${this.downReason} (not retried for ${down}s)`, null, down);
+    if (down > 0) throw new UpstreamError(`${this.downReason} (not retried for ${down}s)`, down);
     await this.acquire();
     let released = false;
     const release = () => {
@@ -98,11 +94,11 @@ export class UpstreamClient {
         await res.body.dump().catch(() => {});
         const after = Math.min(parseRetryAfter(res.headers["retry-after"], this.now()) ?? 10, MAX_PAUSE_S);
         this.pausedUntil = this.now() + after * 1000;
-        throw new UpstreamError("throttled", `${this.config.name} answered 429 Too Many Requests; retry in ${after}s`, 429, after);
+        throw new UpstreamError(`${this.config.name} answered 429 Too Many Requests; retry in ${after}s`, after);
       }
       if (res.status >= 500) {
         await res.body.dump().catch(() => {});
-        throw new UpstreamError("failed", `${this.config.name} answered ${res.status}`, res.status);
+        throw new UpstreamError(`${this.config.name} answered ${res.status}`);
       }
       res.body.once("close", release);
       res.body.once("error", release);
@@ -127,7 +123,7 @@ export class UpstreamClient {
       const code = (error as { code?: string }).code ?? (error as Error).message;
       this.downReason = `${this.config.name} (${this.config.url}) is unreachable: ${code}`;
       this.downUntil = this.now() + DOWN_FOR_MS;
-      throw new UpstreamError("unreachable", this.downReason);
+      throw new UpstreamError(this.downReason);
     }
   }
 
@@ -155,12 +151,12 @@ export class UpstreamClient {
     const res = await this.send("GET", "", headers, realm.href);
     if (res.status !== 200) {
       await res.body.dump().catch(() => {});
-      if (res.status === 429 || res.status >= 500) throw new UpstreamError("failed", `${this.config.name}'s token endpoint answered ${res.status}`, res.status);
+      if (res.status === 429 || res.status >= 500) throw new UpstreamError(`${this.config.name}'s token endpoint answered ${res.status}`);
       return null;
     }
     const body = (await res.body.json().catch(() => ({}))) as { token?: unknown; access_token?: unknown; expires_in?: unknown };
     const token = typeof body.token === "string" ? body.token : typeof body.access_token === "string" ? body.access_token : null;
-    if (token === null) throw new UpstreamError("failed", `${this.config.name}'s token endpoint sent no token`);
+    if (token === null) throw new UpstreamError(`${this.config.name}'s token endpoint sent no token`);
     const ttl = typeof body.expires_in === "number" && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_TTL_S;
     // One token per repository pulled; the oldest go first past a bound.
     if (this.tokens.size >= MAX_TOKENS) this.tokens.delete(this.tokens.keys().next().value!);

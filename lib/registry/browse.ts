@@ -5,9 +5,9 @@
  * with the growth of stored bytes. The caller passes the visibility test
  * (the policy's pull decision), so this module knows nothing of identities.
  */
-import { blobBytesBefore, blobBytesByDay, manifestLastPulls, repositoryStructure, tagRows, tagsWithContent } from "../db/queries/browse.ts";
+import { blobBytesBefore, blobBytesByDay, manifestLastPulls, tagRows, tagsWithContent } from "../db/queries/browse.ts";
 import { findRepositoryId, listRepositoryNames } from "../db/queries/repositories.ts";
-import { repositoryUsage } from "../db/queries/repository-usage.ts";
+import { repositoryStructure, repositoryUsage } from "../db/queries/repository-usage.ts";
 import { fail } from "../errors.ts";
 import { checkRepositoryName } from "../oci/names.ts";
 import type { Registry } from "./registry.ts";

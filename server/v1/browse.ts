@@ -7,7 +7,7 @@
  * a mirror namespace it is refused, as there.
  */
 import { fail } from "../../lib/errors.ts";
-import { browseRepositories, browseRepository, browseStorage, MAX_TAG_PAGE, type Visible } from "../../lib/registry/browse.ts";
+import { browseRepositories, browseRepository, browseStorage, MAX_BROWSE_PAGE, MAX_TAG_PAGE, type Visible } from "../../lib/registry/browse.ts";
 import { tagOrders, type TagOrder } from "../../lib/registry/tag-order.ts";
 import { viewManifest } from "../../lib/registry/image-view.ts";
 import { deleteManifest } from "../../lib/registry/manifests.ts";
@@ -45,7 +45,7 @@ export function browseRoutes(reg: Registry, mirror: Mirror | null = null): V1Rou
       access: "viewer",
       async handle(_req, { url, viewer }) {
         const { visible } = await rights(viewer);
-        const limit = integerParam(url, "limit", 1, 200) ?? DEFAULT_LIMIT;
+        const limit = integerParam(url, "limit", 1, MAX_BROWSE_PAGE) ?? DEFAULT_LIMIT;
         const q = (url.searchParams.get("q") ?? "").slice(0, 256);
         const page = await browseRepositories(reg, visible, q, limit, url.searchParams.get("cursor") ?? undefined);
         return Response.json({ repositories: page.repositories, nextCursor: page.next, matched: page.matched });

@@ -82,11 +82,6 @@ export async function resolveCaller(auth: Authenticator, req: Request, origin: R
   return auth.fromAccessToken(credentials.token, "session").catch(() => auth.fromAccessToken(credentials.token, "token"));
 }
 
-/** The admin behind the request's credentials; throws UNAUTHORIZED or DENIED. */
-export async function requireAdmin(auth: Authenticator, req: Request, origin: RequestOrigin): Promise<UserIdentity> {
-  return adminOf(await resolveCaller(auth, req, origin));
-}
-
 /** `identity` if it is an admin; throws UNAUTHORIZED (anonymous) or DENIED. */
 export function adminOf(identity: Identity): UserIdentity {
   if (identity.kind === "anonymous") fail("UNAUTHORIZED", "credentials required: a session token, an access token, or Basic");

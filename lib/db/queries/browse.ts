@@ -67,4 +67,3 @@ export async function tagsWithContent(db: Kysely<DB>, repositoryId: number, name
   return names.map((n) => byName.get(n)).filter((r) => r !== undefined);
 }
 
-export { repositoryStructure } from "./repository-usage.ts";
