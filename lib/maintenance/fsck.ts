@@ -25,7 +25,7 @@ import {
   manifestsAfter,
   recordedDigests,
 } from "../db/queries/maintenance.ts";
-import { sha256Digest } from "../oci/digest.ts";
+import { sha256Digest, sha256OfBlob } from "../oci/digest.ts";
 import type { Registry } from "../registry/registry.ts";
 
 /** Corruption: exits non-zero. */
@@ -63,14 +63,7 @@ const PAGE = 500;
 
 async function hashBlob(reg: Registry, digest: string): Promise<{ digest: string; size: number } | null> {
   const file = await reg.store.open(digest);
-  if (!file) return null;
-  const hasher = new Bun.CryptoHasher("sha256");
-  let size = 0;
-  for await (const chunk of file.stream()) {
-    hasher.update(chunk);
-    size += chunk.byteLength;
-  }
-  return { digest: `sha256:${hasher.digest("hex")}`, size };
+  return file ? sha256OfBlob(file) : null;
 }
 
 /** Manifests named at most, per blob, in a repair's message. */

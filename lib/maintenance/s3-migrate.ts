@@ -12,12 +12,9 @@
  * in progress are not copied (clients start them again).
  */
 import { fail } from "../errors.ts";
+import { sha256OfBlob } from "../oci/digest.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
-import { copyInParts, copyObject } from "../storage/s3-multipart.ts";
-import { isNoSuchKey, type S3BlobStore } from "../storage/s3-store.ts";
-
-/** S3's limit for one CopyObject; larger blobs are copied in ranges. */
-const COPY_MAX_BYTES = 5 * 1024 * 1024 * 1024;
+import type { S3BlobStore } from "../storage/s3-store.ts";
 
 /** What happened to one blob. */
 export interface MigratedBlob {
@@ -51,43 +48,22 @@ export function stagingKey(target: S3BlobStore, digest: string): string {
   return `${target.keys.prefix}migrate/${digest.slice("sha256:".length)}`;
 }
 
-/** Size of a key in the bucket, or null when absent. */
-async function sizeOf(target: S3BlobStore, key: string): Promise<number | null> {
-  try {
-    return (await target.client.stat(key)).size;
-  } catch (error) {
-    if (isNoSuchKey(error)) return null;
-    throw error;
-  }
-}
-
-/** SHA-256 and length of a key's bytes, streamed back from the bucket. */
-async function hashKey(target: S3BlobStore, key: string): Promise<{ digest: string; size: number }> {
-  const hasher = new Bun.CryptoHasher("sha256");
-  let size = 0;
-  for await (const chunk of target.client.file(key).stream()) {
-    hasher.update(chunk);
-    size += chunk.byteLength;
-  }
-  return { digest: `sha256:${hasher.digest("hex")}`, size };
-}
-
 /** Migrates one blob: staged, verified from the bucket, then copied to its key. */
 async function migrateBlob(source: BlobStore, target: S3BlobStore, digest: string, size: number): Promise<MigratedBlob> {
   const key = target.keys.blob(digest);
   // Only verified bytes ever reach a blob key, so one there with the right size is done.
-  if ((await sizeOf(target, key)) === size) return { digest, size, outcome: "present" };
+  if ((await target.stat(digest))?.size === size) return { digest, size, outcome: "present" };
   const bytes = await source.open(digest);
   if (!bytes) return { digest, size, outcome: "failed", detail: "the blob's file vanished (deleted by GC meanwhile?)" };
   const staging = stagingKey(target, digest);
   await target.client.write(staging, bytes);
-  const back = await hashKey(target, staging);
+  // Read back from the bucket, streamed.
+  const back = await sha256OfBlob(target.client.file(staging));
   if (back.digest !== digest || back.size !== size) {
     await target.client.delete(staging);
     return { digest, size, outcome: "corrupt", detail: `the bytes sent hash to ${back.digest} (${back.size} bytes); run mcr fsck on the file-system store` };
   }
-  if (size <= COPY_MAX_BYTES) await copyObject(target.options, staging, key);
-  else await copyInParts(target.options, staging, key, size, COPY_MAX_BYTES);
+  await target.copyKey(staging, key, size);
   await target.client.delete(staging);
   return { digest, size, outcome: "copied" };
 }

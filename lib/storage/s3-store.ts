@@ -195,9 +195,7 @@ export class S3BlobStore implements BlobStore {
         else if (record.multipart === null && !record.finished) await copyObject(this.options, this.keys.tail(id, record.tail.n), target);
         else {
           await this.finish(id, record);
-          // One CopyObject, or ranges past its 5 GiB limit.
-          if (record.size <= (this.options.copyPartBytes ?? COPY_MAX_BYTES)) await copyObject(this.options, this.keys.data(id), target);
-          else await copyInParts(this.options, this.keys.data(id), target, record.size, this.options.copyPartBytes ?? COPY_MAX_BYTES);
+          await this.copyKey(this.keys.data(id), target, record.size);
         }
       }
       if (record.committed !== digest) {
@@ -217,6 +215,13 @@ export class S3BlobStore implements BlobStore {
     } finally {
       upload.busy = false;
     }
+  }
+
+  /** Copies object `from` (`size` bytes) to `to` in the bucket: one CopyObject, or ranges past its 5 GiB limit. */
+  async copyKey(from: string, to: string, size: number): Promise<void> {
+    const partBytes = this.options.copyPartBytes ?? COPY_MAX_BYTES;
+    if (size <= partBytes) await copyObject(this.options, from, to);
+    else await copyInParts(this.options, from, to, size, partBytes);
   }
 
   /** Puts the upload's bytes together at its `data` key (completing the multipart upload) unless done. */
