@@ -155,8 +155,10 @@ export async function ensureAdmin(reg: Registry, password: string | undefined): 
   const existing = await findUserByName(reg.db, "admin");
   if (existing) {
     checkPassword(secret);
-    await updateUser(reg.db, "admin", { role: "admin", disabled: 0 }, reg.now());
+    // The password first: a crash between the two leaves no enabled admin, so the next start does this again
+    // (the other order could leave an enabled admin whose new password was never set, and never shown).
     await replacePassword(reg, existing.id, await hashPassword(secret));
+    await updateUser(reg.db, "admin", { role: "admin", disabled: 0 }, reg.now());
     reg.audit.record({ event: "user.changed", actor: "system", outcome: "success", detail: { user: "admin", change: "restored as admin" } });
   } else {
     try {
