@@ -109,12 +109,15 @@ export interface StorageView {
   repositories: { name: string; size: number; uniqueSize: number }[];
   /** Sums over the visible repositories: `size` counts shared blobs once per repository. */
   totals: { size: number; uniqueSize: number; shared: number };
-  /** Stored blob bytes at the end of each day with pushes in the window (present blobs, by the day they first arrived). */
-  growth: { day: number; bytes: number; total: number }[];
+  /**
+   * Stored blob bytes at the end of each day with pushes in the window (present blobs, by the day they
+   * first arrived); null when not asked for (it is of the whole store, which only admins see).
+   */
+  growth: { day: number; bytes: number; total: number }[] | null;
 }
 
-/** The storage view, over `days` days of growth. */
-export async function browseStorage(reg: Registry, visible: Visible, days = 90): Promise<StorageView> {
+/** The storage view; with `growthDays`, the store's growth over that many days too. */
+export async function browseStorage(reg: Registry, visible: Visible, growthDays: number | null): Promise<StorageView> {
   const repositories: StorageView["repositories"] = [];
   let after: string | undefined;
   for (;;) {
@@ -130,8 +133,11 @@ export async function browseStorage(reg: Registry, visible: Visible, days = 90):
   repositories.sort((a, b) => b.size - a.size || (a.name < b.name ? -1 : 1));
   const size = repositories.reduce((n, r) => n + r.size, 0);
   const uniqueSize = repositories.reduce((n, r) => n + r.uniqueSize, 0);
+  return { repositories, totals: { size, uniqueSize, shared: size - uniqueSize }, growth: growthDays === null ? null : await storeGrowth(reg, growthDays) };
+}
+
+async function storeGrowth(reg: Registry, days: number): Promise<NonNullable<StorageView["growth"]>> {
   const since = reg.now() - days * 86_400_000;
   let total = await blobBytesBefore(reg.db, since);
-  const growth = (await blobBytesByDay(reg.db, since)).map((d) => ({ day: d.day, bytes: d.bytes, total: (total += d.bytes) }));
-  return { repositories, totals: { size, uniqueSize, shared: size - uniqueSize }, growth };
+  return (await blobBytesByDay(reg.db, since)).map((d) => ({ day: d.day, bytes: d.bytes, total: (total += d.bytes) }));
 }

@@ -20,6 +20,8 @@ import type { V1Route } from "./router.ts";
 
 const DEFAULT_LIMIT = 50;
 const DEFAULT_TAG_LIMIT = 100;
+/** The storage page's growth chart spans this many days. */
+const GROWTH_DAYS = 90;
 
 function param(url: URL, name: string): string {
   const value = url.searchParams.get(name);
@@ -101,10 +103,9 @@ export function browseRoutes(reg: Registry, mirror: Mirror | null = null): V1Rou
       access: "viewer",
       async handle(_req, { viewer }) {
         const { visible } = await rights(viewer);
-        const view = await browseStorage(reg, visible);
-        // Growth is of the whole store: only admins see it.
+        // Growth is of the whole store: only admins see it (and only for them is it read).
         const admin = viewer.kind === "user" && viewer.role === "admin";
-        return Response.json({ ...view, growth: admin ? view.growth : null });
+        return Response.json(await browseStorage(reg, visible, admin ? GROWTH_DAYS : null));
       },
     },
   ];

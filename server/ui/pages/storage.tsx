@@ -12,7 +12,7 @@ const SHOWN = 200;
 
 /** The storage page. */
 export function StoragePage() {
-  const { data, error, reload } = useApi<Omit<StorageView, "growth"> & { growth: StorageView["growth"] | null }>("/v1/browse/storage");
+  const { data, error, reload } = useApi<StorageView>("/v1/browse/storage");
   if (error) return <ErrorBox error={error} retry={reload} />;
   if (!data) return <Loading />;
   const largest = data.repositories[0]?.size ?? 0;
@@ -48,7 +48,7 @@ export function StoragePage() {
   );
 }
 
-function Growth({ growth }: { growth: StorageView["growth"] }) {
+function Growth({ growth }: { growth: NonNullable<StorageView["growth"]> }) {
   if (growth.length === 0) return <Empty title="No blobs were pushed in the last 90 days." />;
   const max = Math.max(...growth.map((g) => g.total), 1);
   const first = growth[0]!.day;
