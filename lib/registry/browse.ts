@@ -6,7 +6,7 @@
  * (the policy's pull decision), so this module knows nothing of identities.
  */
 import { blobBytesBefore, blobBytesByDay, manifestLastPulls, tagRows, tagsWithContent } from "../db/queries/browse.ts";
-import { findRepositoryId, listRepositoryNames } from "../db/queries/repositories.ts";
+import { listRepositoryNames } from "../db/queries/repositories.ts";
 import { repositoryStructure, repositoryUsage } from "../db/queries/repository-usage.ts";
 import { fail } from "../errors.ts";
 import { checkRepositoryName } from "../oci/names.ts";
@@ -87,9 +87,9 @@ export interface BrowseRepository extends RepositorySummary {
  */
 export async function browseRepository(reg: Registry, visible: Visible, name: string, query: TagQuery): Promise<BrowseRepository> {
   checkRepositoryName(name);
-  const id = visible(name) ? await findRepositoryId(reg.db, name) : null;
-  const row = id === null ? undefined : (await repositoryUsage(reg.db, { limit: 1, only: name }))[0];
-  if (id === null || !row) fail("NAME_UNKNOWN", "repository name not known to registry", { name });
+  const row = visible(name) ? (await repositoryUsage(reg.db, { limit: 1, only: name }))[0] : undefined;
+  if (!row) fail("NAME_UNKNOWN", "repository name not known to registry", { name });
+  const { id } = row;
   const all = (await tagRows(reg.db, id)).map((t) => ({ name: t.name, pushedAt: t.updated_at }));
   const matched = sortTags(filterTags(all, query.filter), query.order);
   const limit = Math.max(1, Math.min(Math.trunc(query.limit) || 1, MAX_TAG_PAGE));
