@@ -87,7 +87,7 @@ export interface BrowseRepository extends RepositorySummary {
  */
 export async function browseRepository(reg: Registry, visible: Visible, name: string, query: TagQuery): Promise<BrowseRepository> {
   checkRepositoryName(name);
-  const row = visible(name) ? (await repositoryUsage(reg.db, { limit: 1, only: name }))[0] : undefined;
+  const row = visible(name) ? (await repositoryUsage(reg.db, { limit: 1, names: [name] }))[0] : undefined;
   if (!row) fail("NAME_UNKNOWN", "repository name not known to registry", { name });
   const { id } = row;
   const all = (await tagRows(reg.db, id)).map((t) => ({ name: t.name, pushedAt: t.updated_at }));

@@ -91,7 +91,7 @@ export async function registryTotals(reg: Registry): Promise<RegistryTotals> {
 /** Repository `name` with its tags; throws NAME_UNKNOWN. */
 export async function getRepositoryDetail(reg: Registry, name: string): Promise<RepositoryDetail> {
   checkRepositoryName(name);
-  const row = (await repositoryUsage(reg.db, { limit: 1, only: name }))[0];
+  const row = (await repositoryUsage(reg.db, { limit: 1, names: [name] }))[0];
   if (!row) fail("NAME_UNKNOWN", "repository name not known to registry", { name });
   const mirrorOf = (await mirrorUpstreams(reg.db, [row.name])).get(row.name) ?? null;
   return { ...summaryOf(row, mirrorOf), tags: await describeTags(reg, row.id) };
@@ -119,7 +119,7 @@ export async function deleteRepository(reg: Registry, name: string, by: AuditCon
   const { deleted, uploadIds } = await reg.db.transaction().execute(async (trx) => {
     const id = await findRepositoryId(trx, name);
     if (id === null) fail("NAME_UNKNOWN", "repository name not known to registry", { name });
-    const usage = (await repositoryUsage(trx, { limit: 1, only: name }))[0]!;
+    const usage = (await repositoryUsage(trx, { limit: 1, names: [name] }))[0]!;
     const uploadIds = await uploadIdsOf(trx, id);
     await deleteRepositoryRow(trx, id);
     const deleted: DeletedRepository = { name, tags: usage.tag_count, manifests: usage.manifest_count, blobs: usage.blob_count, uploads: uploadIds.length };

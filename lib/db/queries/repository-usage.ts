@@ -25,18 +25,18 @@ export interface RepositoryUsageRow {
 
 /**
  * Usage of repositories in name order: `limit` of them after `after`, or
- * only the one named `only`, or those named in `names` (at most 500). Each subquery reads one repository's rows
+ * those named in `names` (at most 500). Each subquery reads one repository's rows
  * through an index, so the cost follows the page, not the registry.
  */
 export async function repositoryUsage(
   db: Kysely<DB>,
-  page: { limit: number; after?: string; only?: string; names?: readonly string[] },
+  page: { limit: number; after?: string; names?: readonly string[] },
 ): Promise<RepositoryUsageRow[]> {
   if (page.names !== undefined && page.names.length === 0) return [];
   const where =
     page.names !== undefined
       ? sql`r.name in (${sql.join(page.names)})`
-      : page.only !== undefined ? sql`r.name = ${page.only}` : page.after !== undefined ? sql`r.name > ${page.after}` : sql`1 = 1`;
+      : page.after !== undefined ? sql`r.name > ${page.after}` : sql`1 = 1`;
   const { rows } = await sql<Omit<RepositoryUsageRow, "last_push_at"> & { last_manifest_at: number | null; last_tag_at: number | null }>`
     select r.id, r.name, r.created_at,
       (select count(*) from tags t where t.repository_id = r.id) as tag_count,
