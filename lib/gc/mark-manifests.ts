@@ -47,22 +47,37 @@ export async function markUntagged(db: Kysely<DB>, cutoff: number): Promise<{ gr
     for (const n of next) if (n !== undefined && !kept.has(n)) queue.push(n);
   }
 
-  const doomed = nodes.filter((n) => !kept.has(n.id));
-  const sets = new UnionFind<number>();
-  for (const n of doomed) {
-    sets.add(n.id);
-    const subject = subjectOf(n);
-    if (subject !== undefined && !kept.has(subject)) sets.union(n.id, subject);
-  }
-  for (const e of edges) if (!kept.has(e.manifest_id) && !kept.has(e.child_id)) sets.union(e.manifest_id, e.child_id);
-
-  const members = groupBy(doomed, (n) => sets.find(n.id), (n) => n.id);
-  const groups = [...members.values()].map((ids) => ({ repositoryId: byId.get(ids[0]!)!.repository_id, ids: parentsFirst(ids, children) }));
+  const doomed = nodes.filter((n) => !kept.has(n.id)).map((n) => n.id);
+  const groups = doomedGroups(doomed, kept, edges, (id) => subjectOf(byId.get(id)!), children).map((ids) => ({ repositoryId: byId.get(ids[0]!)!.repository_id, ids }));
   return { groups, weighed: nodes.length };
 }
 
+/**
+ * The manifests `doomed` (none of them in `kept`) in the groups that must go
+ * together: joined by index edges and by a referrer's subject, each group
+ * ordered parents first (see `parentsFirst`), groups in the order of their
+ * first member. Used by GC and by retention.
+ */
+export function doomedGroups(
+  doomed: readonly number[],
+  kept: ReadonlySet<number>,
+  edges: readonly { manifest_id: number; child_id: number }[],
+  subjectOf: (id: number) => number | undefined,
+  children: Map<number, number[]>,
+): number[][] {
+  const sets = new UnionFind<number>();
+  for (const id of doomed) {
+    sets.add(id);
+    const subject = subjectOf(id);
+    if (subject !== undefined && !kept.has(subject)) sets.union(id, subject);
+  }
+  for (const e of edges) if (!kept.has(e.manifest_id) && !kept.has(e.child_id)) sets.union(e.manifest_id, e.child_id);
+  const members = groupBy(doomed, (id) => sets.find(id), (id) => id);
+  return [...members.values()].map((ids) => parentsFirst(ids, children));
+}
+
 /** `ids` ordered so that an index comes before the children it lists (Kahn's algorithm). */
-export function parentsFirst(ids: number[], children: Map<number, number[]>): number[] {
+function parentsFirst(ids: number[], children: Map<number, number[]>): number[] {
   const inGroup = new Set(ids);
   const parents = new Map(ids.map((id) => [id, 0]));
   for (const id of ids) for (const child of children.get(id) ?? []) if (inGroup.has(child)) parents.set(child, parents.get(child)! + 1);
@@ -95,7 +110,7 @@ export function groupBy<T, K, V>(items: readonly T[], keyOf: (item: T) => K, val
 }
 
 /** Disjoint sets with path halving. */
-export class UnionFind<T> {
+class UnionFind<T> {
   private readonly parent = new Map<T, T>();
   add(x: T): void {
     if (!this.parent.has(x)) this.parent.set(x, x);

@@ -14,7 +14,7 @@
  * A tag pushed or moved, or a manifest pushed or used, at or after the
  * plan's moment is a change after the plan: kept, and not counted.
  */
-import { groupBy, parentsFirst, UnionFind } from "../gc/mark-manifests.ts";
+import { doomedGroups, groupBy } from "../gc/mark-manifests.ts";
 import type { ManifestRow, TagRow } from "../db/queries/retention.ts";
 import { roughly, type CompiledRetentionRule } from "./compile.ts";
 import { keepsTags } from "./rule.ts";
@@ -216,15 +216,11 @@ export function evaluateRepository(
   plan.tags = [...decided.values()].sort((a, b) => (rank.get(a.tag) ?? Infinity) - (rank.get(b.tag) ?? Infinity) || (a.tag < b.tag ? -1 : 1));
 
   // Groups removed together: doomed manifests joined by index and subject edges.
-  const sets = new UnionFind<number>();
-  for (const m of doomed) {
-    sets.add(m.id);
-    const subject = attached(m) ? byDigest.get(m.subject!)! : undefined;
-    if (subject !== undefined && !kept.has(subject)) sets.union(m.id, subject);
-  }
-  for (const e of edges) if (!kept.has(e.manifest_id) && !kept.has(e.child_id)) sets.union(e.manifest_id, e.child_id);
-  const members = groupBy(doomed, (m) => sets.find(m.id), (m) => m.id);
-  plan.manifests = [...members.values()].map((ids) => parentsFirst(ids, children).map((id) => decisions.get(id)!));
+  const subjectOf = (id: number) => {
+    const m = byId.get(id)!;
+    return attached(m) ? byDigest.get(m.subject!)! : undefined;
+  };
+  plan.manifests = doomedGroups(doomed.map((m) => m.id), kept, edges, subjectOf, children).map((ids) => ids.map((id) => decisions.get(id)!));
   return plan;
 }
 
