@@ -4,6 +4,7 @@
  * SQLite and PostgreSQL (see postgres-translate.ts for the types).
  */
 import { sql, type Kysely } from "kysely";
+import { isPostgres } from "./dialect.ts";
 import { migrations, type Migration } from "./migrations/index.ts";
 
 /** Applies every migration newer than the stored schema version; returns the new version. */
@@ -30,8 +31,12 @@ export async function migrate(db: Kysely<any>, list: readonly Migration[] = migr
 
 /** The schema version recorded in `meta`, or 0 for an empty database. */
 export async function schemaVersion(db: Kysely<any>): Promise<number> {
-  const tables = await db.introspection.getTables();
-  if (!tables.some((t) => t.name === "meta")) return 0;
+  // One look at the catalog for `meta` where unqualified names resolve (PostgreSQL's search path), not an
+  // introspection of every table of every schema.
+  const found = isPostgres(db)
+    ? await sql<{ name: string | null }>`select to_regclass('meta')::text as name`.execute(db)
+    : await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name = 'meta'`.execute(db);
+  if ((found.rows[0]?.name ?? null) === null) return 0;
   const row = await sql<{ value: string }>`select value from meta where key = 'schema_version'`.execute(db);
   return Number(row.rows[0]?.value ?? 0);
 }
