@@ -13,6 +13,12 @@ export interface ByteRange {
 /** Bytes arriving in chunks: a request body, or chunks already in memory. */
 export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
+/** Whether a body has any byte (reading it up to the first one). */
+export async function carriesBytes(body: ByteSource): Promise<boolean> {
+  for await (const chunk of body) if (chunk.byteLength > 0) return true;
+  return false;
+}
+
 /** A stored blob as listed for reconciliation. */
 export interface StoredBlob {
   digest: string;

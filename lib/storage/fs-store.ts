@@ -10,7 +10,7 @@ import { mkdirSync } from "node:fs";
 import { link, mkdir, open, readdir, stat, truncate, unlink, utimes, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fail } from "../errors.ts";
-import type { BlobStore, ByteRange, ByteSource, StoredBlob, StoredUpload, UploadCheckpoint } from "./blob-store.ts";
+import { carriesBytes, type BlobStore, type ByteRange, type ByteSource, type StoredBlob, type StoredUpload, type UploadCheckpoint } from "./blob-store.ts";
 import { isNotFound, storageError } from "./fs-errors.ts";
 import { FsLayout } from "./fs-layout.ts";
 import { newState, writeHashed, type UploadState } from "./fs-upload-write.ts";
@@ -253,12 +253,6 @@ async function linkedElsewhere(path: string): Promise<boolean> {
     if (isNotFound(error)) return false;
     throw error;
   }
-}
-
-/** Whether a body has any byte (reading it up to the first one). */
-async function carriesBytes(body: ByteSource): Promise<boolean> {
-  for await (const chunk of body) if (chunk.byteLength > 0) return true;
-  return false;
 }
 
 /** Opens an upload's file; one that vanished (completed or cancelled meanwhile) is an unknown upload. */

@@ -18,11 +18,11 @@
  * upload is dropped. Reads and simple calls go through Bun.S3Client.
  */
 import { fail } from "../errors.ts";
-import type { BlobStore, ByteRange, ByteSource, StoredBlob, StoredUpload, UploadCheckpoint } from "./blob-store.ts";
+import { carriesBytes, type BlobStore, type ByteRange, type ByteSource, type StoredBlob, type StoredUpload, type UploadCheckpoint } from "./blob-store.ts";
 import { abortMultipart, completeMultipart, copyInParts, copyObject, createMultipart, listMultipart, putIfAbsent, uploadPart } from "./s3-multipart.ts";
 import type { S3Location } from "./s3-signed.ts";
 import { emptyRecord, parseRecord, rollBackTo, S3Keys, type UploadRecord } from "./s3-upload-record.ts";
-import { appendToUpload, carriesBytes, PART_BYTES, readWholeIfSmall } from "./s3-upload-write.ts";
+import { appendToUpload, PART_BYTES, readWholeIfSmall } from "./s3-upload-write.ts";
 import { newSha256, restoreSha256, type Sha256 } from "./sha256-state.ts";
 
 /** How to reach the bucket. */

@@ -98,12 +98,6 @@ export async function readWholeIfSmall(body: ByteSource, limit: number): Promise
   }
 }
 
-/** Whether a body has any byte (reading it up to the first one). */
-export async function carriesBytes(body: ByteSource): Promise<boolean> {
-  for await (const chunk of body) if (chunk.byteLength > 0) return true;
-  return false;
-}
-
 function isS3Failure(error: unknown): boolean {
   return (error as { message?: string } | null)?.message?.startsWith("S3 ") ?? false;
 }
