@@ -76,10 +76,6 @@ export async function asUploadWriter<T>(
   return result;
 }
 
-/** The bytes session `id` holds as last acknowledged, or null when the database does not know (the store then tells). */
-export async function checkpointSize(reg: Registry, id: string): Promise<number | null> {
-  return (await findUploadCheckpoint(reg.db, id))?.hashed_size ?? null;
-}
 
 /**
  * Whether the process behind lease holder `holder` is known to be gone: it

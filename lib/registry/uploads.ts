@@ -12,7 +12,7 @@ import { checkDigest } from "../oci/names.ts";
 import type { ByteSource, UploadCheckpoint } from "../storage/blob-store.ts";
 import { ensureQuota, withinQuota } from "./quota.ts";
 import { INTERNAL_OWNER, openSessionRow, reclaimIdleUploads } from "./upload-sessions.ts";
-import { asUploadWriter, checkpointSize } from "./upload-writer.ts";
+import { asUploadWriter } from "./upload-writer.ts";
 import type { Registry } from "./registry.ts";
 
 /** An upload session's id and how many bytes it holds. */
@@ -74,7 +74,7 @@ export async function uploadStatus(reg: Registry, name: string, id: string): Pro
   const stored = row ? await reg.store.uploadSize(id) : null;
   if (stored === null) fail("BLOB_UPLOAD_UNKNOWN", "upload unknown to registry", { id });
   // What the last chunk acknowledged, in whichever process it landed; this process may know less.
-  return { id, size: (await checkpointSize(reg, id)) ?? stored };
+  return { id, size: row!.hashed_size ?? stored };
 }
 
 /**

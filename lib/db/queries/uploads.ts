@@ -34,7 +34,7 @@ export async function countSessions(db: Kysely<DB>, owner: string): Promise<{ to
 const find = prepared((db, repositoryName: string, id: string) =>
   db
     .selectFrom("uploads")
-    .select(["id", "repository_id", "created_at", "updated_at"])
+    .select(["id", "repository_id", "created_at", "updated_at", "hashed_size"])
     .where("id", "=", id)
     .where("repository_id", "=", repositoryIdOf(db, repositoryName)),
 );
