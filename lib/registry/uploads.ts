@@ -29,11 +29,13 @@ export interface UploadStatus {
  */
 export async function startUpload(reg: Registry, name: string, owner = INTERNAL_OWNER): Promise<UploadStatus> {
   const id = crypto.randomUUID();
-  await reg.store.beginUpload(id);
+  // The row first: a session the limits refuse costs the store nothing (on S3, requests to the bucket).
+  // Nobody knows the id until this returns, so the row is never seen without its upload.
+  await openSessionRow(reg, name, id, owner);
   try {
-    await openSessionRow(reg, name, id, owner);
+    await reg.store.beginUpload(id);
   } catch (error) {
-    await reg.store.abortUpload(id);
+    await deleteUpload(reg.db, id).catch(() => {});
     throw error;
   }
   return { id, size: 0 };

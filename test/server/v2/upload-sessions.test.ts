@@ -3,7 +3,7 @@
  * address) and in total, atomically, with idle sessions reclaimed under
  * pressure and active ones kept. A 429 names the limit it hit.
  */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, spyOn, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { addUser } from "../../../lib/auth/users.ts";
@@ -75,13 +75,15 @@ describe("per account", () => {
 });
 
 describe("registry-wide", () => {
-  test("the 429 at maxUploadSessions names that limit", async () => {
+  test("the 429 at maxUploadSessions names that limit, and a refused session costs the store nothing", async () => {
     const t = await testApp({ limits: { maxUploadSessions: 2 } });
+    const begun = spyOn(t.reg.store, "beginUpload");
     await session(t, "all/a");
     await session(t, "all/a");
     const refused = await refusal(await post(t, "all/a"));
     expect(refused.message).toContain("maxUploadSessions = 2");
     expect(refused.detail).toMatchObject({ limit: "maxUploadSessions", max: 2, open: 2 });
+    expect(begun).toHaveBeenCalledTimes(2);
     await t.close();
   });
 
