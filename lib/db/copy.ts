@@ -110,18 +110,31 @@ function canonical(value: unknown): string {
   return `s${JSON.stringify(value)}`;
 }
 
-/** The count and hash of a table's rows, in key order. */
-async function digestTable(db: Kysely<any>, shape: TableShape): Promise<{ rows: number; sha256: string }> {
-  const hash = createHash("sha256");
-  let rows = 0;
-  for await (const page of pages(db, shape)) {
+/** Counts and hashes a table's rows as they are given, in key order. */
+class TableDigest {
+  private readonly hash = createHash("sha256");
+  private rows = 0;
+
+  constructor(private readonly shape: TableShape) {}
+
+  add(page: readonly Record<string, unknown>[]): void {
     for (const row of page) {
-      hash.update(shape.columns.map((c) => canonical(row[c])).join("\u0001"));
-      hash.update("\u0002");
-      rows++;
+      this.hash.update(this.shape.columns.map((c) => canonical(row[c])).join("\u0001"));
+      this.hash.update("\u0002");
+      this.rows++;
     }
   }
-  return { rows, sha256: hash.digest("hex") };
+
+  result(): { rows: number; sha256: string } {
+    return { rows: this.rows, sha256: this.hash.digest("hex") };
+  }
+}
+
+/** The count and hash of a table's rows, in key order. */
+async function digestTable(db: Kysely<any>, shape: TableShape): Promise<{ rows: number; sha256: string }> {
+  const digest = new TableDigest(shape);
+  for await (const page of pages(db, shape)) digest.add(page);
+  return digest.result();
 }
 
 /**
@@ -152,16 +165,21 @@ export async function copyDatabase(from: Kysely<DB>, to: Kysely<DB>): Promise<Co
   // A snapshot of the source: on PostgreSQL a read-only repeatable-read transaction, on SQLite its write lock. The
   // check below reads the same snapshot: a registry that keeps serving (a backup) changes meanwhile.
   return source.transaction().setAccessMode("read only").setIsolationLevel("repeatable read").execute(async (src) => {
+    // The source's rows are hashed as they are copied (one read of the snapshot), the destination's read back.
+    const sourceDigests = new Map<string, { rows: number; sha256: string }>();
     await target.transaction().execute(async (dst) => {
       // SQLite checks foreign keys per statement unless told to wait for the commit (tokens reference
       // their parent token in the same table); PostgreSQL's are created deferred (postgres-translate.ts).
       if (!isPostgres(dst)) await sql`pragma defer_foreign_keys = on`.execute(dst);
       for (const t of tables) {
         if (SEEDED.has(t.name)) await dst.deleteFrom(t.name).execute();
+        const digest = new TableDigest(t);
+        // A page is at most MAX_PARAMETERS values (see pages): one insert each.
         for await (const page of pages(src, t)) {
-          const perInsert = Math.max(1, Math.floor(MAX_PARAMETERS / t.columns.length));
-          for (let i = 0; i < page.length; i += perInsert) await dst.insertInto(t.name).values(page.slice(i, i + perInsert)).execute();
+          digest.add(page);
+          await dst.insertInto(t.name).values(page).execute();
         }
+        sourceDigests.set(t.name, digest.result());
         if (isPostgres(dst) && identities.has(t.name)) {
           // Explicit ids do not move an identity column's sequence: start it past the copied ones.
           await sql`select setval(pg_get_serial_sequence(${t.name}, 'id'), coalesce(max(id), 0) + 1, false) from ${sql.table(t.name)}`.execute(dst);
@@ -171,7 +189,7 @@ export async function copyDatabase(from: Kysely<DB>, to: Kysely<DB>): Promise<Co
 
     const report: CopyReport = { schemaVersion: version, tables: [] };
     for (const t of tables) {
-      const a = await digestTable(src, t);
+      const a = sourceDigests.get(t.name)!;
       const b = await digestTable(target, t);
       if (a.rows !== b.rows || a.sha256 !== b.sha256) {
         throw new Error(`table ${t.name} differs after the copy: ${a.rows} rows (sha256 ${a.sha256.slice(0, 12)}) in the source, ${b.rows} (${b.sha256.slice(0, 12)}) in the destination`);
