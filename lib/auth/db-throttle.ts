@@ -40,12 +40,15 @@ export class DbLoginThrottle implements LoginThrottle {
   async retryAfter({ account, group }: LoginKey): Promise<number> {
     const now = this.now();
     const pair = await findLoginPair(this.db, account, group.client);
-    const counters = await findLoginCounters(this.db, group.network, account);
-    const trusted = this.trusted(pair, now);
-    const underAttack = this.live(counters.account, now) > this.limits.accountFree;
-    const free = underAttack && !trusted ? this.limits.pairFreeUnderAttack : this.limits.pairFree;
-    let until = this.blockedUntil(pair, free, now);
-    if (!trusted) until = Math.max(until, this.blockedUntil(counters.network, this.limits.networkFree, now));
+    let until: number;
+    // A trusted pair (the usual case of Basic credentials, sent with every request) answers to its own
+    // failures only: the account's and network's counters are read only for the others.
+    if (this.trusted(pair, now)) until = this.blockedUntil(pair, this.limits.pairFree, now);
+    else {
+      const counters = await findLoginCounters(this.db, group.network, account);
+      const underAttack = this.live(counters.account, now) > this.limits.accountFree;
+      until = Math.max(this.blockedUntil(pair, underAttack ? this.limits.pairFreeUnderAttack : this.limits.pairFree, now), this.blockedUntil(counters.network, this.limits.networkFree, now));
+    }
     return until > now ? Math.ceil((until - now) / 1000) : 0;
   }
 
