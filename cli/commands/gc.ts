@@ -7,7 +7,7 @@
 import type { Command } from "commander";
 import { gcOptions, parseGrace } from "../../lib/gc/options.ts";
 import type { GcProgress } from "../../lib/gc/report.ts";
-import { runGc } from "../../lib/gc/run.ts";
+import { runGc, skippedPhases } from "../../lib/gc/run.ts";
 import { loadConfig } from "../../lib/config/load.ts";
 import type { GcReport } from "../../lib/gc/report.ts";
 import { localActor, withRegistry } from "../local.ts";
@@ -53,7 +53,7 @@ async function progressSink(flags: GcFlags, header: string): Promise<{ progress(
   if (flags.json) return { progress() {}, end() {} };
   if (process.stdout.isTTY) {
     const { gcTerminalView } = await import("../views/gc-progress.tsx");
-    return gcTerminalView(header, [...(flags.untagged ? [] : ["manifests" as const]), ...(flags.retention ? [] : ["retention" as const])]);
+    return gcTerminalView(header, skippedPhases({ untagged: flags.untagged ?? false, retention: flags.retention ?? false }));
   }
   console.log(`gc: ${header}`);
   const lines = gcLines((line) => console.log(line));

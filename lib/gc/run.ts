@@ -45,6 +45,11 @@ const phases: readonly [GcPhase, (ctx: GcContext) => Promise<void>][] = [
   ["verify", verifyRows],
 ];
 
+/** The phases a run with these options leaves out (the live view does not list them). */
+export function skippedPhases(options: { untagged: boolean; retention: boolean }): GcPhase[] {
+  return [...(options.untagged ? [] : ["manifests" as const]), ...(options.retention ? [] : ["retention" as const])];
+}
+
 /** Runs running in this process, per registry, so a shutting-down server can stop them. */
 const running = new WeakMap<Registry, Set<{ stop: AbortController; done: Promise<unknown> }>>();
 
@@ -120,9 +125,9 @@ async function execute(reg: Registry, lock: HeldLock, options: GcOptions, reques
     };
   };
   try {
+    const skipped = skippedPhases(options);
     for (const [phase, run] of phases) {
-      if (phase === "manifests" && !options.untagged) continue;
-      if (phase === "retention" && !options.retention) continue;
+      if (skipped.includes(phase)) continue;
       ctx.progress(phase, 0, 0);
       await run(ctx);
     }
